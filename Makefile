@@ -1,0 +1,114 @@
+# eeszt.connect — the commands a user types.
+#
+#   make demo [SITES=N]   whole flow on N simulated sites of this machine
+#   make test             every test: unit, lint, sanity, build, integration, Molecule
+#   make bench            the fleet benchmark
+#
+# Each target sets up what it needs from nothing: a virtual environment with
+# pinned requirements in .venv, and this checkout linked as the collection
+# eeszt.connect under .cache/collections.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+SITES ?= 5
+LAB_DIR ?= $(CURDIR)/.lab
+COLLECTIONS := $(CURDIR)/.cache/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/eeszt/connect
+SANITY_TREE ?= $(CURDIR)/.cache/sanity/ansible_collections/eeszt/connect
+
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export EESZT_LAB_DIR := $(LAB_DIR)
+export EESZT_DEMO_SITES := $(SITES)
+export PATH := $(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup demo lab-up lab-down test unit lint sanity build build-check \
+        changelog-lint integration molecule site-image bench clean
+
+help:
+	@echo "make demo [SITES=N]  run the whole flow on N simulated sites (default 5)"
+	@echo "make test            run every test (unit, lint, sanity, build, integration, Molecule)"
+	@echo "make bench           fleet benchmark"
+	@echo "make clean           remove the virtual environment, caches and lab output"
+
+# --- set-up -----------------------------------------------------------------
+
+$(BIN)/.installed: requirements.txt requirements-test.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-test.txt -c constraints.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+setup: $(BIN)/.installed $(COLLECTION_LINK)
+
+# --- demo ---------------------------------------------------------------------
+
+lab-up: setup
+	$(BIN)/ansible-playbook playbooks/lab.yml -i inventories/demo -e eeszt_lab_state=started
+
+lab-down: setup
+	$(BIN)/ansible-playbook playbooks/lab.yml -i inventories/demo -e eeszt_lab_state=stopped
+
+demo: setup
+	@echo "== eeszt.connect demo: $(SITES) simulated sites, lab in $(LAB_DIR)"
+	$(BIN)/ansible-playbook playbooks/lab.yml -i inventories/demo -e eeszt_lab_state=started
+	rc=0; $(BIN)/ansible-playbook playbooks/site.yml -i inventories/demo || rc=$$?; \
+	$(BIN)/ansible-playbook playbooks/lab.yml -i inventories/demo -e eeszt_lab_state=stopped; \
+	$(BIN)/python tests/tools/demo_summary.py "$(LAB_DIR)"; \
+	exit $$rc
+
+# --- tests --------------------------------------------------------------------
+
+test: setup changelog-lint unit lint sanity build-check integration molecule
+	@echo "make test: all test stages passed"
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+lint: setup
+	$(BIN)/ansible-lint --offline
+
+changelog-lint: setup
+	$(BIN)/antsibull-changelog lint
+
+# ansible-test must run inside ansible_collections/<ns>/<name>; it gets a copy of
+# the files git knows (tracked and new, not ignored) and its own virtual
+# environments for the sanity tools.
+sanity: setup
+	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} $(SANITY_TREE)/ 2>/dev/null || true
+	cd $(SANITY_TREE) && git init -q && git add -A && \
+	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+build: setup
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+build-check: build
+	$(BIN)/python tests/tools/check_build.py build/eeszt-connect-*.tar.gz
+
+integration: setup
+	$(BIN)/pytest -q tests/integration
+
+site-image:
+	tests/images/build-site-image.sh
+
+molecule: setup site-image
+	$(BIN)/molecule test --all
+
+bench: setup
+	$(BIN)/python tests/tools/bench.py
+
+clean:
+	-$(BIN)/ansible-playbook playbooks/lab.yml -i inventories/demo -e eeszt_lab_state=stopped >/dev/null 2>&1
+	rm -rf $(VENV) .cache build $(LAB_DIR) .pytest_cache
