@@ -85,6 +85,10 @@ changelog-lint: setup
 # the files git knows (tracked and new, not ignored) and its own virtual
 # environments for the sanity tools.
 sanity: setup
+	pipv=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -n1); \
+	  cache=$$HOME/.ansible/test/cache/get_pip_$${pipv//./_}.py; \
+	  if [ ! -f "$$cache" ] || grep -q 'eeszt.connect developers' "$$cache"; then \
+	    mkdir -p "$$(dirname "$$cache")"; cp tests/tools/get_pip_offline.py "$$cache"; fi
 	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
 	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} $(SANITY_TREE)/ 2>/dev/null || true
 	cd $(SANITY_TREE) && git init -q && git add -A && \
