@@ -21,7 +21,7 @@ FORBIDDEN_ANYWHERE = ("__pycache__", ".pyc", "/.lab/", ".p12", ".password", ".ke
 REQUIRED = {
     "MANIFEST.json", "FILES.json", "README.md", "COPYING", "meta/runtime.yml",
     "roles/lab/tasks/main.yml", "playbooks/site.yml", "playbooks/lab.yml",
-    "inventories/demo/sites.py", "plugins/modules/lab_pki.py", "plugins/modules/lab_waf.py",
+    "inventories/demo/sites.eeszt_demo.yml", "plugins/inventory/demo_sites.py", "plugins/modules/lab_pki.py", "plugins/modules/lab_waf.py",
 }
 
 

@@ -1,0 +1,246 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests for the lab WAF: process management (module_utils/lab_waf.py)
+and the configuration handling of the server script (roles/lab/files)."""
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.eeszt.connect.plugins.module_utils import lab_waf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+SCRIPT = os.path.join(ROOT, "roles", "lab", "files", "eeszt_lab_waf.py")
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The server script, imported as a module."""
+    spec = importlib.util.spec_from_file_location("eeszt_lab_waf", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A lab directory with the real server script and a configuration naming TLS files."""
+    waf = tmp_path / "waf"
+    pki = tmp_path / "pki"
+    waf.mkdir()
+    pki.mkdir()
+    for name in ("cert.pem", "key.pem", "ca.pem"):
+        (pki / name).write_text("not really PEM: %s\n" % name)
+    (waf / "eeszt_lab_waf.py").write_bytes(open(SCRIPT, "rb").read())
+    (waf / "waf.json").write_text(json.dumps({
+        "server_cert": "../pki/cert.pem", "server_key": "../pki/key.pem",
+        "client_ca": "../pki/ca.pem", "access_log": "access.log",
+    }))
+    return tmp_path
+
+
+def listening_socket():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    return sock
+
+
+# -- server script: configuration ----------------------------------------------
+
+def test_denied_entries_split_into_fingerprints_and_serials(server):
+    fingerprint = "AB:" * 31 + "CD"
+    fingerprints, serials = server.parse_denied([fingerprint, "00:0A:1B", "0x2f"])
+    assert fingerprints == {"ab" * 31 + "cd"}
+    assert serials == {"a1b", "2f"}
+
+
+@pytest.mark.parametrize("entry", ["not-hex", "", "f" * 50])
+def test_bad_denied_entries_are_refused(server, entry):
+    with pytest.raises(server.ConfigError):
+        server.parse_denied([entry])
+
+
+def test_config_paths_are_relative_to_the_config_file(server, lab):
+    config = server.load_config(str(lab / "waf" / "waf.json"), port=28443)
+    assert config["server_cert"] == os.path.join(str(lab / "waf"), "../pki/cert.pem")
+    assert config["access_log"] == str(lab / "waf" / "access.log")
+    assert config["port"] == 28443 and config["host"] == "127.0.0.1"
+    assert config["client_cert"] == "required" and config["health_path"] == "/health"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"client_cert": "sometimes"}, "client_cert"),
+    ({"soap_path": "soap"}, "soap_path"),
+    ({"server_key": ""}, "server_key is required"),
+    ({"denied": "abc"}, "denied must be a list"),
+])
+def test_invalid_config_is_refused(server, lab, change, message):
+    path = lab / "waf" / "waf.json"
+    data = json.loads(path.read_text())
+    data.update(change)
+    path.write_text(json.dumps(data))
+    with pytest.raises(server.ConfigError, match=message):
+        server.load_config(str(path))
+
+
+def test_subject_is_formatted_most_specific_first_with_escaping(server):
+    subject = ((("countryName", "HU"),), (("organizationName", "Lab, Inc."),), (("commonName", "100001"),))
+    assert server.format_subject(subject) == "CN=100001,O=Lab\\, Inc.,C=HU"
+
+
+def test_soap_body_must_be_an_envelope(server):
+    problem = server.LabWafHandler.soap_problem
+    assert problem(b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>') is None
+    assert problem(b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"/>') is None
+    assert "SOAP Envelope" in problem(b"<Envelope/>")
+    assert "well-formed" in problem(b"<a>")
+    assert "DTD" in problem(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')
+    assert "empty" in problem(b"  ")
+
+
+# -- module_utils: pid files, processes, ports ---------------------------------
+
+def test_read_pid(tmp_path):
+    path = tmp_path / "waf.pid"
+    assert lab_waf.read_pid(str(path)) is None
+    path.write_text("garbage\n")
+    assert lab_waf.read_pid(str(path)) is None
+    path.write_text("4242\n")
+    assert lab_waf.read_pid(str(path)) == 4242
+
+
+def test_process_alive_sees_through_zombies():
+    assert lab_waf.process_alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while lab_waf.process_alive(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Exited but not yet reaped: a zombie, which counts as gone.
+    assert not lab_waf.process_alive(child.pid)
+    child.wait()
+    assert not lab_waf.process_alive(child.pid)
+
+
+def test_process_is_waf_checks_the_command_line(tmp_path):
+    script = tmp_path / "eeszt_lab_waf.py"
+    script.write_text("import time\nprint('ready', flush=True)\ntime.sleep(30)\n")
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
+    try:
+        # Right after Popen the child may not have exec'd the interpreter yet
+        # (its command line is still the parent's): wait until the script runs.
+        assert child.stdout.readline() == b"ready\n"
+        assert lab_waf.process_is_waf(child.pid, str(script))
+        assert not lab_waf.process_is_waf(child.pid, str(tmp_path / "other.py"))
+        assert not lab_waf.process_is_waf(os.getpid(), str(script))
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+
+
+def test_port_available():
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    try:
+        assert not lab_waf.port_available("127.0.0.1", port)
+    finally:
+        sock.close()
+    assert lab_waf.port_available("127.0.0.1", port)
+
+
+def test_fingerprint_follows_config_and_tls_files(lab):
+    paths = lab_waf.WafPaths(str(lab))
+    first = lab_waf.fingerprint(paths, sys.executable, "127.0.0.1", 18443)
+    assert lab_waf.fingerprint(paths, sys.executable, "127.0.0.1", 18443) == first
+    assert lab_waf.fingerprint(paths, sys.executable, "127.0.0.1", 18444) != first
+    (lab / "pki" / "cert.pem").write_text("renewed\n")
+    second = lab_waf.fingerprint(paths, sys.executable, "127.0.0.1", 18443)
+    assert second != first
+    config = json.loads((lab / "waf" / "waf.json").read_text())
+    config["denied"] = ["ab"]
+    (lab / "waf" / "waf.json").write_text(json.dumps(config))
+    assert lab_waf.fingerprint(paths, sys.executable, "127.0.0.1", 18443) != second
+
+
+# -- module_utils: start and stop ----------------------------------------------
+
+def test_start_on_a_taken_port_names_port_and_variable(lab):
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    try:
+        waf = lab_waf.LabWaf(lab_waf.WafPaths(str(lab)), "127.0.0.1", port, sys.executable)
+        with pytest.raises(lab_waf.LabWafError) as info:
+            waf.start()
+    finally:
+        sock.close()
+    assert "port %d on 127.0.0.1 is already in use" % port in str(info.value)
+    assert "eeszt_lab_waf_port" in str(info.value)
+    assert not os.path.exists(waf.paths.pid_file)
+
+
+def test_start_failure_reports_the_server_log(lab):
+    # The TLS files are not PEM: the server exits at once with a configuration error.
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    waf = lab_waf.LabWaf(lab_waf.WafPaths(str(lab)), "127.0.0.1", port, sys.executable, startup_timeout=10)
+    with pytest.raises(lab_waf.LabWafError) as info:
+        waf.start()
+    assert "exited with status 2" in str(info.value)
+    assert "cannot load TLS material" in str(info.value)
+    assert waf.running_pid() is None
+
+
+def test_missing_script_is_a_clear_error(tmp_path):
+    waf = lab_waf.LabWaf(lab_waf.WafPaths(str(tmp_path)), "127.0.0.1", 18443, sys.executable)
+    with pytest.raises(lab_waf.LabWafError, match="server script .* does not exist"):
+        waf.start()
+
+
+def test_stale_pid_file_is_not_trusted(lab):
+    paths = lab_waf.WafPaths(str(lab))
+    # Our own pid: alive, but not the WAF (pid reuse); it must not be signalled.
+    with open(paths.pid_file, "w") as handle:
+        handle.write("%d\n" % os.getpid())
+    waf = lab_waf.LabWaf(paths, "127.0.0.1", 18443, sys.executable)
+    status = waf.status()
+    assert not status["running"] and status["stale_pid_file"]
+    assert waf.stop() is None
+    assert not os.path.exists(paths.pid_file)
+
+
+def test_stop_terminates_and_frees_the_port(lab):
+    """A stand-in 'WAF' (the script path, a listening socket) is stopped with SIGTERM."""
+    paths = lab_waf.WafPaths(str(lab))
+    with open(paths.script, "w") as handle:
+        handle.write(
+            "import signal, socket, sys, time\n"
+            "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+            "print(s.getsockname()[1], flush=True)\n"
+            "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+            "time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, paths.script], stdout=subprocess.PIPE, universal_newlines=True)
+    try:
+        port = int(child.stdout.readline())
+        with open(paths.pid_file, "w") as handle:
+            handle.write("%d\n" % child.pid)
+        with open(paths.state_file, "w") as handle:
+            json.dump({"host": "127.0.0.1", "port": port}, handle)
+        waf = lab_waf.LabWaf(paths, "127.0.0.1", port, sys.executable, stop_timeout=5)
+        assert waf.status()["running"]
+        assert waf.stop() == child.pid
+        assert child.wait(timeout=10) == 0
+        assert lab_waf.port_available("127.0.0.1", port)
+        assert not os.path.exists(paths.pid_file) and not os.path.exists(paths.state_file)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
