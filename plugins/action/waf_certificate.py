@@ -1,0 +1,114 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Controller side of eeszt.connect.waf_certificate (see the module for the documentation)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.eeszt.connect.plugins.module_utils.cert_store import EesztCertificateError
+from ansible_collections.eeszt.connect.plugins.module_utils.certificate import (
+    build_pkcs12,
+    load_ca_file,
+    load_pfx,
+    validate,
+)
+from ansible_collections.eeszt.connect.plugins.modules.waf_certificate import argument_spec
+
+# Options that only the controller uses: they are never sent to the site.
+CONTROLLER_ONLY = ("pfx_src", "pfx_password", "ca_file", "chain_include_root", "min_days",
+                   "warn_days", "institution_id", "match_attributes", "match_mode")
+
+
+# Options that only the action plugin sets for the module.
+INTERNAL = ("material", "certificate_facts")
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+
+    def _controller_file(self, path, what):
+        """Find a controller file like copy's src; decrypt it if it is vaulted."""
+        try:
+            found = self._find_needle("files", path)
+        except AnsibleError:
+            raise EesztCertificateError("the %s %s was not found on the controller; check the path" % (what, path))
+        return found, self._loader.get_real_file(found, decrypt=True)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        spec = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
+        spec["pfx_src"]["required"] = True
+        spec["pfx_password"]["required"] = True
+        dummy, args = self.validate_argument_spec(argument_spec=spec)
+        try:
+            prepared = self._prepare(args)
+        except EesztCertificateError as exc:
+            result.update(failed=True, msg=to_text(exc), error=exc.code, changed=False)
+            return result
+        validated, module_args, extra = prepared
+        module_result = self._execute_module(
+            module_name="eeszt.connect.waf_certificate", module_args=module_args,
+            task_vars=task_vars)
+        result.update(module_result)
+        if not result.get("failed"):
+            result.update(extra)
+        result.setdefault("warnings", [])
+        result["warnings"] = list(result["warnings"] or []) + validated.warnings
+        result.pop("invocation", None)
+        return result
+
+    def _prepare(self, args):
+        if args["min_days"] < 0 or args["warn_days"] < 0 or args["backups"] < 0:
+            raise EesztCertificateError("min_days, warn_days and backups must not be negative")
+        if set(args["formats"]) & set(("pkcs12", "java")) and not args["export_password"]:
+            raise EesztCertificateError("export_password is required when formats include pkcs12 or java")
+        pfx_shown, pfx_real = self._controller_file(args["pfx_src"], "PFX file")
+        try:
+            contents = load_pfx(pfx_real, args["pfx_password"], display_path=pfx_shown)
+        finally:
+            self._loader.cleanup_tmp_file(pfx_real)
+        anchors = []
+        if args["ca_file"]:
+            ca_shown, ca_real = self._controller_file(args["ca_file"], "CA file")
+            try:
+                anchors = load_ca_file(ca_real, display_path=ca_shown)
+            finally:
+                self._loader.cleanup_tmp_file(ca_real)
+        validated = validate(
+            contents, min_days=args["min_days"], warn_days=args["warn_days"], ca_certs=anchors,
+            institution_id=args["institution_id"], match_attributes=args["match_attributes"],
+            match_mode=args["match_mode"], display_path=pfx_shown)
+        pem = validated.pem(include_root=args["chain_include_root"])
+        pkcs12 = {}
+        for fmt, name in (("pkcs12", "client.p12"), ("java", "keystore.p12")):
+            if fmt in args["formats"]:
+                pkcs12[name] = base64.b64encode(build_pkcs12(
+                    validated, args["export_password"], args["export_encryption"],
+                    args["keystore_alias"])).decode("ascii")
+        facts = dict(validated.facts)
+        facts.pop("days_left")
+        module_args = dict((k, v) for k, v in args.items() if k not in CONTROLLER_ONLY)
+        module_args["material"] = dict(certificate=pem["certificate"], private_key=pem["private_key"],
+                                       chain=pem["chain"], pkcs12=pkcs12)
+        module_args["certificate_facts"] = facts
+        extra = dict(
+            fingerprint=validated.facts["sha256"],
+            subject=validated.facts["subject"],
+            issuer=validated.facts["issuer"],
+            serial=validated.facts["serial"],
+            not_before=validated.facts["not_before"],
+            not_after=validated.facts["not_after"],
+            days_left=validated.facts["days_left"],
+            pfx_encryption=contents.algorithms,
+        )
+        return validated, module_args, extra

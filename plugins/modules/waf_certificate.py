@@ -1,0 +1,394 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: waf_certificate
+short_description: Install an EESZT WAF-SSL client certificate from a PFX file
+version_added: 0.1.0
+description:
+  - Opens the institution's WAF-SSL PKCS#12 (PFX) file on the controller, validates it
+    and installs the certificate set on the site in the formats its software reads.
+  - This is an action plugin and module pair. The action plugin runs on the controller
+    with the Python library C(cryptography); it opens PFX files encrypted with AES-256,
+    3DES or legacy RC2-40 and refuses a bad file before any site is touched, each problem
+    with its own message (wrong password, damaged or truncated file, missing or mismatched
+    key, expired, not yet valid, too few days left, no clientAuth extended key usage,
+    incomplete or untrusted chain, another institution's certificate).
+  - Only PEM material (and, on request, PKCS#12 files re-encrypted on the controller with
+    O(export_password)) is sent to the site. The PFX file and its password never leave
+    the controller. The site needs nothing but the Python standard library.
+  - On the site the set lives in O(dir)/sets/NAME/ and becomes live through one atomic
+    rename of the O(dir)/current symlink; O(dir)/cert.pem, O(dir)/key.pem and the other
+    file names are stable symlinks into O(dir)/current/. An interrupted run leaves the
+    old set or the new set, never a mix of the two.
+  - Idempotent by SHA-256. A state file (0600) in the set records the fingerprint of
+    every file and what the PKCS#12 files encode (a salted PBKDF2 digest stands for the
+    export password), so re-exported PKCS#12 files with new random salts do not count as
+    a change, while tampered files, another export password or another encryption level do.
+author:
+  - eeszt.connect developers (@eeszt-connect)
+requirements:
+  - cryptography >= 3.3 on the controller
+attributes:
+  check_mode:
+    support: full
+    description: Writes nothing and reports which files would change.
+  diff_mode:
+    support: full
+    description: The diff shows certificate facts (subject, issuer, serial, validity,
+      SHA-256 fingerprint) and file names, never key material.
+  platform:
+    support: full
+    platforms: posix
+    description: The site needs Python 3.8 or later and its standard library.
+  action:
+    support: full
+    description: The validation and the PKCS#12 export run in the action plugin on the controller.
+options:
+  pfx_src:
+    description:
+      - Path of the PKCS#12 file on the controller. A relative path is looked up like the
+        O(ansible.builtin.copy#module:src) of M(ansible.builtin.copy) (the role's or
+        playbook's C(files/) directory). The file may be Ansible Vault encrypted.
+      - Required; the action plugin enforces it and never sends it to the site.
+    type: path
+  pfx_password:
+    description:
+      - Password of the PFX file (EESZT sends it by SMS); keep it in Ansible Vault.
+      - Required; the action plugin enforces it and never sends it to the site.
+    type: str
+  dir:
+    description: Directory on the site that receives the certificate set (mode 0750).
+    type: path
+    default: /etc/eeszt/tls
+  owner:
+    description: Owner of the files and directories; default is the user the module runs as.
+    type: str
+  group:
+    description:
+      - Group of the files and directories. When set, the private key files are 0640
+        so that members of this group can read them; otherwise 0600.
+    type: str
+  key_mode:
+    description:
+      - Mode of C(key.pem), C(client.p12) and C(keystore.p12) as an octal string.
+      - Default C(0640) when O(group) is set, otherwise C(0600).
+    type: str
+  formats:
+    description:
+      - Which files to write. C(pem) (always written, needed by the connection check) -
+        C(cert.pem), C(key.pem), C(chain.pem), C(fullchain.pem). C(pkcs12) adds
+        C(client.p12), C(java) adds C(keystore.p12), a Java PKCS#12 keystore whose key
+        entry has the alias O(keystore_alias).
+    type: list
+    elements: str
+    choices: [pem, pkcs12, java]
+    default: [pem]
+  export_password:
+    description: Password of C(client.p12) and C(keystore.p12). Required when O(formats) has C(pkcs12) or C(java).
+    type: str
+  export_encryption:
+    description:
+      - Encryption of C(client.p12) and C(keystore.p12).
+      - C(modern) is PBES2 with PBKDF2-SHA256 and AES-256-CBC and a SHA-256 MAC.
+      - C(compat) is PBE-SHA1-3DES with a SHA-1 MAC, which Java 8, older Windows and
+        C(openssl pkcs12 -legacy) read.
+    type: str
+    choices: [modern, compat]
+    default: modern
+  keystore_alias:
+    description: Alias (friendlyName) of the key entry in C(keystore.p12) and C(client.p12).
+    type: str
+    default: eeszt-waf
+  ca_file:
+    description:
+      - PEM file on the controller with the CA certificates the client certificate must chain
+        to (the issuing and root CA). When set, the chain must end at one of them.
+      - Without it the chain is built from the certificates in the PFX alone.
+    type: path
+  chain_include_root:
+    description: Also write the self-signed root CA into C(chain.pem) and C(fullchain.pem).
+    type: bool
+    default: false
+  min_days:
+    description: Refuse a certificate with fewer days of validity left.
+    type: int
+    default: 14
+  warn_days:
+    description: Warn about a certificate with fewer days of validity left.
+    type: int
+    default: 30
+  institution_id:
+    description:
+      - When set, the certificate must carry this institution ID (C(eeszt_institution_id))
+        in one of O(match_attributes).
+    type: str
+  match_attributes:
+    description:
+      - Subject attributes (and C(subjectAltName) for every SAN value) searched for O(institution_id).
+    type: list
+    elements: str
+    choices: [commonName, organizationName, organizationalUnitName, serialNumber, organizationIdentifier, subjectAltName]
+    default: [commonName, organizationName, serialNumber, organizationIdentifier, subjectAltName]
+  match_mode:
+    description:
+      - C(exact) - a value equals O(institution_id).
+      - C(contains) - a value contains O(institution_id) as a whole token (not as part of a longer number).
+    type: str
+    choices: [exact, contains]
+    default: contains
+  backup:
+    description: Move the previous set into O(dir)/backup/UTC-TIMESTAMP/ when the set changes.
+    type: bool
+    default: true
+  backups:
+    description: How many backup sets to keep (the newest).
+    type: int
+    default: 5
+  material:
+    description:
+      - Internal, set by the action plugin from the validated PFX; do not set it.
+      - The PEM certificate, private key and chain and the base64 PKCS#12 files for the site.
+    type: dict
+  certificate_facts:
+    description:
+      - Internal, set by the action plugin; do not set it.
+      - Subject, issuer, serial, validity and fingerprint of the certificate, for the state file and the diff.
+    type: dict
+seealso:
+  - name: The certificate role
+    description: Deploys the certificate with these options from C(eeszt_certificate_*) variables.
+    link: https://github.com/eeszt/connect/tree/main/roles/certificate
+notes:
+  - Re-running with the same PFX reports no change. A renewed certificate writes a new set
+    and keeps the previous one as a backup.
+  - Programs should read the stable names (O(dir)/cert.pem and so on); they resolve to the live set.
+"""
+
+EXAMPLES = r"""
+- name: Install the WAF-SSL certificate as PEM files
+  eeszt.connect.waf_certificate:
+    pfx_src: files/123456.pfx
+    pfx_password: "{{ vault_waf_pfx_password }}"
+    dir: /etc/eeszt/tls
+    ca_file: files/eeszt-client-ca.pem
+    institution_id: "{{ eeszt_institution_id }}"
+
+- name: Also write client.p12 and a Java keystore readable by Java 8
+  eeszt.connect.waf_certificate:
+    pfx_src: files/123456.pfx
+    pfx_password: "{{ vault_waf_pfx_password }}"
+    formats: [pem, pkcs12, java]
+    export_password: "{{ vault_keystore_password }}"
+    export_encryption: compat
+    keystore_alias: eeszt-waf
+    group: tomcat
+  register: waf_cert
+
+- name: Show when the certificate expires
+  ansible.builtin.debug:
+    msg: "{{ waf_cert.subject }} expires {{ waf_cert.not_after }} ({{ waf_cert.days_left }} days)"
+"""
+
+RETURN = r"""
+fingerprint:
+  description: SHA-256 fingerprint of the certificate (lowercase hex, no colons).
+  returned: success
+  type: str
+  sample: 3f2a9c0d5e7b4a1f8c6d2e0b9a7f5c3e1d4b6a8f0c2e4d6b8a0f1e3d5c7b9a2f
+subject:
+  description: Subject of the certificate (RFC 4514).
+  returned: success
+  type: str
+  sample: CN=123456 Example Kft,O=123456,serialNumber=123456
+issuer:
+  description: Issuer of the certificate (RFC 4514).
+  returned: success
+  type: str
+  sample: CN=EESZT Issuing CA
+serial:
+  description: Serial number of the certificate (hex).
+  returned: success
+  type: str
+  sample: 1A2B3C
+not_before:
+  description: Start of validity (UTC, ISO 8601).
+  returned: success
+  type: str
+  sample: "2026-01-01T00:00:00Z"
+not_after:
+  description: End of validity (UTC, ISO 8601).
+  returned: success
+  type: str
+  sample: "2027-01-01T00:00:00Z"
+days_left:
+  description: Whole days of validity left, counted on the controller.
+  returned: success
+  type: int
+  sample: 180
+changed_files:
+  description: Files of the set that were (or in check mode would be) written anew.
+  returned: success
+  type: list
+  elements: str
+  sample: [cert.pem, key.pem, chain.pem, fullchain.pem]
+removed_files:
+  description: PKCS#12 files removed because their format is no longer requested.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+certificate_changed:
+  description: Whether the certificate itself (its fingerprint) differs from the one installed before.
+  returned: success
+  type: bool
+  sample: true
+backup_path:
+  description: Directory that holds the previous set, or null when no backup was made.
+  returned: success
+  type: str
+  sample: /etc/eeszt/tls/backup/20260101T120000000000Z
+set_path:
+  description: Directory of the live set (the target of O(dir)/current).
+  returned: success
+  type: str
+  sample: /etc/eeszt/tls/sets/20260101T120000000000Z-3f2a9c0d5e7b
+files:
+  description: Stable paths of the written files by name.
+  returned: success
+  type: dict
+  sample: {"cert.pem": /etc/eeszt/tls/cert.pem, "key.pem": /etc/eeszt/tls/key.pem}
+pfx_encryption:
+  description: Encryption algorithms found in the PFX file (for example C(PBES2), C(3DES), C(RC2-40)).
+  returned: success
+  type: list
+  elements: str
+  sample: [PBES2]
+error:
+  description:
+    - Stable code of the failure, for example C(pfx_wrong_password), C(pfx_corrupt),
+      C(pfx_legacy_unsupported), C(key_missing), C(certificate_missing), C(key_mismatch),
+      C(certificate_expired), C(certificate_not_yet_valid), C(certificate_expires_soon),
+      C(client_auth_missing), C(chain_incomplete), C(issuer_untrusted),
+      C(institution_mismatch), C(ca_file_invalid), C(write_failed).
+  returned: failure
+  type: str
+  sample: pfx_wrong_password
+"""
+
+import base64
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.eeszt.connect.plugins.module_utils.cert_store import (
+    CertificateStore,
+    DesiredSet,
+    EesztCertificateError,
+    PKCS12_FILES,
+    facts_text,
+)
+
+
+def argument_spec():
+    return dict(
+        pfx_src=dict(type="path"),
+        pfx_password=dict(type="str", no_log=True),
+        dir=dict(type="path", default="/etc/eeszt/tls"),
+        owner=dict(type="str"),
+        group=dict(type="str"),
+        key_mode=dict(type="str", no_log=False),
+        formats=dict(type="list", elements="str", choices=["pem", "pkcs12", "java"], default=["pem"]),
+        export_password=dict(type="str", no_log=True),
+        export_encryption=dict(type="str", choices=["modern", "compat"], default="modern"),
+        keystore_alias=dict(type="str", default="eeszt-waf", no_log=False),
+        ca_file=dict(type="path"),
+        chain_include_root=dict(type="bool", default=False),
+        min_days=dict(type="int", default=14),
+        warn_days=dict(type="int", default=30),
+        institution_id=dict(type="str"),
+        match_attributes=dict(type="list", elements="str",
+                              choices=["commonName", "organizationName", "organizationalUnitName",
+                                       "serialNumber", "organizationIdentifier", "subjectAltName"],
+                              default=["commonName", "organizationName", "serialNumber",
+                                       "organizationIdentifier", "subjectAltName"]),
+        match_mode=dict(type="str", choices=["exact", "contains"], default="contains"),
+        backup=dict(type="bool", default=True),
+        backups=dict(type="int", default=5),
+        # Set by the action plugin only: the validated material and its facts.
+        material=dict(type="dict", no_log=True),
+        certificate_facts=dict(type="dict"),
+    )
+
+
+def run(module):
+    params = module.params
+    material = params["material"] or {}
+    if not material.get("certificate") or not material.get("private_key"):
+        module.fail_json(msg="eeszt.connect.waf_certificate must run through its action plugin "
+                             "(the PFX is opened on the controller); do not call the module "
+                             "with an unsupported action name", error="usage")
+    key_mode = params["key_mode"]
+    if key_mode is not None:
+        try:
+            key_mode = int(key_mode, 8)
+        except ValueError:
+            module.fail_json(msg="key_mode must be an octal string such as 0600", error="usage")
+    pkcs12 = {}
+    for name, data in (material.get("pkcs12") or {}).items():
+        pkcs12[name] = base64.b64decode(data)
+    desired = DesiredSet(material["certificate"], material["private_key"], material.get("chain") or [],
+                         params["certificate_facts"] or {}, pkcs12=pkcs12,
+                         export_password=params["export_password"],
+                         export_encryption=params["export_encryption"],
+                         alias=params["keystore_alias"])
+    store = CertificateStore(params["dir"], params["owner"], params["group"], key_mode)
+    plan = store.plan(desired)
+    changed = plan["content_changed"] or plan["attributes_changed"]
+    before = plan["before"]
+    result = dict(
+        changed=changed,
+        changed_files=plan["changed_files"],
+        removed_files=plan["removed_files"],
+        certificate_changed=before.get("sha256") != desired.fingerprint,
+        backup_path=None,
+        files=dict((n, os.path.join(params["dir"], n)) for n in desired.names()),
+    )
+    if module._diff:
+        before_files = sorted(n for n in set(desired.names()) | set(PKCS12_FILES.values())
+                              if os.path.lexists(os.path.join(params["dir"], n)))
+        result["diff"] = dict(
+            before_header="%s (installed)" % params["dir"],
+            after_header="%s (from the PFX)" % params["dir"],
+            before=facts_text(before, before_files),
+            after=facts_text(desired.facts, desired.names()) if changed else facts_text(before, before_files),
+        )
+    if not module.check_mode:
+        if plan["content_changed"]:
+            result["backup_path"] = store.write(desired, plan, params["backup"], params["backups"])
+        elif plan["attributes_changed"]:
+            store.fix_attributes(desired)
+    result["set_path"] = store.current_set()
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(module)
+    except EesztCertificateError as exc:
+        module.fail_json(msg=str(exc), error=exc.code)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="writing the certificate set in %s failed: %s" % (module.params["dir"], exc),
+                         error="write_failed")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/deploy_certificate.yml on localhost against temporary directories."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+
+INSTITUTION = "100001"
+SITES = [(INSTITUTION, "100001001"), ("100002", "100002001")]
+EXPORT_PASSWORD = "Export-Pw-7391"
+BAD_CASES = {
+    "expired": "expired on",
+    "not-yet-valid": "not valid yet",
+    "unknown-ca": "not in the CA file",
+    "no-client-auth": "clientAuth",
+    "key-mismatch": "belongs to none",
+    "truncated": "damaged or truncated",
+    "expiring-soon": "fewer than the required",
+}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    lab = tmp_path_factory.mktemp("lab")
+    build_lab_pki(str(lab), [{"institution_id": i, "site_id": s} for i, s in SITES])
+    return lab / "pki"
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    path = tmp_path / "hosts.ini"
+    path.write_text("[eeszt_sites]\nsite01 ansible_connection=local ansible_python_interpreter=%s "
+                    "eeszt_institution_id=%s\n" % (sys.executable, INSTITUTION))
+    return path
+
+
+def pfx_vars(pki, relative, site_dir, **extra):
+    pfx = pki / relative
+    variables = {
+        "eeszt_certificate_pfx_src": str(pfx),
+        "eeszt_certificate_pfx_password": (pki / (relative[:-4] + ".password")).read_text().strip(),
+        "eeszt_certificate_dir": str(site_dir),
+        "eeszt_certificate_ca_file": str(pki / "client-ca-bundle.pem"),
+    }
+    variables.update(extra)
+    return variables
+
+
+def site_pfx(index=0):
+    return "sites/%s-%s.p12" % SITES[index]
+
+
+def deploy(run_playbook, inventory, variables, *args):
+    return run_playbook("deploy_certificate.yml", inventory=inventory, extra_vars=variables, args=args)
+
+
+def snapshot(directory):
+    """Every path under directory with its link target or content."""
+    if not os.path.exists(directory):
+        return None
+    result = {}
+    for root, dirs, files in os.walk(str(directory)):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                result[path] = "-> " + os.readlink(path)
+            elif os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    result[path] = handle.read()
+            else:
+                result[path] = "dir"
+    return result
+
+
+def test_check_apply_rerun_and_renewal(run_playbook, inventory, pki, tmp_path):
+    site_dir = tmp_path / "site" / "tls"
+    variables = pfx_vars(pki, site_pfx(), site_dir, eeszt_certificate_match_institution=True)
+
+    check = deploy(run_playbook, inventory, variables, "--check", "--diff")
+    assert check.ok, check.output
+    assert check.changed("site01") == 1
+    assert "+sha256: " in check.stdout
+    assert not (tmp_path / "site").exists()
+
+    applied = deploy(run_playbook, inventory, variables)
+    assert applied.ok, applied.output
+    assert applied.changed("site01") == 1
+    check_key = subprocess.run(["openssl", "x509", "-noout", "-pubkey", "-in", str(site_dir / "cert.pem")],
+                               stdout=subprocess.PIPE, timeout=60, check=True).stdout
+    key_pub = subprocess.run(["openssl", "pkey", "-pubout", "-in", str(site_dir / "key.pem")],
+                             stdout=subprocess.PIPE, timeout=60, check=True).stdout
+    assert check_key == key_pub
+    assert oct(os.stat(site_dir / "key.pem").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(site_dir).st_mode & 0o777) == "0o750"
+
+    again = deploy(run_playbook, inventory, variables)
+    assert again.ok, again.output
+    assert again.changed("site01") == 0
+
+    recheck = deploy(run_playbook, inventory, variables, "--check", "--diff")
+    assert recheck.ok and recheck.changed("site01") == 0, recheck.output
+
+    renewed_vars = pfx_vars(pki, site_pfx(1), site_dir)
+    before = (site_dir / "cert.pem").read_bytes()
+    renewed = deploy(run_playbook, inventory, renewed_vars, "--diff")
+    assert renewed.ok, renewed.output
+    assert renewed.changed("site01") == 1
+    backups = os.listdir(str(site_dir / "backup"))
+    assert len(backups) == 1
+    assert (site_dir / "backup" / backups[0] / "cert.pem").read_bytes() == before
+    assert (site_dir / "cert.pem").read_bytes() != before
+
+
+def test_institution_mismatch_is_refused(run_playbook, inventory, pki, tmp_path):
+    site_dir = tmp_path / "tls"
+    variables = pfx_vars(pki, site_pfx(1), site_dir, eeszt_certificate_match_institution=True)
+    result = deploy(run_playbook, inventory, variables)
+    assert not result.ok
+    assert "does not carry institution ID %s" % INSTITUTION in result.stdout, result.output
+    assert not site_dir.exists()
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_pfx_is_refused_and_nothing_is_written(run_playbook, inventory, pki, tmp_path, case):
+    site_dir = tmp_path / "tls"
+    good = deploy(run_playbook, inventory, pfx_vars(pki, site_pfx(), site_dir))
+    assert good.ok, good.output
+    before = snapshot(site_dir)
+    variables = pfx_vars(pki, "cases/%s.p12" % case, site_dir)
+    result = deploy(run_playbook, inventory, variables)
+    assert not result.ok
+    assert BAD_CASES[case] in result.stdout, result.output
+    assert "cases/%s.p12" % case in result.stdout
+    assert variables["eeszt_certificate_pfx_password"] not in result.stdout + result.stderr
+    assert snapshot(site_dir) == before
+    fresh = tmp_path / "fresh"
+    result = deploy(run_playbook, inventory, pfx_vars(pki, "cases/%s.p12" % case, fresh))
+    assert not result.ok and not fresh.exists()
+
+
+def test_wrong_password_is_named(run_playbook, inventory, pki, tmp_path):
+    variables = pfx_vars(pki, site_pfx(), tmp_path / "tls", eeszt_certificate_pfx_password="wrong-password")
+    result = deploy(run_playbook, inventory, variables)
+    assert not result.ok
+    assert "password for the PFX file" in result.stdout and "is wrong" in result.stdout, result.output
+    assert not (tmp_path / "tls").exists()
+
+
+@pytest.mark.parametrize("case", ["legacy-rc2", "des3", "ec"])
+def test_legacy_and_ec_pfx_deploy(run_playbook, inventory, pki, tmp_path, case):
+    variables = pfx_vars(pki, "cases/%s.p12" % case, tmp_path / "tls")
+    result = deploy(run_playbook, inventory, variables)
+    assert result.ok, result.output
+    assert (tmp_path / "tls" / "key.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+
+
+@pytest.mark.parametrize("level", ["modern", "compat"])
+def test_pkcs12_and_keystore_no_secrets_in_verbose_diff(run_playbook, inventory, pki, tmp_path, level):
+    site_dir = tmp_path / "tls"
+    variables = pfx_vars(pki, site_pfx(), site_dir,
+                         eeszt_certificate_formats=["pem", "pkcs12", "java"],
+                         eeszt_certificate_export_password=EXPORT_PASSWORD,
+                         eeszt_certificate_export_encryption=level,
+                         eeszt_certificate_keystore_alias="eeszt-waf")
+    result = deploy(run_playbook, inventory, variables, "--diff", "-vvv")
+    assert result.ok, result.output
+    output = result.stdout + result.stderr
+    assert "PRIVATE KEY" not in output
+    assert variables["eeszt_certificate_pfx_password"] not in output
+    assert EXPORT_PASSWORD not in output
+
+    for legacy in ([], ["-legacy"]) if level == "compat" else ([],):
+        proc = subprocess.run(["openssl", "pkcs12", "-in", str(site_dir / "client.p12"), "-nokeys",
+                               "-passin", "stdin"] + legacy,
+                              input=(EXPORT_PASSWORD + "\n").encode(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.count(b"BEGIN CERTIFICATE") == 3
+
+    storepass = tmp_path / "storepass"
+    storepass.write_text(EXPORT_PASSWORD + "\n")
+    os.chmod(str(storepass), 0o600)
+    proc = subprocess.run(["keytool", "-list", "-storetype", "PKCS12", "-keystore", str(site_dir / "keystore.p12"),
+                           "-storepass:file", str(storepass)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert b"eeszt-waf, " in proc.stdout and b"PrivateKeyEntry" in proc.stdout
+
+    again = deploy(run_playbook, inventory, variables)
+    assert again.ok and again.changed("site01") == 0, again.output
+    other = dict(variables, eeszt_certificate_export_password=EXPORT_PASSWORD + "-new")
+    changed = deploy(run_playbook, inventory, other)
+    assert changed.ok and changed.changed("site01") == 1, changed.output
+
+
+def test_result_fact_for_later_roles(run_playbook, inventory, pki, tmp_path):
+    playbook = tmp_path / "show.yml"
+    playbook.write_text(
+        "- hosts: eeszt_sites\n  gather_facts: false\n  roles:\n    - eeszt.connect.certificate\n"
+        "  post_tasks:\n    - name: Write the fact\n      ansible.builtin.copy:\n"
+        "        content: '{{ eeszt_certificate_result | to_json }}'\n        dest: %s\n        mode: '0600'\n"
+        % (tmp_path / "fact.json"))
+    result = run_playbook(str(playbook), inventory=inventory, extra_vars=pfx_vars(pki, site_pfx(), tmp_path / "tls"))
+    assert result.ok, result.output
+    fact = json.loads((tmp_path / "fact.json").read_text())
+    assert fact["changed"] is True and fact["days_left"] > 300
+    assert fact["cert_path"] == str(tmp_path / "tls" / "cert.pem")
+    assert len(fact["fingerprint"]) == 64
+
+
+def test_ansible_doc_renders():
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.path.dirname(__file__), "..", "..", "ansible.cfg"))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "eeszt.connect.waf_certificate"],
+                          cwd=os.path.join(os.path.dirname(__file__), "..", ".."), env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode()
+    for word in ("pfx_password", "export_encryption", "RETURN VALUES", "fingerprint", "backup_path"):
+        assert word in text
