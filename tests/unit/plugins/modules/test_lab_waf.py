@@ -224,8 +224,8 @@ def test_stop_terminates_and_frees_the_port(lab):
             "import signal, socket, sys, time\n"
             "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
             "s.bind(('127.0.0.1', 0)); s.listen(1)\n"
-            "print(s.getsockname()[1], flush=True)\n"
             "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+            "print(s.getsockname()[1], flush=True)\n"
             "time.sleep(60)\n")
     child = subprocess.Popen([sys.executable, paths.script], stdout=subprocess.PIPE, universal_newlines=True)
     try:
