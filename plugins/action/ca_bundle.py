@@ -1,0 +1,57 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin eeszt.connect.ca_bundle: validate a CA bundle on the controller."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.eeszt.connect.plugins.module_utils.ca_bundle import (
+    CaBundleError,
+    bundle_sha256,
+    validate_bundle,
+)
+
+ARGUMENT_SPEC = {
+    "src": {"type": "path", "required": True},
+    "warn_days": {"type": "int", "default": 30},
+}
+
+
+class ActionModule(ActionBase):
+    """Runs entirely on the controller; nothing is sent to the site."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if args["warn_days"] < 0:
+            result.update(failed=True, error="invalid_argument", msg="warn_days must not be negative")
+            return result
+        try:
+            src = self._find_needle("files", args["src"])
+        except AnsibleError:
+            src = args["src"]
+        try:
+            pem, certificates, warnings = validate_bundle(src, warn_days=args["warn_days"])
+        except CaBundleError as exc:
+            result.update(failed=True, error=exc.code, msg=str(exc), src=src)
+            return result
+        result.update(
+            changed=False,
+            src=src,
+            pem=pem,
+            sha256=bundle_sha256(pem),
+            certificates=certificates,
+            msg="%d CA certificate(s) in %s are valid" % (len(certificates), src),
+        )
+        if warnings:
+            result["warnings"] = warnings
+        return result
