@@ -1,0 +1,407 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: connection_check
+short_description: Check a site's mutual-TLS connection to EESZT and write a proof
+version_added: 1.0.0
+description:
+  - Runs on the site, with the Python standard library only (no C(cryptography) needed).
+  - Before any connection, reads the client certificate and fails the check as V(client_cert_invalid)
+    when it is expired, not yet valid, unreadable, or its key does not match.
+  - For each endpoint, in order, runs the steps C(dns) (all addresses), C(tcp) (directly or through an
+    HTTP proxy with C(CONNECT)), C(tls) (client certificate, server chain verified against O(ca_bundle),
+    host name verified; TLS 1.2 or newer) and C(http) (the request, then the status compared with
+    C(expect_status)). Each step is timed and reports its details.
+  - The first failure is classified into exactly one category (see RV(failure)) with a message and a
+    remediation hint in English or Hungarian. A server that rejects the client certificate after a
+    TLS 1.3 handshake (seen on the first read) or answers HTTP 403 counts as V(tls_client_cert_rejected).
+  - Every wait is bounded by the endpoint's timeout, which is a deadline for all four steps.
+  - Writes a proof file (schema C(eeszt.connect/proof/v1), JSON, mode C(0640), atomic, never overwriting)
+    into O(proof_dir), named C(<finished_at>_<institution_id>_<site_id>.json) so proofs sort by time.
+    Proofs and results hold no key material, no password and no request body.
+  - A failing check does not fail the module; the result says RV(passed=false). The role
+    C(eeszt.connect.connection_check) decides what a failure means for the play.
+author:
+  - eeszt.connect developers (@eeszt-connect)
+attributes:
+  check_mode:
+    support: full
+    description: The check runs against the endpoints; no proof file is written.
+  diff_mode:
+    support: none
+    description: A proof is a new file, not a change to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Any POSIX host with Python 3.8 or newer and its C(ssl) module.
+options:
+  endpoints:
+    description:
+      - Endpoints to check, in order.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Short name of the endpoint, used in results and proofs.
+        type: str
+        required: true
+      url:
+        description: C(https://) URL; an IP address or a non-default port is allowed.
+        type: str
+        required: true
+      method:
+        description: HTTP method.
+        type: str
+        default: GET
+      headers:
+        description:
+          - Extra request headers. C(Host), C(Content-Length), C(Connection) and C(Transfer-Encoding)
+            are set by the check. Only header names appear in results.
+        type: dict
+      body:
+        description: Request body (for example a SOAP envelope), sent as UTF-8 with a C(Content-Length).
+        type: str
+      expect_status:
+        description: The HTTP status that passes.
+        type: int
+        default: 200
+      timeout:
+        description: Seconds for all steps of this endpoint; default O(timeout).
+        type: float
+  client_cert:
+    description:
+      - PEM file of the client (WAF-SSL) certificate, optionally followed by its chain.
+      - The first certificate in the file is the one checked and recorded.
+    type: path
+    required: true
+  client_key:
+    description: PEM file of the unencrypted private key of O(client_cert). Never read into results.
+    type: path
+    required: true
+  ca_bundle:
+    description: PEM file of the CA certificates that the servers' chains must lead to. Only these are trusted.
+    type: path
+    required: true
+  proxy:
+    description:
+      - HTTP proxy URL (C(http://host:port), no credentials in it) for C(CONNECT) tunnels. Unset, direct.
+    type: str
+  proxy_username:
+    description: User name for the proxy's Basic authentication. Never returned.
+    type: str
+  proxy_password:
+    description: Password for the proxy's Basic authentication. Never returned.
+    type: str
+  no_proxy:
+    description:
+      - Host names and domains (C(.example.hu) or C(example.hu) match sub-domains too; C(*) matches all)
+        reached without the proxy.
+    type: list
+    elements: str
+    default: []
+  timeout:
+    description: Default seconds per endpoint for all its steps (an endpoint's C(timeout) overrides it).
+    type: float
+    default: 10
+  language:
+    description: Language of the failure message and hint.
+    type: str
+    choices: [en, hu]
+    default: en
+  institution_id:
+    description: Institution identifier, recorded in the proof and its file name.
+    type: str
+    required: true
+  site_id:
+    description: Site identifier, recorded in the proof and its file name.
+    type: str
+    required: true
+  environment:
+    description: EESZT environment the endpoints belong to, recorded in the proof.
+    type: str
+    choices: [test, production]
+    default: test
+  host:
+    description: Name of the site's host recorded in the proof; default the machine's host name.
+    type: str
+  proof_dir:
+    description: Directory of the proof files; created (mode C(0750)) when missing.
+    type: path
+    default: /var/lib/eeszt/proofs
+  write_proof:
+    description: Write a proof file. Never written in check mode.
+    type: bool
+    default: true
+notes:
+  - Name resolution honours the site's resolver; with a proxy, the C(dns) step resolves the proxy and
+    the proxy resolves the endpoint.
+  - The failure categories are those of the collection's design. C(tcp_unreachable) (no route to the
+    host) is added to them.
+seealso:
+  - module: ansible.builtin.uri
+  - name: EESZT
+    description: The Hungarian national eHealth service space.
+    link: https://www.eeszt.gov.hu/
+"""
+
+EXAMPLES = r"""
+- name: Check the EESZT endpoints with the installed WAF-SSL certificate
+  eeszt.connect.connection_check:
+    endpoints:
+      - name: health
+        url: https://eeszt-lab.localhost:18443/health
+      - name: soap
+        url: https://eeszt-lab.localhost:18443/soap
+        method: POST
+        headers:
+          Content-Type: text/xml; charset=utf-8
+          SOAPAction: '"urn:eeszt:lab:ping"'
+        body: <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/></soapenv:Envelope>
+    client_cert: /etc/eeszt/tls/cert.pem
+    client_key: /etc/eeszt/tls/key.pem
+    ca_bundle: /etc/eeszt/tls/eeszt-ca.pem
+    institution_id: "123456"
+    site_id: "123456001"
+    language: hu
+  register: check
+
+- name: Through a proxy that wants a password
+  eeszt.connect.connection_check:
+    endpoints: "{{ eeszt_endpoints }}"
+    client_cert: /etc/eeszt/tls/cert.pem
+    client_key: /etc/eeszt/tls/key.pem
+    ca_bundle: /etc/eeszt/tls/eeszt-ca.pem
+    proxy: http://proxy.example.hu:3128
+    proxy_username: eeszt
+    proxy_password: "{{ vault_proxy_password }}"
+    institution_id: "{{ eeszt_institution_id }}"
+    site_id: "{{ eeszt_site_id }}"
+  register: check
+
+- name: Stop this site when the check failed
+  ansible.builtin.fail:
+    msg: "{{ check.failure.category }}: {{ check.failure.message }} {{ check.failure.hint }}"
+  when: not check.passed
+"""
+
+RETURN = r"""
+passed:
+  description: Whether every endpoint passed every step.
+  returned: always
+  type: bool
+  sample: true
+failure:
+  description:
+    - The first failure (none when RV(passed)).
+  returned: always
+  type: dict
+  sample:
+    category: tls_client_cert_rejected
+    endpoint: health
+    step: http
+    message: "The server rejected the client certificate: TLS alert TLSV13_ALERT_CERTIFICATE_REQUIRED."
+    hint: "The WAF does not accept this WAF-SSL certificate: ..."
+    reason: TLS alert TLSV13_ALERT_CERTIFICATE_REQUIRED
+  contains:
+    category:
+      description:
+        - One of V(client_cert_invalid), V(dns), V(tcp_refused), V(tcp_unreachable), V(tcp_timeout),
+          V(proxy), V(tls_server_untrusted), V(tls_hostname_mismatch), V(tls_client_cert_rejected),
+          V(tls_protocol), V(http_status), V(timeout).
+      type: str
+    endpoint:
+      description: Name of the endpoint (none for a failure before any connection).
+      type: str
+    step:
+      description: V(preflight) (before connecting), V(dns), V(tcp), V(tls) or V(http).
+      type: str
+    message:
+      description: What failed, in O(language).
+      type: str
+    hint:
+      description: What to do about it, in O(language).
+      type: str
+    reason:
+      description: The technical cause (alert, errno, status) in English.
+      type: str
+endpoints:
+  description: One result per endpoint, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The endpoint's name.
+      type: str
+    url:
+      description: The endpoint's URL.
+      type: str
+    method:
+      description: HTTP method used.
+      type: str
+    expect_status:
+      description: The status that passes.
+      type: int
+    passed:
+      description: Whether all steps passed.
+      type: bool
+    ms:
+      description: Milliseconds for the whole endpoint.
+      type: float
+    failure:
+      description: This endpoint's failure, like RV(failure), or none.
+      type: dict
+    steps:
+      description:
+        - Steps run, in order, up to the first that failed (none when the check stopped before connecting).
+        - Each has C(name) (V(dns), V(tcp), V(tls), V(http)), C(ok), C(ms) and C(details).
+        - C(dns) details are C(host), C(addresses) and C(via_proxy); C(tcp) details C(address), C(port) and, through a
+          proxy, C(proxy), C(proxy_auth), C(proxy_status); C(tls) details C(protocol), C(cipher) and
+          C(server_certificate) (C(subject), C(issuer), C(not_after), C(sha256)); C(http) details C(method), C(path),
+          C(status), C(reason_phrase), C(expect_status), C(request_headers) (names only), C(request_bytes), C(server).
+          A failed step's details add C(error) and C(category).
+      type: list
+      elements: dict
+      sample:
+        - {name: dns, ok: true, ms: 0.2, details: {host: 127.0.0.1, addresses: [127.0.0.1]}}
+        - {name: tcp, ok: true, ms: 0.1, details: {address: 127.0.0.1, port: 18443}}
+        - name: tls
+          ok: true
+          ms: 4.1
+          details:
+            protocol: TLSv1.3
+            cipher: TLS_AES_256_GCM_SHA384
+            server_certificate: {subject: CN=eeszt-lab.localhost, issuer: CN=EESZT Lab Server CA,
+                                 not_after: "2027-01-01T00:00:00Z", sha256: 5d0c...}
+        - {name: http, ok: true, ms: 1.3, details: {method: GET, path: /health, status: 200, reason_phrase: OK,
+                                                   expect_status: 200}}
+client_certificate:
+  description: Public facts of the client certificate (none when it cannot be read).
+  returned: always
+  type: dict
+  contains:
+    subject:
+      description: Subject, RFC 4514.
+      type: str
+    issuer:
+      description: Issuer, RFC 4514.
+      type: str
+    serial:
+      description: Serial number, upper-case hexadecimal.
+      type: str
+    sha256:
+      description: SHA-256 fingerprint of the DER certificate, lower-case hexadecimal.
+      type: str
+    not_before:
+      description: Start of validity, UTC ISO 8601.
+      type: str
+    not_after:
+      description: End of validity, UTC ISO 8601.
+      type: str
+    chain_length:
+      description: Number of certificates in O(client_cert).
+      type: int
+started_at:
+  description: Start of the check, UTC ISO 8601.
+  returned: always
+  type: str
+  sample: "2026-11-25T22:14:59Z"
+finished_at:
+  description: End of the check, UTC ISO 8601.
+  returned: always
+  type: str
+  sample: "2026-11-25T22:15:00Z"
+proof_path:
+  description: Path of the proof written; none in check mode or with O(write_proof=false).
+  returned: always
+  type: str
+  sample: /var/lib/eeszt/proofs/20261125T221500Z_123456_123456001.json
+proof_sha256:
+  description: SHA-256 of the proof file's bytes (the controller compares it after fetching); none when none was written.
+  returned: always
+  type: str
+  sample: 9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e
+"""
+
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.eeszt.connect.plugins.module_utils.check_errors import CheckError
+from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
+    TOOL_NAME,
+    TOOL_VERSION,
+    Settings,
+    parse_endpoint,
+    parse_proxy,
+    run_check,
+)
+from ansible_collections.eeszt.connect.plugins.module_utils.proof import build_proof, write_proof
+
+ENDPOINT_SPEC = dict(
+    name=dict(type="str", required=True),
+    url=dict(type="str", required=True),
+    method=dict(type="str", default="GET"),
+    headers=dict(type="dict"),
+    body=dict(type="str"),
+    expect_status=dict(type="int", default=200),
+    timeout=dict(type="float"),
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            endpoints=dict(type="list", elements="dict", required=True, options=ENDPOINT_SPEC),
+            client_cert=dict(type="path", required=True),
+            client_key=dict(type="path", required=True, no_log=False),
+            ca_bundle=dict(type="path", required=True),
+            proxy=dict(type="str"),
+            proxy_username=dict(type="str", no_log=True),
+            proxy_password=dict(type="str", no_log=True),
+            no_proxy=dict(type="list", elements="str", default=[]),
+            timeout=dict(type="float", default=10.0),
+            language=dict(type="str", choices=["en", "hu"], default="en"),
+            institution_id=dict(type="str", required=True),
+            site_id=dict(type="str", required=True),
+            environment=dict(type="str", choices=["test", "production"], default="test"),
+            host=dict(type="str"),
+            proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
+            write_proof=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        if not params["endpoints"]:
+            raise CheckError("endpoints must list at least one endpoint")
+        if params["timeout"] <= 0:
+            raise CheckError("timeout must be positive")
+        endpoints = [parse_endpoint(spec, params["timeout"]) for spec in params["endpoints"]]
+        proxy = parse_proxy(params["proxy"], params["proxy_username"], params["proxy_password"], params["no_proxy"])
+        settings = Settings(params["client_cert"], params["client_key"], params["ca_bundle"], proxy,
+                            params["language"])
+        result = run_check(endpoints, settings)
+        proof_path = proof_sha256 = None
+        if params["write_proof"] and not module.check_mode:
+            document = build_proof(result, params["institution_id"], params["site_id"],
+                                   params["host"] or socket.gethostname(), params["environment"],
+                                   TOOL_NAME, TOOL_VERSION)
+            proof_path, proof_sha256 = write_proof(params["proof_dir"], document)
+    except CheckError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=proof_path is not None, proof_path=proof_path, proof_sha256=proof_sha256, **result)
+
+
+if __name__ == "__main__":
+    main()
