@@ -137,5 +137,6 @@ def main():
         check_ms / curl_ms, (check_ms - floor_ms) / curl_ms))
     return 0 if ratio <= options.target else 1
 
+
 if __name__ == "__main__":
     sys.exit(main())
