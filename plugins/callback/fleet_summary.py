@@ -1,0 +1,334 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: fleet_summary
+type: aggregate
+short_description: One line per EESZT site at the end of a run, with totals
+version_added: 0.1.0
+author: eeszt.connect developers (@eeszt-connect)
+description:
+  - At the end of a playbook run, prints one line per site, sorted by institution and then site, with the
+    institution ID, the site ID, the host, the days left on the WAF-SSL certificate, the result and the
+    proof path or the failing task; then the totals and the count of each failure category.
+  - "The result is one of: C(PASS) (the connection check passed), C(FAIL <category>) (the check ran and
+    failed, with its C(failure.category)), C(FAILED) (a task failed on the site; the line names it),
+    C(UNREACHABLE) (the line names the task), C(OK) (the run succeeded on the site without a connection
+    check, for example C(deploy_certificate.yml) alone)."
+  - It reads the facts C(eeszt_certificate_result) and C(eeszt_check_result) from the results of the
+    C(set_fact) tasks of the C(certificate) and C(connection_check) roles, the host statistics, and the
+    identity variables C(eeszt_institution_id) and C(eeszt_site_id) of each host. Hosts with neither the
+    identity variables nor those facts (such as C(localhost) in C(lab.yml)) are not sites and are left out;
+    a run without sites prints nothing.
+  - Aligned plain text, readable in a terminal and in a CI log; the result is coloured only when Ansible
+    colours its output (a terminal, and neither C(ANSIBLE_NOCOLOR) nor C(NO_COLOR) set).
+  - It prints only the fields above, never a task's messages or variables, so it cannot leak a password.
+  - This is an aggregate callback, it runs next to the normal output and must be enabled, for example
+    with C(callbacks_enabled = eeszt.connect.fleet_summary) in the C([defaults]) section of C(ansible.cfg),
+    or C(ANSIBLE_CALLBACKS_ENABLED=eeszt.connect.fleet_summary).
+options:
+  output_json:
+    description:
+      - Also write the summary as JSON to this file (schema C(eeszt.connect/fleet-summary/v1)), replaced
+        atomically at the end of each run that saw at least one site.
+      - The object has C(schema), C(generated_at) (UTC, ISO 8601), C(sites) (one object per line, keys
+        C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
+        C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(proof_path)) and
+        C(totals).
+    type: path
+    env:
+      - name: EESZT_FLEET_SUMMARY_JSON
+    ini:
+      - section: callback_fleet_summary
+        key: output_json
+requirements:
+  - Enabled in C(callbacks_enabled).
+"""
+
+EXAMPLES = r"""
+# ansible.cfg
+# [defaults]
+# callbacks_enabled = eeszt.connect.fleet_summary
+# [callback_fleet_summary]
+# output_json = ./fleet-summary.json
+
+# Or for one run:
+#   ANSIBLE_CALLBACKS_ENABLED=eeszt.connect.fleet_summary \
+#   EESZT_FLEET_SUMMARY_JSON=fleet-summary.json ansible-playbook eeszt.connect.site
+#
+# Output:
+#   EESZT FLEET SUMMARY ***********************************************************
+#   INSTITUTION  SITE       HOST     CERT DAYS  RESULT           PROOF / FAILING TASK
+#   100001       100001001  site001  364        PASS             /var/lib/eeszt/proofs/100001-100001001-20260301T101500Z.json
+#   100001       100001002  site002  364        FAIL tcp_refused /var/lib/eeszt/proofs/100001-100001002-20260301T101501Z.json
+#   100002       100002001  site003  -          UNREACHABLE      task: Validate the WAF-SSL certificate and install it on the site
+#   sites: 3  passed: 1  check failed: 1  failed: 0  unreachable: 1  not checked: 0
+#   failure categories: tcp_refused=1
+"""
+
+import datetime
+import json
+import os
+import tempfile
+
+from ansible import constants as C
+from ansible.inventory.helpers import get_group_vars
+from ansible.plugins.callback import CallbackBase
+from ansible.utils.color import stringc
+from ansible.utils.vars import combine_vars
+
+SCHEMA = "eeszt.connect/fleet-summary/v1"
+CERT_FACT = "eeszt_certificate_result"
+CHECK_FACT = "eeszt_check_result"
+IDENTITY = ("eeszt_institution_id", "eeszt_site_id", "eeszt_environment")
+
+PASS = "PASS"
+FAIL = "FAIL"
+FAILED = "FAILED"
+UNREACHABLE = "UNREACHABLE"
+OK = "OK"
+TOTALS = (("sites", None), ("passed", PASS), ("check failed", FAIL), ("failed", FAILED),
+          ("unreachable", UNREACHABLE), ("not checked", OK))
+COLORS = {PASS: C.COLOR_OK, OK: C.COLOR_OK, FAIL: C.COLOR_ERROR, FAILED: C.COLOR_ERROR,
+          UNREACHABLE: C.COLOR_UNREACHABLE}
+HEADER = ("INSTITUTION", "SITE", "HOST", "CERT DAYS", "RESULT", "PROOF / FAILING TASK")
+
+
+def _boolean(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)
+
+
+def _integer(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value):
+    return None if value is None or value == "" else str(value)
+
+
+class HostRecord:
+    """What the run told us about one host."""
+
+    __slots__ = ("name", "host", "certificate", "check", "failed_task", "unreachable_task")
+
+    def __init__(self, name):
+        self.name = name
+        self.host = None
+        self.certificate = None
+        self.check = None
+        self.failed_task = None
+        self.unreachable_task = None
+
+
+def summarize(records, stats, identities):
+    """Rows (sorted) and totals from host records, ``{host: stats.summarize(host)}`` and identities.
+
+    ``identities`` maps a host name to ``{eeszt_institution_id, eeszt_site_id, eeszt_environment}``
+    (missing keys allowed). Hosts that are not sites are left out.
+    """
+    rows = []
+    for name in set(records) | set(stats):
+        record = records.get(name) or HostRecord(name)
+        identity = identities.get(name) or {}
+        if not (identity.get("eeszt_institution_id") or identity.get("eeszt_site_id")
+                or record.certificate is not None or record.check is not None):
+            continue
+        counts = stats.get(name) or {}
+        certificate = record.certificate if isinstance(record.certificate, dict) else {}
+        check = record.check if isinstance(record.check, dict) else None
+        row = {
+            "host": name,
+            "institution_id": _text(identity.get("eeszt_institution_id")),
+            "site_id": _text(identity.get("eeszt_site_id")),
+            "environment": _text(identity.get("eeszt_environment")),
+            "certificate_days_left": _integer(certificate.get("days_left")),
+            "certificate_not_after": _text(certificate.get("not_after")),
+            "result": OK,
+            "failure_category": None,
+            "failed_task": None,
+            "proof_path": _text(check.get("proof_path")) if check else None,
+        }
+        if counts.get("unreachable"):
+            row["result"] = UNREACHABLE
+            row["failed_task"] = record.unreachable_task
+        elif check is not None and not _boolean(check.get("passed")):
+            failure = check.get("failure") if isinstance(check.get("failure"), dict) else {}
+            row["result"] = FAIL
+            row["failure_category"] = _text(failure.get("category")) or "unknown"
+        elif counts.get("failures"):
+            row["result"] = FAILED
+            row["failed_task"] = record.failed_task
+        elif check is not None:
+            row["result"] = PASS
+        rows.append(row)
+    rows.sort(key=lambda r: (r["institution_id"] is None, r["institution_id"] or "", r["site_id"] or "", r["host"]))
+    totals = {label.replace(" ", "_"): (len(rows) if result is None else sum(r["result"] == result for r in rows))
+              for label, result in TOTALS}
+    categories = {}
+    for row in rows:
+        if row["failure_category"]:
+            categories[row["failure_category"]] = categories.get(row["failure_category"], 0) + 1
+    totals["failure_categories"] = dict(sorted(categories.items()))
+    return rows, totals
+
+
+def render(rows, totals, colorize=True):
+    """The summary as lines of text: header, one aligned line per site, totals."""
+    table = [HEADER]
+    for row in rows:
+        result = row["result"] + (" %s" % row["failure_category"] if row["failure_category"] else "")
+        if row["result"] in (FAILED, UNREACHABLE):
+            detail = "task: %s" % (row["failed_task"] or "-")
+        else:
+            detail = row["proof_path"] or "-"
+        days = row["certificate_days_left"]
+        table.append((row["institution_id"] or "-", row["site_id"] or "-", row["host"],
+                      "-" if days is None else str(days), result, detail))
+    widths = [max(len(line[column]) for line in table) for column in range(len(HEADER))]
+    lines = []
+    for index, line in enumerate(table):
+        cells = [cell.ljust(width) for cell, width in zip(line, widths)]
+        if index and colorize:
+            cells[4] = stringc(cells[4], COLORS[rows[index - 1]["result"]])
+        lines.append("  ".join(cells).rstrip())
+    lines.append("  ".join("%s: %d" % (label, totals[label.replace(" ", "_")]) for label, dummy in TOTALS))
+    if totals["failure_categories"]:
+        lines.append("failure categories: " + ", ".join(
+            "%s=%d" % item for item in totals["failure_categories"].items()))
+    return lines
+
+
+def write_json(path, rows, totals):
+    """Write the summary to ``path`` atomically (0644: it holds no secret)."""
+    document = {
+        "schema": SCHEMA,
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+        .replace("+00:00", "Z"),
+        "sites": rows,
+        "totals": totals,
+    }
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=".fleet-summary-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(document, stream, indent=2, sort_keys=True)
+            stream.write("\n")
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+class CallbackModule(CallbackBase):
+    """Fleet summary of an EESZT run."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "eeszt.connect.fleet_summary"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None):
+        super().__init__(display=display)
+        self._records = {}
+        self._play = None
+
+    # --- events ---------------------------------------------------------------
+
+    def v2_playbook_on_play_start(self, play):
+        self._play = play
+
+    def v2_runner_on_ok(self, result):
+        record = self._record(result)
+        payload = self._payload(result)
+        for item in [payload] + [item for item in payload.get("results") or [] if isinstance(item, dict)]:
+            facts = item.get("ansible_facts")
+            if isinstance(facts, dict):
+                if CERT_FACT in facts:
+                    record.certificate = facts[CERT_FACT]
+                if CHECK_FACT in facts:
+                    record.check = facts[CHECK_FACT]
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        if not ignore_errors:
+            self._record(result).failed_task = self._task_name(result)
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result).unreachable_task = self._task_name(result)
+
+    def v2_playbook_on_stats(self, stats):
+        counts = {name: stats.summarize(name) for name in stats.processed}
+        identities = {name: self._identity(name) for name in set(self._records) | set(counts)}
+        rows, totals = summarize(self._records, counts, identities)
+        if not rows:
+            return
+        self._display.banner("EESZT FLEET SUMMARY")
+        for line in render(rows, totals):
+            self._display.display(line)
+        path = self.get_option("output_json")
+        if path:
+            try:
+                write_json(path, rows, totals)
+            except OSError as exc:
+                self._display.warning("fleet_summary: cannot write %s: %s" % (path, exc.strerror or exc))
+            else:
+                self._display.display("fleet summary written to %s" % path)
+
+    # --- helpers --------------------------------------------------------------
+
+    @staticmethod
+    def _payload(result):
+        payload = getattr(result, "result", None)
+        if payload is None:
+            payload = result._result
+        return payload if isinstance(payload, dict) else {}
+
+    @staticmethod
+    def _host(result):
+        host = getattr(result, "host", None)
+        return host if host is not None else result._host
+
+    @staticmethod
+    def _task_name(result):
+        task = getattr(result, "task", None)
+        task = task if task is not None else result._task
+        return task.get_name().strip()
+
+    def _record(self, result):
+        host = self._host(result)
+        name = host.get_name()
+        record = self._records.get(name)
+        if record is None:
+            record = self._records[name] = HostRecord(name)
+        record.host = host
+        return record
+
+    def _identity(self, name):
+        """The identity variables of a host: inventory host and group variables, else the play's view."""
+        record = self._records.get(name)
+        values = {}
+        if record is not None and record.host is not None:
+            host = record.host
+            values = combine_vars(get_group_vars(host.get_groups()), host.get_vars())
+        identity = {key: values[key] for key in IDENTITY if key in values}
+        if not all(key in identity for key in IDENTITY[:2]) and self._play is not None and record is not None:
+            # group_vars/ and host_vars/ files are only visible through the variable manager.
+            manager = self._play.get_variable_manager()
+            if manager is not None:
+                try:
+                    variables = manager.get_vars(play=self._play, host=record.host, include_hostvars=False)
+                except Exception as exc:  # pylint: disable=broad-exception-caught
+                    self._display.vvv("fleet_summary: no variables for %s: %s" % (name, exc))
+                else:
+                    identity.update({key: variables[key] for key in IDENTITY
+                                     if key not in identity and key in variables})
+        return identity

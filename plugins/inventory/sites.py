@@ -1,0 +1,248 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: sites
+short_description: EESZT sites from a site registry (CSV or YAML)
+version_added: 0.1.0
+author: eeszt.connect developers (@eeszt-connect)
+description:
+  - Builds the inventory of EESZT sites from a site registry, the list of sites an IT vendor keeps in a
+    spreadsheet, one row per site, saved as CSV, or the same as a YAML list.
+  - "Columns (CSV header names, or keys of each YAML entry; case does not matter): C(host) (inventory
+    name, required), C(address) (sets C(ansible_host)), C(user) (C(ansible_user)), C(port)
+    (C(ansible_port)), C(connection) (C(ansible_connection)), C(become) (C(ansible_become)),
+    C(institution_id) (C(eeszt_institution_id), required), C(site_id) (C(eeszt_site_id), required),
+    C(environment) (C(eeszt_environment), default O(default_environment)), C(pfx) (the institution's
+    WAF-SSL PFX file on the controller, relative to the registry file; sets
+    C(eeszt_certificate_pfx_src) to its absolute path), C(password_var) (the name of the vault variable
+    that holds the PFX password) and C(tags)."
+  - C(password_var) sets C(eeszt_certificate_pfx_password) to the template C({{ <password_var> }}), so the
+    password itself is never in the registry or the inventory cache; the vault variable (for example in
+    C(group_vars/eeszt_sites/vault.yml)) is resolved when a task uses it.
+  - C(tags) are separated by C(;) or C(|) in CSV (quote the cell when the CSV delimiter is C(;)) and are
+    a list in YAML. They are also set as the list C(eeszt_site_tags).
+  - Every row is validated before anything is added to the inventory (required fields, identifier
+    patterns, duplicate host names, duplicate institution and site pairs, missing PFX files, unknown
+    environments, port numbers, booleans, tag characters, unknown columns, Jinja2 templates in cells,
+    which are never evaluated). All problems are reported at once, each naming the file, the row (C(line N) in
+    CSV, C(sites[N]) or C([N]) in YAML) and the field, and the inventory source fails.
+  - "Groups: C(eeszt_sites) (every site, through its institution group), C(institution_<id>), C(env_<environment>)
+    and C(tag_<tag>); plus those from O(groups) and O(keyed_groups)."
+  - CSV files may start with a UTF-8 byte order mark and use C(,) or C(;) as the delimiter (detected from
+    the header line, or set by O(csv_delimiter)); spreadsheets with a Hungarian locale save with C(;).
+  - The configuration file name must end with C(eeszt_sites.yml) or C(eeszt_sites.yaml).
+options:
+  plugin:
+    description: The name of this plugin; must be C(eeszt.connect.sites).
+    type: str
+    required: true
+    choices: [eeszt.connect.sites]
+  registry:
+    description:
+      - Path of the registry file, relative to the directory of this configuration file.
+      - The format comes from the extension (C(.csv); C(.yml), C(.yaml) or C(.json)) unless O(format) is set.
+    type: str
+    required: true
+  format:
+    description: Format of the registry file; C(auto) decides by the extension.
+    type: str
+    default: auto
+    choices: [auto, csv, yaml]
+  csv_delimiter:
+    description:
+      - Cell delimiter of a CSV registry. By default C(;) if the header line holds more C(;) than C(,),
+        else C(,).
+    type: str
+    choices: [',', ';', "\t"]
+  institution_id_pattern:
+    description:
+      - Regular expression every C(institution_id) must match (searched, so anchor it).
+      - The default is the 6-digit OTH code; pharmacies' OGYEI codes have the same form.
+    type: str
+    default: '^[0-9]{6}$'
+  site_id_pattern:
+    description: Regular expression every C(site_id) must match (the 9-character NNGYK code by default).
+    type: str
+    default: '^[0-9A-Za-z]{9}$'
+  environments:
+    description: The environments a row may name in C(environment).
+    type: list
+    elements: str
+    default: [test, production]
+  default_environment:
+    description: The environment of rows that leave C(environment) empty; must be one of O(environments).
+    type: str
+    default: test
+  check_pfx:
+    description:
+      - Whether every C(pfx) file must exist on the controller when the inventory is parsed.
+      - Turn it off to list the inventory on a machine that does not hold the PFX files.
+    type: bool
+    default: true
+  extra_columns:
+    description:
+      - What to do with columns (YAML keys) that are not listed above.
+      - C(error) refuses them (catches misspelt column names), C(ignore) skips them (notes, contacts),
+        C(hostvars) sets each non-empty one as a host variable of that name.
+    type: str
+    default: error
+    choices: [error, ignore, hostvars]
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+notes:
+  - With O(cache) enabled, the validated registry is kept in the cache together with the registry file's
+    SHA-256 and the validation options; it is used only while both are unchanged, so an edited
+    spreadsheet is never served stale. The cache holds the PFX paths and the names of the password
+    variables, never a password.
+seealso:
+  - name: Site registry
+    description: The registry format, validation rules and examples (docs/registry.md in the collection).
+    link: https://github.com/eeszt-connect/eeszt.connect/blob/main/docs/registry.md
+"""
+
+EXAMPLES = r"""
+# inventories/example/sites.eeszt_sites.yml
+plugin: eeszt.connect.sites
+registry: registry.csv
+
+# registry.csv (first lines):
+#   host,address,user,port,connection,become,institution_id,site_id,environment,pfx,password_var,tags
+#   rendelo-budapest-1,10.20.0.11,ansible,22,ssh,true,123456,123456001,test,pfx/123456.pfx,vault_eeszt_pfx_password_123456,budapest;gp
+
+# A YAML registry, production only, with a different site code pattern, cached for an hour,
+# and a group per operating system column kept as a host variable:
+plugin: eeszt.connect.sites
+registry: /srv/eeszt/registry.yml
+environments: [production]
+default_environment: production
+site_id_pattern: '^[0-9]{9}$'
+extra_columns: hostvars
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/eeszt-inventory
+cache_timeout: 3600
+keyed_groups:
+  - key: os
+    prefix: os
+compose:
+  eeszt_check_timeout: "30 if 'slow_link' in eeszt_site_tags else 10"
+"""
+
+import hashlib
+import json
+import os
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.registry import RegistryError, load_registry
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19: inventory strings are templates already
+    def trust_as_template(value):
+        return value
+
+CACHE_SCHEMA = "eeszt.connect/sites-cache/v1"
+
+# registry field -> host variable
+HOST_VARIABLES = (
+    ("address", "ansible_host"),
+    ("user", "ansible_user"),
+    ("port", "ansible_port"),
+    ("connection", "ansible_connection"),
+    ("become", "ansible_become"),
+    ("institution_id", "eeszt_institution_id"),
+    ("site_id", "eeszt_site_id"),
+    ("environment", "eeszt_environment"),
+    ("pfx", "eeszt_certificate_pfx_src"),
+    ("tags", "eeszt_site_tags"),
+)
+
+VALIDATION_OPTIONS = ("format", "csv_delimiter", "institution_id_pattern", "site_id_pattern", "environments",
+                      "default_environment", "check_pfx", "extra_columns")
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """EESZT sites from a CSV or YAML site registry."""
+
+    NAME = "eeszt.connect.sites"
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith(("eeszt_sites.yml", "eeszt_sites.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        registry = os.path.join(os.path.dirname(os.path.abspath(path)),
+                                os.path.expanduser(self.get_option("registry")))
+        settings = {name: self.get_option(name) for name in VALIDATION_OPTIONS}
+        if settings["default_environment"] not in settings["environments"]:
+            raise AnsibleParserError("%s: default_environment %r is not one of environments (%s)"
+                                     % (path, settings["default_environment"], ", ".join(settings["environments"])))
+        try:
+            with open(registry, "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+        except OSError as exc:
+            raise AnsibleParserError("%s: cannot read the registry %s: %s" % (path, registry, exc.strerror or exc))
+        fingerprint = {"schema": CACHE_SCHEMA, "registry": registry, "sha256": digest,
+                       "settings": json.dumps(settings, sort_keys=True)}
+
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        update_cache = self.get_option("cache") and not cache
+        sites = None
+        if use_cache:
+            cached = self._cache.get(cache_key)
+            if isinstance(cached, dict) and all(cached.get(key) == value for key, value in fingerprint.items()):
+                sites = cached.get("sites")
+            else:
+                update_cache = True
+        if sites is None:
+            sites = self._load(registry, settings)
+        if update_cache:
+            self._cache[cache_key] = dict(fingerprint, sites=sites)
+        self._populate(sites)
+
+    def _load(self, registry, settings):
+        try:
+            return load_registry(
+                registry, fmt=settings["format"], csv_delimiter=settings["csv_delimiter"],
+                institution_id_pattern=settings["institution_id_pattern"],
+                site_id_pattern=settings["site_id_pattern"], environments=settings["environments"],
+                default_environment=settings["default_environment"], check_pfx=settings["check_pfx"],
+                extra_columns=settings["extra_columns"])
+        except RegistryError as exc:
+            raise AnsibleParserError(str(exc))
+
+    def _populate(self, sites):
+        strict = self.get_option("strict")
+        self.inventory.add_group("eeszt_sites")
+        for site in sites:
+            host = site["host"]
+            institution_group = self.inventory.add_group(self._sanitize_group_name("institution_%s"
+                                                                                   % site["institution_id"]))
+            self.inventory.add_child("eeszt_sites", institution_group)
+            self.inventory.add_host(host, group=institution_group)
+            groups = ["env_%s" % site["environment"]] + ["tag_%s" % tag for tag in site["tags"]]
+            for name in groups:
+                self.inventory.add_child(self.inventory.add_group(self._sanitize_group_name(name)), host)
+            for field, variable in HOST_VARIABLES:
+                if field in site:
+                    self.inventory.set_variable(host, variable, site[field])
+            if site.get("password_var"):
+                # Validated as a plain variable name: the template only refers to that variable.
+                self.inventory.set_variable(host, "eeszt_certificate_pfx_password",
+                                            trust_as_template("{{ %s }}" % site["password_var"]))
+            for variable, value in site["vars"].items():
+                self.inventory.set_variable(host, variable, value)
+
+            hostvars = self.inventory.get_host(host).get_vars()
+            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)

@@ -1,0 +1,310 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The eeszt.connect.fleet_summary callback, fed with real Host, Group and AggregateStats objects."""
+
+import json
+import os
+import re
+import stat
+import sys
+
+import pytest
+
+from ansible.executor.stats import AggregateStats
+from ansible.inventory.group import Group
+from ansible.inventory.host import Host
+from ansible.plugins.loader import callback_loader, init_plugin_loader
+from ansible.utils import color
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+from ansible_collections.eeszt.connect.plugins.callback import fleet_summary
+
+SECRET = "pfx-password-from-sms"
+ESCAPE = "\x1b["
+
+
+@pytest.fixture(scope="module", autouse=True)
+def collection_loader():
+    """Load the callback through the plugin loader, as ansible-playbook does, so that its options
+    come from its DOCUMENTATION (see tests/unit/plugins/inventory/test_sites.py for the details)."""
+    if AnsibleCollectionConfig.collection_finder:
+        return
+    seen = set()
+    for entry in list(sys.path):
+        real = os.path.realpath(entry)
+        if real in seen:
+            sys.path.remove(entry)
+        seen.add(real)
+    for name in [name for name in sys.modules if name == "ansible_collections" or name.startswith("ansible_collections.")]:
+        del sys.modules[name]
+    init_plugin_loader([])
+
+
+@pytest.fixture(autouse=True)
+def no_json_from_the_environment(monkeypatch):
+    monkeypatch.delenv("EESZT_FLEET_SUMMARY_JSON", raising=False)
+
+
+class FakeDisplay:
+    """Collects what the callback prints."""
+
+    verbosity = 0
+
+    def __init__(self):
+        self.lines = []
+        self.warnings = []
+
+    def banner(self, msg, color=None, cows=True):
+        self.lines.append("== %s" % msg)
+
+    def display(self, msg, color=None, stderr=False, screen_only=False, log_only=False, newline=True):
+        self.lines.append(msg)
+
+    def warning(self, msg, formatted=False):
+        self.warnings.append(msg)
+
+    def vvv(self, msg, host=None):
+        pass
+
+
+class Task:
+    def __init__(self, name):
+        self.name = name
+
+    def get_name(self, include_role_fqcn=True):
+        return self.name
+
+
+class Result:
+    """The public shape of a callback task result: host, task, result."""
+
+    def __init__(self, host, task, result):
+        self.host = host
+        self.task = Task(task)
+        self.result = result
+
+
+class Run:
+    """Drives a callback through one playbook run."""
+
+    def __init__(self, output_json=None):
+        self.display = FakeDisplay()
+        self.callback = callback_loader.get("eeszt.connect.fleet_summary", display=self.display)
+        self.callback.set_options(direct={"output_json": output_json} if output_json else None)
+        self.stats = AggregateStats()
+        self.hosts = {}
+
+    def host(self, name, institution=None, site=None, group_institution=None):
+        host = Host(name)
+        if institution:
+            host.set_variable("eeszt_institution_id", institution)
+        if site:
+            host.set_variable("eeszt_site_id", site)
+        if group_institution:
+            group = Group("institution_%s" % group_institution)
+            group.set_variable("eeszt_institution_id", group_institution)
+            group.add_host(host)
+        self.hosts[name] = host
+        return host
+
+    def ok(self, name, task="Do something", **result):
+        self.stats.increment("ok", name)
+        self.callback.v2_runner_on_ok(Result(self.hosts[name], task, result))
+
+    def facts(self, name, task="Publish the facts", **facts):
+        self.ok(name, task, ansible_facts=facts, changed=False)
+
+    def failed(self, name, task, ignore_errors=False, **result):
+        self.stats.increment("ignored" if ignore_errors else "failures", name)
+        self.callback.v2_runner_on_failed(Result(self.hosts[name], task, dict(result, failed=True)),
+                                          ignore_errors=ignore_errors)
+
+    def unreachable(self, name, task):
+        self.stats.increment("dark", name)
+        self.callback.v2_runner_on_unreachable(Result(self.hosts[name], task, {"unreachable": True,
+                                                                               "msg": "ssh: connect refused"}))
+
+    def finish(self):
+        self.callback.v2_playbook_on_stats(self.stats)
+        return self.display.lines
+
+
+def certificate(days):
+    return {"days_left": days, "not_after": "2027-03-01T00:00:00Z", "fingerprint": "ab" * 32,
+            "subject": "CN=%s" % SECRET, "changed": False}
+
+
+def check(passed, category=None, proof="/var/lib/eeszt/proofs/p.json"):
+    failure = None if passed else {"category": category, "message": "refused (%s)" % SECRET, "hint": "open it"}
+    return {"passed": passed, "failure": failure, "proof_path": proof, "proof_sha256": "cd" * 32,
+            "endpoints": [{"name": "waf", "url": "https://waf.example/", "passed": passed}]}
+
+
+@pytest.fixture
+def no_color(monkeypatch):
+    monkeypatch.setattr(color, "ANSIBLE_COLOR", False)
+
+
+@pytest.fixture
+def fleet(no_color):
+    """Six hosts: five sites with every outcome, and localhost (not a site)."""
+    run = Run()
+    run.host("site-pass", "200002", "200002001")
+    run.host("site-fail", "100001", "100001002")
+    run.host("site-task", "100001", "100001001")
+    run.host("site-down", "100001", "100001003")
+    run.host("site-cert", site="200002002", group_institution="200002")
+    run.host("localhost")
+    run.ok("localhost", "Start the lab")
+    for name in ("site-pass", "site-fail", "site-task", "site-cert"):
+        run.facts(name, eeszt_certificate_result=certificate(364))
+    run.unreachable("site-down", "Validate the WAF-SSL certificate and install it on the site")
+    run.failed("site-task", "Install the CA bundle", msg="permission denied for %s" % SECRET)
+    run.facts("site-pass", eeszt_check_result=check(True, proof="/var/lib/eeszt/proofs/200002-200002001.json"))
+    run.facts("site-fail", eeszt_check_result=check(False, "tcp_refused",
+                                                    proof="/var/lib/eeszt/proofs/100001-100001002.json"))
+    return run
+
+
+def test_every_site_once_sorted_with_its_result(fleet):
+    lines = fleet.finish()
+
+    assert lines == [
+        "== EESZT FLEET SUMMARY",
+        "INSTITUTION  SITE       HOST       CERT DAYS  RESULT            PROOF / FAILING TASK",
+        "100001       100001001  site-task  364        FAILED            task: Install the CA bundle",
+        "100001       100001002  site-fail  364        FAIL tcp_refused  /var/lib/eeszt/proofs/100001-100001002.json",
+        "100001       100001003  site-down  -          UNREACHABLE       task: Validate the WAF-SSL certificate and "
+        "install it on the site",
+        "200002       200002001  site-pass  364        PASS              /var/lib/eeszt/proofs/200002-200002001.json",
+        "200002       200002002  site-cert  364        OK                -",
+        "sites: 5  passed: 1  check failed: 1  failed: 1  unreachable: 1  not checked: 1",
+        "failure categories: tcp_refused=1",
+    ]
+
+
+def test_never_prints_secrets_or_messages(fleet):
+    output = "\n".join(fleet.finish())
+    assert SECRET not in output
+    assert "permission denied" not in output and "connect refused" not in output
+
+
+def test_colour_only_on_the_result_and_alignment_kept(fleet, monkeypatch):
+    monkeypatch.setattr(color, "ANSIBLE_COLOR", True)
+    colored = fleet.finish()
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in colored]
+
+    assert sum(ESCAPE in line for line in colored) == 5
+    assert all(ESCAPE not in line for line in colored[:2] + colored[-2:])
+    assert [line.index("PASS") for line in plain if "PASS" in line] == [plain[1].index("RESULT")]
+
+
+def test_json_file_holds_the_same_rows(fleet, tmp_path):
+    target = tmp_path / "reports" / "fleet-summary.json"
+    fleet.callback.set_option("output_json", str(target))
+    lines = fleet.finish()
+
+    document = json.loads(target.read_text())
+    assert document["schema"] == "eeszt.connect/fleet-summary/v1"
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", document["generated_at"])
+    assert [(s["host"], s["result"], s["failure_category"], s["failed_task"]) for s in document["sites"]] == [
+        ("site-task", "FAILED", None, "Install the CA bundle"),
+        ("site-fail", "FAIL", "tcp_refused", None),
+        ("site-down", "UNREACHABLE", None, "Validate the WAF-SSL certificate and install it on the site"),
+        ("site-pass", "PASS", None, None),
+        ("site-cert", "OK", None, None),
+    ]
+    assert document["sites"][3] == {
+        "host": "site-pass", "institution_id": "200002", "site_id": "200002001", "environment": None,
+        "certificate_days_left": 364, "certificate_not_after": "2027-03-01T00:00:00Z", "result": "PASS",
+        "failure_category": None, "failed_task": None, "proof_path": "/var/lib/eeszt/proofs/200002-200002001.json"}
+    assert document["totals"] == {"sites": 5, "passed": 1, "check_failed": 1, "failed": 1, "unreachable": 1,
+                                  "not_checked": 1, "failure_categories": {"tcp_refused": 1}}
+    assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o644
+    assert os.listdir(str(target.parent)) == ["fleet-summary.json"]
+    assert lines[-1] == "fleet summary written to %s" % target
+    assert SECRET not in target.read_text()
+
+
+def test_failed_check_shows_its_category_even_when_the_site_then_fails(no_color):
+    """With eeszt_check_fail_on_error the role fails the site after publishing the result."""
+    run = Run()
+    run.host("site1", "100001", "100001001")
+    run.facts("site1", eeszt_check_result=check(False, "tls_client_cert_rejected"))
+    run.failed("site1", "Fail this site when its check failed")
+    lines = run.finish()
+
+    assert "FAIL tls_client_cert_rejected" in lines[2]
+    assert "sites: 1  passed: 0  check failed: 1  failed: 0" in lines[3]
+
+
+def test_rescued_and_ignored_failures_do_not_fail_the_site(no_color):
+    run = Run()
+    run.host("site1", "100001", "100001001")
+    run.host("site2", "100001", "100001002")
+    run.failed("site1", "Try something", ignore_errors=True)
+    run.stats.increment("failures", "site2")
+    run.callback.v2_runner_on_failed(Result(run.hosts["site2"], "Try the fast way", {"failed": True}))
+    run.stats.decrement("failures", "site2")
+    run.stats.increment("rescued", "site2")
+    for name in ("site1", "site2"):
+        run.facts(name, eeszt_check_result=check(True))
+    lines = run.finish()
+
+    assert [line.split()[4] for line in lines[2:4]] == ["PASS", "PASS"]
+
+
+def test_facts_from_looped_set_fact_and_string_values(no_color):
+    run = Run()
+    run.host("site1", "100001", "100001001")
+    run.ok("site1", "Publish in a loop", results=[
+        {"ansible_facts": {"eeszt_certificate_result": {"days_left": "12"}}},
+        {"ansible_facts": {"eeszt_check_result": {"passed": "False", "failure": {"category": "dns"},
+                                                  "proof_path": ""}}},
+    ])
+    lines = run.finish()
+
+    assert lines[2].split() == ["100001", "100001001", "site1", "12", "FAIL", "dns", "-"]
+
+
+def test_check_without_category_and_hosts_without_identity(no_color):
+    run = Run()
+    run.host("zz-site", "100001", "100001001")
+    run.host("anonymous")
+    run.facts("anonymous", eeszt_check_result={"passed": False, "failure": None})
+    run.facts("zz-site", eeszt_check_result=check(True))
+    lines = run.finish()
+
+    assert [line.split()[:5] for line in lines[2:4]] == [
+        ["100001", "100001001", "zz-site", "-", "PASS"],
+        ["-", "-", "anonymous", "-", "FAIL"],
+    ]
+    assert "FAIL unknown" in lines[3]
+
+
+def test_a_run_without_sites_prints_and_writes_nothing(no_color, tmp_path):
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    run.host("localhost")
+    run.ok("localhost", "Start the lab WAF")
+    assert run.finish() == []
+    assert not target.exists()
+
+
+def test_unwritable_json_is_a_warning_not_a_failure(no_color, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    run = Run(output_json=str(blocker / "summary.json"))
+    run.host("site1", "100001", "100001001")
+    run.facts("site1", eeszt_certificate_result=certificate(30))
+    lines = run.finish()
+
+    assert "OK" in lines[2]
+    assert len(run.display.warnings) == 1 and "cannot write" in run.display.warnings[0]
+
+
+def test_callback_declares_an_aggregate_plugin_that_must_be_enabled():
+    assert fleet_summary.CallbackModule.CALLBACK_TYPE == "aggregate"
+    assert fleet_summary.CallbackModule.CALLBACK_NEEDS_ENABLED is True
+    assert fleet_summary.CallbackModule.CALLBACK_NAME == "eeszt.connect.fleet_summary"

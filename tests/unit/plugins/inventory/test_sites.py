@@ -1,0 +1,489 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The site registry (plugin_utils.registry) and the eeszt.connect.sites inventory plugin."""
+
+import csv
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+from ansible.errors import AnsibleParserError
+from ansible.inventory.data import InventoryData
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader, inventory_loader
+from ansible.template import Templar
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.vars.manager import VariableManager
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.registry import RegistryError, load_registry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+EXAMPLE = os.path.join(ROOT, "inventories", "example")
+HEADER = ["host", "address", "user", "port", "connection", "become", "institution_id", "site_id", "environment",
+          "pfx", "password_var", "tags"]
+SITE_ID_PATTERN = "^[0-9A-Za-z]{9}$"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def collection_loader():
+    """Let the plugin loader find eeszt.connect.* as ansible-playbook does.
+
+    The collection finder must import the collection itself: packages that pytest already imported
+    as plain namespace packages are dropped from sys.modules first (test modules keep the objects
+    they hold), and each collection directory is left on sys.path once (pytest.ini and conftest.py
+    both add .cache/collections, spelt differently).
+    """
+    if AnsibleCollectionConfig.collection_finder:
+        return
+    seen = set()
+    for entry in list(sys.path):
+        real = os.path.realpath(entry)
+        if real in seen:
+            sys.path.remove(entry)
+        seen.add(real)
+    for name in [name for name in sys.modules if name == "ansible_collections" or name.startswith("ansible_collections.")]:
+        del sys.modules[name]
+    init_plugin_loader([])
+
+
+def fleet_rows(count=50, per_institution=5):
+    """``count`` valid registry rows, ``per_institution`` sites per institution."""
+    rows = []
+    for index in range(count):
+        institution = "%06d" % (100001 + index // per_institution)
+        rows.append({
+            "host": "site%03d" % (index + 1),
+            "address": "10.0.%d.%d" % (index // 200, index % 200 + 1),
+            "user": "ansible",
+            "port": "22",
+            "connection": "ssh",
+            "become": "true",
+            "institution_id": institution,
+            "site_id": "%s%03d" % (institution, index % per_institution + 1),
+            "environment": "production" if index % 10 == 9 else "test",
+            "pfx": "pfx/%s.pfx" % institution,
+            "password_var": "vault_pfx_password_%s" % institution,
+            "tags": "gp;budapest" if index % 2 == 0 else "pharmacy|szeged",
+        })
+    return rows
+
+
+def write_csv(path, rows, header=None, delimiter=","):
+    with open(str(path), "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header or HEADER, delimiter=delimiter, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return str(path)
+
+
+def make_pfx(directory, rows):
+    """Empty placeholder PFX files for every row (the plugin checks existence, not content)."""
+    for row in rows:
+        target = os.path.join(str(directory), row["pfx"])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "ab").close()
+
+
+def write_config(directory, registry="registry.csv", **options):
+    config = dict({"plugin": "eeszt.connect.sites", "registry": registry}, **options)
+    path = os.path.join(str(directory), "fleet.eeszt_sites.yml")
+    with open(path, "w") as handle:
+        json.dump(config, handle)  # JSON is YAML
+    return path
+
+
+def inventory_of(config):
+    """A real InventoryManager over one plugin configuration (parse errors become AnsibleParserError)."""
+    return InventoryManager(loader=DataLoader(), sources=[config], parse=True)
+
+
+def parse_with_plugin(config):
+    """Run the plugin directly, so that its AnsibleParserError reaches the test."""
+    plugin = inventory_loader.get("eeszt.connect.sites")
+    assert plugin.verify_file(config)
+    inventory = InventoryData()
+    plugin.parse(inventory, DataLoader(), config, cache=False)
+    return inventory
+
+
+def read_cache(path):
+    """A jsonfile cache entry (ansible-core 2.19 wraps it in a serialised ``__payload__``)."""
+    content = json.loads(path.read_text())
+    return json.loads(content["__payload__"]) if "__payload__" in content else content
+
+
+def host_names(inventory, group):
+    return sorted(host.name for host in inventory.groups[group].get_hosts())
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """A valid 50-site CSV registry with its PFX files, and its plugin configuration."""
+    rows = fleet_rows()
+    make_pfx(tmp_path, rows)
+    registry = write_csv(tmp_path / "registry.csv", rows)
+    return rows, registry, write_config(tmp_path)
+
+
+# --- the done-when case: 50 sites, three invalid rows, three precise errors -----------------------
+
+def test_fifty_sites_with_three_invalid_rows_give_exactly_three_errors(tmp_path):
+    rows = fleet_rows()
+    make_pfx(tmp_path, rows)
+    rows[11]["site_id"] = "12345"        # line 13: identifier pattern
+    rows[29]["port"] = "70000"           # line 31: port out of range
+    rows[44]["host"] = rows[2]["host"]   # line 46: host name already used on line 4
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry)
+
+    assert [str(problem) for problem in caught.value.problems] == [
+        "%s, line 13, field site_id: '12345' does not match %s" % (registry, SITE_ID_PATTERN),
+        "%s, line 31, field port: '70000' is not a port number from 1 to 65535" % registry,
+        "%s, line 46, field host: duplicate host 'site003', first defined at line 4" % registry,
+    ]
+    assert [(p.row, p.field) for p in caught.value.problems] == [
+        ("line 13", "site_id"), ("line 31", "port"), ("line 46", "host")]
+
+
+def test_plugin_refuses_the_registry_and_reports_all_three_errors(tmp_path):
+    rows = fleet_rows()
+    make_pfx(tmp_path, rows)
+    rows[11]["site_id"] = "12345"
+    rows[29]["port"] = "70000"
+    rows[44]["host"] = rows[2]["host"]
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    with pytest.raises(AnsibleParserError) as caught:
+        parse_with_plugin(write_config(tmp_path))
+
+    message = str(caught.value)
+    assert "3 problems in the site registry" in message
+    for line, field in (("13", "site_id"), ("31", "port"), ("46", "host")):
+        assert "%s, line %s, field %s: " % (registry, line, field) in message
+
+
+# --- the valid registry -------------------------------------------------------------------------
+
+def test_valid_registry_builds_the_expected_groups(fleet):
+    rows, dummy, config = fleet
+    inventory = inventory_of(config)
+
+    assert host_names(inventory, "eeszt_sites") == sorted(row["host"] for row in rows)
+    institutions = sorted(name for name in inventory.groups if name.startswith("institution_"))
+    assert institutions == ["institution_%06d" % (100001 + i) for i in range(10)]
+    assert host_names(inventory, "institution_100003") == ["site011", "site012", "site013", "site014", "site015"]
+    assert sorted(child.name for child in inventory.groups["eeszt_sites"].child_groups) == institutions
+    assert host_names(inventory, "env_production") == ["site%03d" % n for n in range(10, 51, 10)]
+    assert len(host_names(inventory, "env_test")) == 45
+    assert len(host_names(inventory, "tag_gp")) == 25
+    assert host_names(inventory, "tag_gp") == host_names(inventory, "tag_budapest")
+    assert host_names(inventory, "tag_pharmacy") == ["site%03d" % n for n in range(2, 51, 2)]
+
+
+def test_valid_registry_sets_the_host_variables(fleet, tmp_path):
+    dummy, dummy2, config = fleet
+    hostvars = inventory_of(config).get_host("site012").get_vars()
+
+    assert hostvars["ansible_host"] == "10.0.0.12"
+    assert hostvars["ansible_user"] == "ansible"
+    assert hostvars["ansible_port"] == 22
+    assert hostvars["ansible_connection"] == "ssh"
+    assert hostvars["ansible_become"] is True
+    assert hostvars["eeszt_institution_id"] == "100003"
+    assert hostvars["eeszt_site_id"] == "100003002"
+    assert hostvars["eeszt_environment"] == "test"
+    assert hostvars["eeszt_certificate_pfx_src"] == str(tmp_path / "pfx" / "100003.pfx")
+    assert hostvars["eeszt_certificate_pfx_password"] == "{{ vault_pfx_password_100003 }}"
+    assert hostvars["eeszt_site_tags"] == ["pharmacy", "szeged"]
+
+
+def test_password_variable_is_resolved_at_run_time(fleet):
+    dummy, dummy2, config = fleet
+    # Where a vendor keeps the vault variables: group_vars next to the inventory source.
+    group_vars = os.path.join(os.path.dirname(config), "group_vars")
+    os.mkdir(group_vars)
+    with open(os.path.join(group_vars, "eeszt_sites.yml"), "w") as handle:
+        handle.write("vault_pfx_password_100003: from-the-vault\n")
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[config])
+    manager = VariableManager(loader=loader, inventory=inventory)
+    variables = manager.get_vars(host=inventory.get_host("site012"))
+    templar = Templar(loader=loader, variables=variables)
+
+    assert templar.template(variables["eeszt_certificate_pfx_password"]) == "from-the-vault"
+
+
+def test_registry_cells_are_never_templated(tmp_path):
+    rows = fleet_rows(2)
+    make_pfx(tmp_path, rows)
+    rows[1]["user"] = "{{ lookup('ansible.builtin.pipe', 'id') }}"
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry)
+    assert [str(p) for p in caught.value.problems] == [
+        "%s, line 3, field user: must not contain a Jinja2 template ({{, {%%, {#)" % registry]
+
+
+# --- every validation rule, each reported with its row and field ----------------------------------
+
+@pytest.mark.parametrize("field, value, message", [
+    ("institution_id", "", "required, but empty"),
+    ("institution_id", "12345", "'12345' does not match ^[0-9]{6}$ (a spreadsheet may have dropped leading "
+                                "zeros: '012345'?)"),
+    ("site_id", "10000100", "'10000100' does not match ^[0-9A-Za-z]{9}$ (a spreadsheet may have dropped "
+                            "leading zeros: '010000100'?)"),
+    ("host", "bad host", "'bad host' is not a valid inventory host name (letters, digits, '.', '-', '_')"),
+    ("address", "10.0.0.1,10.0.0.2", "'10.0.0.1,10.0.0.2' is not a host name or IP address"),
+    ("port", "0", "'0' is not a port number from 1 to 65535"),
+    ("port", "ssh", "'ssh' is not a port number from 1 to 65535"),
+    ("become", "maybe", "'maybe' is not a boolean (true/false, yes/no)"),
+    ("environment", "prod", "unknown environment 'prod' (known: test, production)"),
+    ("connection", "ssh -v", "'ssh -v' is not a connection plugin name (such as ssh, local or ansible.builtin.ssh)"),
+    ("password_var", "vault-pw", "'vault-pw' is not a variable name (letters, digits, '_')"),
+    ("tags", "gp;szeged-dél", "tag 'szeged-dél' may hold only letters, digits and '_' (separate tags with ';' "
+                              "or '|')"),
+])
+def test_each_rule_names_file_row_and_field(tmp_path, field, value, message):
+    rows = fleet_rows(3)
+    make_pfx(tmp_path, rows)
+    rows[1][field] = value
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry)
+    assert [str(p) for p in caught.value.problems] == ["%s, line 3, field %s: %s" % (registry, field, message)]
+
+
+def test_missing_pfx_is_reported_unless_the_check_is_off(tmp_path):
+    rows = fleet_rows(3)
+    registry = write_csv(tmp_path / "registry.csv", rows)
+    missing = str(tmp_path / "pfx" / "100001.pfx")
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry)
+    assert [str(p) for p in caught.value.problems] == [
+        "%s, line %d, field pfx: PFX file %s not found (paths are relative to the registry's directory)"
+        % (registry, line, missing) for line in (2, 3, 4)]
+
+    sites = load_registry(registry, check_pfx=False)
+    assert [site["pfx"] for site in sites] == [missing] * 3
+
+
+def test_duplicate_institution_and_site_pair(tmp_path):
+    rows = fleet_rows(4)
+    make_pfx(tmp_path, rows)
+    rows[3]["site_id"] = rows[1]["site_id"]
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry)
+    assert [str(p) for p in caught.value.problems] == [
+        "%s, line 5, field site_id: institution 100001 already has site 100001002 at line 3" % registry]
+
+
+def test_all_problems_of_one_row_and_of_the_file_at_once(tmp_path):
+    rows = fleet_rows(5)
+    make_pfx(tmp_path, rows)
+    rows[0].update(port="99999", environment="staging")
+    rows[4].update(site_id="x", become="sometimes")
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry)
+    assert [(p.row, p.field) for p in caught.value.problems] == [
+        ("line 2", "environment"), ("line 2", "port"), ("line 6", "become"), ("line 6", "site_id")]
+
+
+def test_patterns_and_environments_are_options(tmp_path):
+    rows = fleet_rows(2)
+    make_pfx(tmp_path, rows)
+    rows[0].update(site_id="ABC", environment="staging")
+    rows[1].update(site_id="DEF", environment="")
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    sites = load_registry(registry, site_id_pattern="^[A-Z]{3}$", environments=["staging", "production"],
+                          default_environment="production")
+    assert [(s["site_id"], s["environment"]) for s in sites] == [("ABC", "staging"), ("DEF", "production")]
+
+
+# --- CSV dialects and columns -------------------------------------------------------------------
+
+def test_semicolon_csv_with_byte_order_mark_and_blank_lines(tmp_path):
+    """What a spreadsheet with a Hungarian locale saves as "CSV UTF-8"."""
+    rows = fleet_rows(2)
+    make_pfx(tmp_path, rows)
+    rows[0]["tags"] = "gp|budapest"
+    path = tmp_path / "registry.csv"
+    write_csv(path, rows, delimiter=";")
+    text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    path.write_bytes(b"\xef\xbb\xbf" + (text + "\n;;;;;;;;;;;\n\n").encode("utf-8"))
+
+    sites = load_registry(str(path))
+    assert [s["host"] for s in sites] == ["site001", "site002"]
+    assert sites[0]["tags"] == ["gp", "budapest"]
+
+
+def test_unknown_column_is_reported_once_on_the_header(tmp_path):
+    rows = fleet_rows(3)
+    make_pfx(tmp_path, rows)
+    for row in rows:
+        row["contact"] = "Dr. Kovács"
+    registry = write_csv(tmp_path / "registry.csv", rows, header=HEADER + ["contact"])
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry)
+    assert [(p.row, p.field) for p in caught.value.problems] == [("line 1", "contact")]
+    assert [s["vars"] for s in load_registry(registry, extra_columns="ignore")] == [{}, {}, {}]
+    assert [s["vars"] for s in load_registry(registry, extra_columns="hostvars")] == [{"contact": "Dr. Kovács"}] * 3
+
+
+def test_misspelt_required_column(tmp_path):
+    registry = tmp_path / "registry.csv"
+    registry.write_text("host,instituion_id,site_id\nsite001,100001,100001001\n")
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(str(registry))
+    assert [(p.row, p.field) for p in caught.value.problems] == [
+        ("line 1", "instituion_id"), ("line 1", "institution_id")]
+
+
+def test_row_with_more_cells_than_columns(tmp_path):
+    registry = tmp_path / "registry.csv"
+    registry.write_text("host,institution_id,site_id\nsite001,100001,100001001,extra\n")
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(str(registry))
+    assert [str(p) for p in caught.value.problems] == [
+        "%s, line 2: 4 cells, but the header names only 3 columns" % registry]
+
+
+def test_multi_line_cell_keeps_line_numbers(tmp_path):
+    registry = tmp_path / "registry.csv"
+    registry.write_text('host,institution_id,site_id,tags\nsite001,100001,100001001,"gp;\nbudapest"\n'
+                        'site002,100001,bad,\n')
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(str(registry))
+    assert [(p.row, p.field) for p in caught.value.problems] == [("line 4", "site_id")]
+
+
+def test_minimal_registry_uses_the_default_environment(tmp_path):
+    registry = tmp_path / "registry.csv"
+    registry.write_text("host,institution_id,site_id\nsite001,100001,100001001\n")
+
+    assert load_registry(str(registry)) == [{
+        "location": "line 2", "host": "site001", "institution_id": "100001", "site_id": "100001001",
+        "environment": "test", "tags": [], "vars": {}}]
+
+
+# --- YAML -----------------------------------------------------------------------------------------
+
+def test_yaml_registry_gives_the_same_sites_as_csv(tmp_path):
+    rows = fleet_rows(6)
+    make_pfx(tmp_path, rows)
+    csv_sites = load_registry(write_csv(tmp_path / "registry.csv", rows))
+    entries = []
+    for row in rows:
+        entry = dict(row, port=int(row["port"]), become=True, tags=row["tags"].replace("|", ";").split(";"))
+        entries.append(entry)
+    (tmp_path / "registry.yml").write_text(json.dumps({"sites": entries}))
+
+    yaml_sites = load_registry(str(tmp_path / "registry.yml"))
+    assert [s.pop("location") for s in yaml_sites] == ["sites[%d]" % i for i in range(6)]
+    for site in csv_sites:
+        site.pop("location")
+    assert yaml_sites == csv_sites
+
+
+def test_yaml_errors_name_the_index_and_unquoted_identifiers(tmp_path):
+    registry = tmp_path / "registry.yml"
+    registry.write_text("- {host: a, institution_id: '100001', site_id: '100001001'}\n"
+                        "- {host: b, institution_id: 012345, site_id: '100001002', tags: [ok, 'not ok']}\n"
+                        "- just a string\n")
+
+    with pytest.raises(RegistryError) as caught:
+        load_registry(str(registry))
+    assert [str(p) for p in caught.value.problems] == [
+        "%s, [2]: a site must be a mapping, got str" % registry,
+        "%s, [1], field institution_id: '5349' does not match ^[0-9]{6}$ (write identifiers as quoted "
+        "strings in YAML)" % registry,
+        "%s, [1], field tags: tag 'not ok' may hold only letters, digits and '_' (separate tags with ';' or '|')"
+        % registry,
+    ]
+
+
+def test_example_registries_are_valid_and_agree():
+    csv_sites = load_registry(os.path.join(EXAMPLE, "registry.csv"), check_pfx=False)
+    yaml_sites = load_registry(os.path.join(EXAMPLE, "registry.yml"), check_pfx=False)
+    for site in csv_sites + yaml_sites:
+        site.pop("location")
+    assert csv_sites == yaml_sites
+    assert len(csv_sites) == 3
+
+
+def test_example_inventory_configuration(tmp_path):
+    """The shipped sites.eeszt_sites.yml, with placeholder PFX files where a vendor puts the real ones."""
+    target = tmp_path / "example"
+    shutil.copytree(EXAMPLE, str(target))
+    make_pfx(target, [{"pfx": "pfx/123456.pfx"}, {"pfx": "pfx/654321.pfx"}])
+    inventory = inventory_of(str(target / "sites.eeszt_sites.yml"))
+
+    assert host_names(inventory, "institution_123456") == [
+        "rendelo-budapest-1.example.internal", "rendelo-budapest-2.example.internal"]
+    assert host_names(inventory, "tag_pharmacy") == ["patika-szeged.example.internal"]
+    slow = inventory.get_host("rendelo-budapest-2.example.internal").get_vars()
+    assert slow["eeszt_check_timeout"] == 30
+    assert inventory.get_host("patika-szeged.example.internal").get_vars()["eeszt_check_timeout"] == 10
+
+
+# --- constructed features and the cache ------------------------------------------------------------
+
+def test_compose_groups_and_keyed_groups(tmp_path):
+    rows = fleet_rows(4)
+    make_pfx(tmp_path, rows)
+    write_csv(tmp_path / "registry.csv", rows)
+    config = write_config(tmp_path, compose={"eeszt_check_timeout": "30 if 'pharmacy' in eeszt_site_tags else 10"},
+                          groups={"odd_sites": "eeszt_site_id[-1] | int is odd"},
+                          keyed_groups=[{"key": "eeszt_environment ~ '_' ~ eeszt_institution_id", "prefix": "run"}])
+    inventory = inventory_of(config)
+
+    assert [inventory.get_host(h).get_vars()["eeszt_check_timeout"] for h in ("site001", "site002")] == [10, 30]
+    assert host_names(inventory, "odd_sites") == ["site001", "site003"]
+    assert host_names(inventory, "run_test_100001") == ["site001", "site002", "site003", "site004"]
+
+
+def test_cache_round_trip(fleet, tmp_path):
+    rows, registry, dummy = fleet
+    cache_dir = tmp_path / "cache"
+    config = write_config(tmp_path, cache=True, cache_plugin="ansible.builtin.jsonfile",
+                          cache_connection=str(cache_dir), cache_timeout=3600)
+
+    first = inventory_of(config)
+    assert len(host_names(first, "eeszt_sites")) == 50
+    cached = list(cache_dir.iterdir())
+    assert len(cached) == 1
+    content = read_cache(cached[0])
+    assert content["sha256"] and len(content["sites"]) == 50
+    assert content["sites"][6]["password_var"] == "vault_pfx_password_100002"
+
+    # Served from the cache: the PFX files are gone, but the registry is unchanged.
+    shutil.rmtree(str(tmp_path / "pfx"))
+    second = inventory_of(config)
+    assert len(host_names(second, "eeszt_sites")) == 50
+    assert second.get_host("site007").get_vars() == first.get_host("site007").get_vars()
+
+    # An edited registry is never served stale: it is read and validated again.
+    make_pfx(tmp_path, rows)
+    rows[6]["site_id"] = "100002999"
+    write_csv(registry, rows)
+    third = inventory_of(config)
+    assert third.get_host("site007").get_vars()["eeszt_site_id"] == "100002999"
+    assert read_cache(cached[0])["sites"][6]["site_id"] == "100002999"
