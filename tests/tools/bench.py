@@ -1,0 +1,349 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The fleet benchmark (``make bench``): the whole flow against its floor.
+
+For each number of simulated sites N (the demo inventory, plugin
+``eeszt.connect.demo_sites``), in a lab of its own (own directory, own free
+loopback port), this measures three runs of the same inventory with the same
+forks and connection:
+
+(a) ``playbooks/site.yml`` on fresh sites;
+(b) ``playbooks/site.yml`` again, with nothing to change;
+(c) ``tests/tools/bench_ping.yml``: one ``ansible.builtin.ping`` per site,
+    the floor of any play over this inventory.
+
+The lab (PKI and WAF) is set up before and stopped after; it is not measured.
+Each run is measured for wall time, CPU time (user + system of the whole
+process tree, from ``/usr/bin/time -v``), the largest single process
+(``Maximum resident set size``) and the summed resident memory of the
+process tree (sampled from ``/proc`` every ``--sample`` seconds).
+
+It prints a table and the targets (PASS/MISS) and writes the figures to a
+JSON file. It exits non-zero only when a run fails (a play fails or a site
+fails), never on a missed target::
+
+    .venv/bin/python tests/tools/bench.py [--sites "10 50 200"] [--json build/bench.json]
+
+``BENCH_SITES`` and ``BENCH_JSON`` set the same from the environment
+(``make bench BENCH_SITES="10 50"``).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+PING_PLAYBOOK = os.path.join(ROOT, "tests", "tools", "bench_ping.yml")
+TIME = "/usr/bin/time"
+RUN_TIMEOUT = 3600  # seconds; a run that takes longer is a failed run
+
+TARGET_FULL_RATIO = 8.0
+TARGET_RERUN_RATIO = 4.0
+TARGET_AT_SITES = 50
+TARGET_RSS_BYTES = 1 << 30
+TARGET_RSS_AT_SITES = 500
+LINEAR_TOLERANCE = 1.5  # the last per-site slope may exceed the first by this factor
+
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port():
+    """A loopback TCP port that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_tree_rss(root_pid):
+    """Summed resident memory (bytes) of root_pid and all its descendants."""
+    children = {}
+    rss = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        pid = int(name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * PAGE
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+class TreeSampler(threading.Thread):
+    """Samples the process tree's summed RSS until stopped; keeps the peak."""
+
+    def __init__(self, pid, interval):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            self.peak = max(self.peak, process_tree_rss(self.pid))
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        return self.peak
+
+
+def parse_time_v(text):
+    """User, system seconds and maximum RSS (bytes) from /usr/bin/time -v output."""
+    def field(label):
+        match = re.search(r"^\s*%s:\s*([0-9.]+)\s*$" % re.escape(label), text, re.M)
+        return float(match.group(1)) if match else 0.0
+    return (field("User time (seconds)"), field("System time (seconds)"),
+            int(field("Maximum resident set size (kbytes)")) * 1024)
+
+
+def measure(label, argv, env, log_path, sample):
+    """Run argv under /usr/bin/time -v; return the run's figures."""
+    time_file = log_path + ".time"
+    with open(log_path, "wb") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen([TIME, "-v", "-o", time_file] + argv, cwd=ROOT, env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        sampler = TreeSampler(proc.pid, sample)
+        sampler.start()
+        try:
+            returncode = proc.wait(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            returncode = proc.wait()
+        wall = time.perf_counter() - start
+        tree_peak = sampler.stop()
+    with open(time_file, encoding="utf-8") as handle:
+        user, system, max_rss = parse_time_v(handle.read())
+    with open(log_path, encoding="utf-8", errors="replace") as handle:
+        recap = RECAP.findall(handle.read())
+    hosts = {host: (int(changed), int(unreachable) + int(failed)) for host, _ok, changed, unreachable, failed in recap}
+    result = {
+        "run": label,
+        "returncode": returncode,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(user + system, 2),
+        "max_rss_bytes": max_rss,
+        "tree_peak_rss_bytes": tree_peak,
+        "hosts": len(hosts),
+        "hosts_changed": sum(1 for changed, _bad in hosts.values() if changed),
+        "hosts_failed": sum(1 for _changed, bad in hosts.values() if bad),
+        "log": log_path,
+    }
+    print("   %-7s %8.1f s wall %8.1f s CPU  rc=%d  %s" % (label, wall, user + system, returncode, log_path),
+          flush=True)
+    return result
+
+
+def ansible_env(lab_dir, sites, port):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
+        EESZT_LAB_DIR=lab_dir,
+        EESZT_DEMO_SITES=str(sites),
+        EESZT_LAB_WAF_PORT=str(port),
+        PYTHONDONTWRITEBYTECODE="1",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    return env
+
+
+def lab(state, env, log_path):
+    argv = [os.path.join(BIN, "ansible-playbook"), "playbooks/lab.yml", "-i", "inventories/demo",
+            "-e", "eeszt_lab_state=%s" % state]
+    with open(log_path, "ab") as log:
+        return subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT, check=False).returncode
+
+
+def bench_sites(sites, work, sample):
+    """The three runs for one number of sites, in a lab of their own."""
+    lab_dir = os.path.join(work, "sites-%d" % sites)
+    shutil.rmtree(lab_dir, ignore_errors=True)
+    os.makedirs(lab_dir)
+    env = ansible_env(lab_dir, sites, free_port())
+    playbook = os.path.join(BIN, "ansible-playbook")
+    print("== %d sites (lab %s)" % (sites, lab_dir), flush=True)
+    if lab("started", env, os.path.join(lab_dir, "lab.log")) != 0:
+        lab("stopped", env, os.path.join(lab_dir, "lab.log"))
+        return {"sites": sites, "error": "the lab did not start; see %s/lab.log" % lab_dir}
+    try:
+        runs = {
+            "full": measure("full", [playbook, "playbooks/site.yml", "-i", "inventories/demo"], env,
+                            os.path.join(lab_dir, "full.log"), sample),
+            "rerun": measure("rerun", [playbook, "playbooks/site.yml", "-i", "inventories/demo"], env,
+                             os.path.join(lab_dir, "rerun.log"), sample),
+            "ping": measure("ping", [playbook, PING_PLAYBOOK, "-i", "inventories/demo"], env,
+                            os.path.join(lab_dir, "ping.log"), sample),
+        }
+    finally:
+        lab("stopped", env, os.path.join(lab_dir, "lab.log"))
+    return {"sites": sites, "runs": runs}
+
+
+def ratio(numerator, denominator):
+    return round(numerator / denominator, 2) if denominator else None
+
+
+def summarise(results):
+    """Ratios, per-site slopes and targets from the measured runs."""
+    rows = [r for r in results if "runs" in r]
+    for row in rows:
+        runs = row["runs"]
+        row["full_over_ping"] = ratio(runs["full"]["wall_s"], runs["ping"]["wall_s"])
+        row["rerun_over_ping"] = ratio(runs["rerun"]["wall_s"], runs["ping"]["wall_s"])
+        row["peak_rss_bytes"] = max(max(run["max_rss_bytes"] for run in runs.values()), 0)
+        row["peak_tree_rss_bytes"] = max(run["tree_peak_rss_bytes"] for run in runs.values())
+    slopes = []
+    for low, high in zip(rows, rows[1:]):
+        step = high["sites"] - low["sites"]
+        slopes.append({
+            "from": low["sites"], "to": high["sites"],
+            "full_s_per_site": round((high["runs"]["full"]["wall_s"] - low["runs"]["full"]["wall_s"]) / step, 3),
+            "rerun_s_per_site": round((high["runs"]["rerun"]["wall_s"] - low["runs"]["rerun"]["wall_s"]) / step, 3),
+            "ping_s_per_site": round((high["runs"]["ping"]["wall_s"] - low["runs"]["ping"]["wall_s"]) / step, 3),
+        })
+    targets = []
+    at = [r for r in rows if r["sites"] == TARGET_AT_SITES]
+    if at:
+        targets.append(("(a)/(c) <= %g at %d sites" % (TARGET_FULL_RATIO, TARGET_AT_SITES),
+                        at[0]["full_over_ping"], at[0]["full_over_ping"] <= TARGET_FULL_RATIO))
+        targets.append(("(b)/(c) <= %g at %d sites" % (TARGET_RERUN_RATIO, TARGET_AT_SITES),
+                        at[0]["rerun_over_ping"], at[0]["rerun_over_ping"] <= TARGET_RERUN_RATIO))
+    if len(slopes) >= 2:
+        first, last = slopes[0]["full_s_per_site"], slopes[-1]["full_s_per_site"]
+        targets.append(("linear growth: last slope <= %g x first slope" % LINEAR_TOLERANCE,
+                        "%.3f vs %.3f s/site" % (last, first), last <= max(first, 0.001) * LINEAR_TOLERANCE))
+    at = [r for r in rows if r["sites"] == TARGET_RSS_AT_SITES]
+    if at:
+        peak = max(at[0]["peak_rss_bytes"], at[0]["peak_tree_rss_bytes"])
+        targets.append(("peak controller RSS < 1 GiB at %d sites" % TARGET_RSS_AT_SITES,
+                        "%.0f MiB" % (peak / 1048576.0), peak < TARGET_RSS_BYTES))
+    return slopes, [{"target": name, "value": value, "met": bool(met)} for name, value, met in targets]
+
+
+def mib(value):
+    return "%.0f" % (value / 1048576.0)
+
+
+def print_table(results, slopes, targets):
+    print("")
+    print("%6s %9s %9s %9s %8s %8s %8s %8s %8s %9s %9s" % (
+        "sites", "(a) s", "(b) s", "(c) s", "(a)/(c)", "(b)/(c)", "(a) CPU", "(b) CPU", "(c) CPU",
+        "RSS MiB", "tree MiB"))
+    for row in results:
+        if "runs" not in row:
+            print("%6d  %s" % (row["sites"], row["error"]))
+            continue
+        runs = row["runs"]
+        print("%6d %9.1f %9.1f %9.1f %8.2f %8.2f %8.1f %8.1f %8.1f %9s %9s" % (
+            row["sites"], runs["full"]["wall_s"], runs["rerun"]["wall_s"], runs["ping"]["wall_s"],
+            row["full_over_ping"], row["rerun_over_ping"], runs["full"]["cpu_s"], runs["rerun"]["cpu_s"],
+            runs["ping"]["cpu_s"], mib(row["peak_rss_bytes"]), mib(row["peak_tree_rss_bytes"])))
+    for slope in slopes:
+        print("per-site marginal cost %d -> %d sites: (a) %.3f s, (b) %.3f s, (c) %.3f s" % (
+            slope["from"], slope["to"], slope["full_s_per_site"], slope["rerun_s_per_site"],
+            slope["ping_s_per_site"]))
+    for target in targets:
+        print("%-4s %s: %s" % ("PASS" if target["met"] else "MISS", target["target"], target["value"]))
+
+
+def failures(results):
+    """Why the benchmark failed: a lab that did not start, a run with a failed play or site."""
+    found = []
+    for row in results:
+        if "error" in row:
+            found.append("%d sites: %s" % (row["sites"], row["error"]))
+            continue
+        for name, run in row["runs"].items():
+            if run["returncode"] != 0 or run["hosts_failed"] or run["hosts"] != row["sites"]:
+                found.append("%d sites, run %s: rc=%d, %d of %d sites failed (see %s)" % (
+                    row["sites"], name, run["returncode"], run["hosts_failed"], run["hosts"], run["log"]))
+        if row["runs"]["rerun"]["hosts_changed"]:
+            print("note: %d sites, re-run changed %d sites (not idempotent)" % (
+                row["sites"], row["runs"]["rerun"]["hosts_changed"]))
+    return found
+
+
+def forks():
+    """The forks setting the runs use (from ansible.cfg or ANSIBLE_FORKS)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+    out = subprocess.run([os.path.join(BIN, "ansible-config"), "dump"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120, check=False).stdout
+    match = re.search(r"^DEFAULT_FORKS\([^)]*\) = (\d+)", out, re.M)
+    return int(match.group(1)) if match else None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--sites", default=os.environ.get("BENCH_SITES", "10 50 200"),
+                        help="numbers of sites, space separated (default: %(default)s)")
+    parser.add_argument("--json", default=os.environ.get("BENCH_JSON", os.path.join(ROOT, "build", "bench.json")),
+                        help="where the results go (default: %(default)s)")
+    parser.add_argument("--work", default=os.environ.get("BENCH_WORK", os.path.join(ROOT, ".cache", "bench")),
+                        help="lab directories and run logs (default: %(default)s)")
+    parser.add_argument("--sample", type=float, default=0.5,
+                        help="seconds between samples of the process tree's memory (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        counts = sorted({int(word) for word in args.sites.replace(",", " ").split()})
+    except ValueError:
+        parser.error("--sites takes whole numbers, got %r" % args.sites)
+    if not counts or counts[0] < 1:
+        parser.error("--sites needs at least one number of sites, each 1 or more")
+    if not os.access(TIME, os.X_OK):
+        parser.error("%s (GNU time) is needed to measure memory" % TIME)
+    os.makedirs(args.work, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="run-", dir=args.work)
+    started = time.time()
+    results = [bench_sites(count, work, args.sample) for count in counts]
+    slopes, targets = summarise(results)
+    print_table(results, slopes, targets)
+    found = failures(results)
+    report = {
+        "schema": "eeszt.connect/bench/v1",
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "duration_s": round(time.time() - started, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(),
+                    "load_average_at_end": os.getloadavg()},
+        "forks": forks(),
+        "results": results,
+        "slopes": slopes,
+        "targets": targets,
+        "failures": found,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    print("results: %s" % args.json)
+    for line in found:
+        print("FAILED: %s" % line)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""eeszt.connect.tls_files, run as Ansible runs it: a Python process reading its arguments."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
+MODULE = "ansible_collections.eeszt.connect.plugins.modules.tls_files"
+
+
+def run(tmp_path, check=False, diff=False, **args):
+    args.update(_ansible_check_mode=check, _ansible_diff=diff)
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    proc = subprocess.run([sys.executable, "-m", MODULE, str(args_file)], capture_output=True, text=True,
+                          env=env, timeout=60, check=False)
+    return json.loads(proc.stdout)
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def test_writes_creates_directories_and_is_idempotent(tmp_path):
+    conf = tmp_path / "etc" / "eeszt"
+    files = [{"path": str(conf / "tls" / "ca.pem"), "content": "CA\n", "mode": "0644"},
+             {"path": str(conf / "openssl.cnf"), "content": "[x]\n", "mode": "0644"}]
+    secret = [{"path": str(conf / "curlrc"), "content": "proxy-user = \"u:Secr3t\"\n", "mode": "0600"}]
+    first = run(tmp_path, files=files, secret_files=secret, diff=True)
+    assert first["changed"] is True
+    assert sorted(first["changed_files"]) == sorted(f["path"] for f in files + secret)
+    assert first["created_directories"] == [str(conf.parent), str(conf), str(conf / "tls")]
+    assert mode(conf) == 0o755 and mode(conf / "tls") == 0o755
+    assert (conf / "tls" / "ca.pem").read_text() == "CA\n"
+    assert mode(conf / "curlrc") == 0o600 and mode(conf / "openssl.cnf") == 0o644
+    # The diff shows the public files and never the secret one.
+    assert [d["after_header"] for d in first["diff"]] == [f["path"] for f in files]
+    assert "Secr3t" not in json.dumps(first)
+    again = run(tmp_path, files=files, secret_files=secret, diff=True)
+    assert again["changed"] is False and again["changed_files"] == [] and "diff" not in again
+    # Directories left as they are once they exist.
+    os.chmod(str(conf), 0o750)
+    run(tmp_path, files=files)
+    assert mode(conf) == 0o750
+
+
+def test_content_mode_and_removal(tmp_path):
+    target = tmp_path / "eeszt.env"
+    target.write_text("old\n")
+    os.chmod(str(target), 0o666)
+    stale = tmp_path / "java.properties"
+    stale.write_text("keystore\n")
+    entry = {"path": str(target), "content": "new\n", "mode": "0640"}
+    result = run(tmp_path, files=[entry], absent=[str(stale), str(tmp_path / "missing")], diff=True)
+    assert result["changed"] and result["changed_files"] == [str(target)] and result["removed"] == [str(stale)]
+    assert target.read_text() == "new\n" and mode(target) == 0o640 and not stale.exists()
+    assert result["diff"][0]["before"] == "old\n" and result["diff"][0]["after"] == "new\n"
+    # Only the mode differs: changed, content untouched.
+    os.chmod(str(target), 0o644)
+    result = run(tmp_path, files=[entry])
+    assert result["changed_files"] == [str(target)] and mode(target) == 0o640
+    assert sorted(os.listdir(str(tmp_path))) == ["args.json", "eeszt.env"]  # no temporary files left
+
+
+def test_check_mode_changes_nothing(tmp_path):
+    target = tmp_path / "new" / "curlrc"
+    keep = tmp_path / "keep"
+    keep.write_text("x")
+    result = run(tmp_path, check=True, files=[{"path": str(target), "content": "c\n", "mode": "0644"}],
+                 absent=[str(keep)])
+    assert result["changed"] and result["changed_files"] == [str(target)] and result["removed"] == [str(keep)]
+    assert result["created_directories"] == [str(tmp_path / "new")]
+    assert not target.parent.exists() and keep.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"files": [{"path": "relative", "content": "", "mode": "0644"}]}, "must be absolute"),
+    ({"files": [{"path": "/tmp/x", "content": "", "mode": "rw-r--r--"}]}, "octal mode"),
+    ({"files": [{"path": "/tmp/x", "content": "", "mode": "0644"}], "absent": ["/tmp/x"]}, "only once"),
+])
+def test_bad_arguments_are_refused(tmp_path, args, message):
+    result = run(tmp_path, **args)
+    assert result["failed"] and message in result["msg"]
+
+
+def test_directory_in_the_way_is_refused(tmp_path):
+    (tmp_path / "openssl.cnf").mkdir()
+    result = run(tmp_path, files=[{"path": str(tmp_path / "openssl.cnf"), "content": "", "mode": "0644"}])
+    assert result["failed"] and "is a directory" in result["msg"]
+    result = run(tmp_path, absent=[str(tmp_path / "openssl.cnf")])
+    assert result["failed"] and "only files are removed" in result["msg"]
