@@ -1,0 +1,141 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Re-verify a proof archive: every seal, every hash, nothing removed or moved.
+
+Records of what was archived: the collection run records (``runs/*.json``,
+each archived proof with its SHA-256 at archive time) and ``index.json``.
+Problems found, one entry per file, each with a kind:
+
+``altered``      the proof's bytes differ from what was sealed or recorded
+``unsigned``     the proof has no seal (``.p7s``)
+``seal_invalid`` the seal is damaged or its signature does not verify
+``untrusted``    the seal verifies but its signer does not chain to the given CAs
+``missing``      a proof the records list is not in the archive (removed or moved away)
+``misplaced``    the proof names another institution or site than the folder it is in
+``unreadable``   not a proof document although its seal verifies (sealed garbage)
+``orphan_seal``  a seal without its proof, and no record of the proof
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
+    SEAL_SUFFIX,
+    ProofsError,
+    SealInvalidError,
+    iter_archive_files,
+    load_runs,
+    parse_proof,
+    read_bytes,
+    sha256_hex,
+)
+from ansible_collections.eeszt.connect.plugins.module_utils.report import ledger
+from ansible_collections.eeszt.connect.plugins.module_utils.seal import (
+    SealDigestMismatchError,
+    SealUntrustedError,
+    verify_detached,
+)
+
+KIND_ORDER = ("missing", "altered", "seal_invalid", "unsigned", "untrusted", "misplaced", "unreadable", "orphan_seal")
+
+
+def _index_records(archive):
+    path = os.path.join(archive, "index.json")
+    if not os.path.isfile(path):
+        return {}
+    try:
+        index = json.loads(read_bytes(path).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProofsError("%s cannot be read (%s); rebuild it with collect_proofs.yml or restore it" % (path, exc))
+    known = {}
+    for row in index.get("proofs") or []:
+        if isinstance(row, dict) and row.get("path") and row.get("sha256"):
+            known[row["path"]] = row["sha256"]
+    return known
+
+
+class _Findings:
+    def __init__(self):
+        self.by_path = {}
+
+    def add(self, path, kind, message):
+        kinds, messages = self.by_path.setdefault(path, ([], []))
+        if kind not in kinds:
+            kinds.append(kind)
+        messages.append(message)
+
+    def problems(self):
+        result = []
+        for path in sorted(self.by_path):
+            kinds, messages = self.by_path[path]
+            kinds = sorted(kinds, key=KIND_ORDER.index)
+            result.append({"path": path, "kind": kinds[0], "kinds": kinds, "message": "; ".join(messages)})
+        return result
+
+
+def verify_archive(archive, anchors=None):
+    """Check everything; returns {"checked", "verified", "problems", "signers", "records"}."""
+    if not os.path.isdir(archive):
+        raise ProofsError("the proof archive %s does not exist" % archive)
+    recorded = dict(_index_records(archive))
+    recorded.update(ledger(load_runs(archive)))  # the run records win over the index
+    findings = _Findings()
+    files = list(iter_archive_files(archive))
+    present = set("/".join(item) for item in files)
+    checked = verified = 0
+    signers = {}
+    for institution, site, name in files:
+        relative = "/".join((institution, site, name))
+        if name.endswith(SEAL_SUFFIX):
+            proof = relative[:-len(SEAL_SUFFIX)]
+            if proof not in present and proof not in recorded:
+                findings.add(relative, "orphan_seal", "a seal without its proof %s, and no record of that proof" % proof)
+            continue
+        if not name.endswith(".json"):
+            continue
+        checked += 1
+        data = read_bytes(os.path.join(archive, institution, site, name))
+        digest = sha256_hex(data)
+        good = True
+        if relative in recorded and recorded[relative] != digest:
+            findings.add(relative, "altered", "SHA-256 is %s, the archive recorded %s" % (digest, recorded[relative]))
+            good = False
+        seal_path = relative + SEAL_SUFFIX
+        if seal_path not in present:
+            findings.add(relative, "unsigned", "no seal %s" % seal_path)
+            good = False
+        else:
+            try:
+                facts = verify_detached(data, read_bytes(os.path.join(archive, *seal_path.split("/"))), anchors)
+                signers[facts["subject"]] = signers.get(facts["subject"], 0) + 1
+            except SealDigestMismatchError as exc:
+                findings.add(relative, "altered", "%s" % exc)
+                good = False
+            except SealUntrustedError as exc:
+                findings.add(relative, "untrusted", "%s" % exc)
+                good = False
+            except SealInvalidError as exc:
+                findings.add(relative, "seal_invalid", "seal %s: %s" % (seal_path, exc))
+                good = False
+        try:
+            document = parse_proof(data, relative)
+        except ProofsError as exc:
+            findings.add(relative, "unreadable", "%s" % exc)
+            good = False
+        else:
+            theirs = ("%s" % document.get("institution_id"), "%s" % document.get("site_id"))
+            if theirs != (institution, site):
+                findings.add(relative, "misplaced", "the proof is for institution %s site %s but lies in the folder "
+                                                    "%s/%s" % (theirs + (institution, site)))
+                good = False
+        if good:
+            verified += 1
+    for relative in sorted(set(recorded) - present):
+        findings.add(relative, "missing", "recorded with SHA-256 %s but no longer in the archive" % recorded[relative])
+    return {"checked": checked, "verified": verified, "problems": findings.problems(),
+            "signers": [{"subject": s, "proofs": n} for s, n in sorted(signers.items())], "records": len(recorded)}

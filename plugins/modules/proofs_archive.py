@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: proofs_archive
+short_description: Fetch a site's connection check proofs into the central archive and seal them
+version_added: 0.1.0
+description:
+  - Lists the proof files (C(*.json)) in O(proof_dir) on the site with their SHA-256, fetches the
+    ones the archive does not hold yet and stores them on the controller in
+    O(archive_dir)/INSTITUTION_ID/SITE_ID/, byte for byte.
+  - Each fetched proof is checked before it is stored; its SHA-256 must equal the one computed on
+    the site and, for O(reported_path), the one the connection check reported (O(reported_sha256));
+    it must be a C(eeszt.connect/proof/v1) document of this site (O(institution_id), O(site_id)).
+  - Each stored proof gets a detached CMS signature (C(PROOF.json.p7s), DER, SHA-256, with the
+    signer certificate and its chain), made on the controller with C(cryptography), by default with
+    the institution's WAF-SSL key from its PFX file (O(signing_pfx)), or with O(signing_key) and
+    O(signing_cert). It verifies with
+    C(openssl cms -verify -binary -purpose any -inform DER -CAfile CA.pem -content PROOF.json -in PROOF.json.p7s).
+  - An archived proof is never overwritten. A file of the same name and SHA-256 is skipped; a file of
+    the same name with another SHA-256 is an error naming it. Problems with some files do not stop
+    the others; the task fails at the end, naming each.
+  - This module is an action plugin; all the work happens in it, on the controller, and the site
+    only runs M(ansible.builtin.find) and M(ansible.builtin.slurp). The signing key and its password
+    never leave the controller.
+author:
+  - eeszt.connect developers (@eeszt-connect)
+requirements:
+  - cryptography >= 3.3 on the controller
+attributes:
+  check_mode:
+    support: full
+    description: Lists what would be archived; fetches, writes and signs nothing.
+  diff_mode:
+    support: none
+    description: Proofs are added, never changed, so there is nothing to diff.
+  platform:
+    support: full
+    platforms: posix
+    description: The site needs Python and the modules M(ansible.builtin.find) and M(ansible.builtin.slurp).
+  action:
+    support: full
+    description: Runs on the controller; the site runs only M(ansible.builtin.find) and M(ansible.builtin.slurp).
+  async:
+    support: none
+    description: Not supported.
+  bypass_host_loop:
+    support: none
+    description: Runs once per site.
+options:
+  archive_dir:
+    description:
+      - The archive on the controller; created when missing. C(~) is expanded.
+    type: path
+    required: true
+  proof_dir:
+    description: Directory of the proof files on the site.
+    type: path
+    default: /var/lib/eeszt/proofs
+  institution_id:
+    description: Institution ID of the site; the archive folder and what every proof must name.
+    type: str
+    required: true
+  site_id:
+    description: Site ID of the site; the archive folder and what every proof must name.
+    type: str
+    required: true
+  reported_path:
+    description:
+      - Path of the proof that the connection check reported (C(eeszt_check_result.proof_path)).
+      - It must be among the files of O(proof_dir).
+    type: path
+  reported_sha256:
+    description: SHA-256 the connection check reported for O(reported_path) (C(eeszt_check_result.proof_sha256)).
+    type: str
+  signing_pfx:
+    description:
+      - PKCS#12 file on the controller whose key and certificate seal the proofs; normally the
+        institution's WAF-SSL PFX (C(eeszt_certificate_pfx_src)). May be Ansible Vault encrypted.
+      - Required unless O(signing_key) and O(signing_cert) are given.
+    type: path
+  signing_pfx_password:
+    description: Password of O(signing_pfx).
+    type: str
+  signing_key:
+    description: PEM private key (RSA or EC) on the controller that seals the proofs, instead of O(signing_pfx).
+    type: path
+  signing_key_password:
+    description: Password of an encrypted O(signing_key).
+    type: str
+  signing_cert:
+    description: PEM certificate of O(signing_key) on the controller; CA certificates may follow it.
+    type: path
+  signing_chain:
+    description: PEM file of further CA certificates to include in each seal.
+    type: path
+notes:
+  - The archive layout, the seal and the report are described in the C(eeszt.connect.proofs) role's README.
+seealso:
+  - module: eeszt.connect.proofs_report
+  - module: eeszt.connect.proofs_verify
+  - module: eeszt.connect.connection_check
+"""
+
+EXAMPLES = r"""
+- name: Archive and seal this site's proofs (sealed with the institution's WAF-SSL key)
+  eeszt.connect.proofs_archive:
+    archive_dir: ~/eeszt-proofs
+    proof_dir: /var/lib/eeszt/proofs
+    institution_id: "{{ eeszt_institution_id }}"
+    site_id: "{{ eeszt_site_id }}"
+    reported_path: "{{ eeszt_check_result.proof_path | default(omit) }}"
+    reported_sha256: "{{ eeszt_check_result.proof_sha256 | default(omit) }}"
+    signing_pfx: "{{ eeszt_certificate_pfx_src }}"
+    signing_pfx_password: "{{ eeszt_certificate_pfx_password }}"
+
+- name: Seal with the vendor's own signing key instead
+  eeszt.connect.proofs_archive:
+    archive_dir: /srv/eeszt/proofs
+    institution_id: "{{ eeszt_institution_id }}"
+    site_id: "{{ eeszt_site_id }}"
+    signing_key: files/seal-key.pem
+    signing_key_password: "{{ vault_seal_key_password }}"
+    signing_cert: files/seal-cert.pem
+"""
+
+RETURN = r"""
+site_dir:
+  description: The site's folder in the archive, on the controller.
+  returned: always
+  type: str
+  sample: /home/vendor/eeszt-proofs/100001/100001001
+listed:
+  description: Number of proof files found on the site.
+  returned: always
+  type: int
+  sample: 3
+archived:
+  description: Proofs stored (in check mode, that would be stored) by this run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: File name.
+      type: str
+      sample: 20261125T221500Z_100001_100001001.json
+    path:
+      description: Path relative to the archive.
+      type: str
+      sample: 100001/100001001/20261125T221500Z_100001_100001001.json
+    sha256:
+      description: SHA-256 of the proof (none in check mode).
+      type: str
+    seal:
+      description: Path of the seal relative to the archive (none in check mode).
+      type: str
+      sample: 100001/100001001/20261125T221500Z_100001_100001001.json.p7s
+    signer:
+      description: Subject of the signing certificate (none in check mode).
+      type: str
+skipped:
+  description: Names of proofs already in the archive with the same SHA-256.
+  returned: always
+  type: list
+  elements: str
+errors:
+  description: One message per file that could not be archived (the task fails when there is any).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def argument_spec():
+    return dict(
+        archive_dir=dict(type="path", required=True),
+        proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
+        institution_id=dict(type="str", required=True),
+        site_id=dict(type="str", required=True),
+        reported_path=dict(type="path"),
+        reported_sha256=dict(type="str"),
+        signing_pfx=dict(type="path"),
+        signing_pfx_password=dict(type="str", no_log=True),
+        signing_key=dict(type="path", no_log=False),
+        signing_key_password=dict(type="str", no_log=True),
+        signing_cert=dict(type="path"),
+        signing_chain=dict(type="path"),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.fail_json(msg="eeszt.connect.proofs_archive runs as an action plugin on the controller; "
+                         "call it as a task, not as a module on the site")
+
+
+if __name__ == "__main__":
+    main()

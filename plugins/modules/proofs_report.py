@@ -1,0 +1,268 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: proofs_report
+short_description: Build the EESZT fleet report from the proof archive
+version_added: 0.1.0
+description:
+  - Rebuilds the fleet report of a proof archive from the archive's contents alone (the proofs, their
+    seals and the collection run records), so that partial runs, re-runs and runs of several
+    controllers merge into one report.
+  - Writes C(index.json) (every proof, the latest per site, pass or fail, client certificate expiry and
+    days left), C(report.csv), C(report.html) (a self-contained page with summary counts, an SVG chart
+    of sites by status and one of certificate days left, one row per site with the failure category,
+    message and hint, sortable columns; no network access needed), C(junit.xml) (one test case per
+    site) and, per institution, the eKapu upload bundle C(upload/INSTITUTION_ID_ekapu.zip) (the latest
+    passing proof of each site with its seal, and C(SHA256SUMS)).
+  - With O(outcomes), first records the collection run in C(runs/) (the ledger that
+    M(eeszt.connect.proofs_verify) uses to notice removed proofs); a record is written only when it
+    adds something (new proofs, or a site whose collection status changed).
+  - With O(merge_from), first copies the proofs, seals and run records of other archives into this one
+    (never overwriting a file; a file of the same name with other content is an error).
+  - Outputs are rewritten only when their content changes, so an unchanged archive reports no change.
+  - Run it on the controller, with C(delegate_to) V(localhost) and C(run_once) V(true).
+author:
+  - eeszt.connect developers (@eeszt-connect)
+attributes:
+  check_mode:
+    support: full
+    description: Reports which files would change and writes nothing.
+  diff_mode:
+    support: none
+    description: Not supported.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the controller.
+options:
+  archive_dir:
+    description: The proof archive (created when missing).
+    type: path
+    required: true
+  outcomes:
+    description:
+      - The collection run's outcome per site, to record in the ledger before the report is built.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      host:
+        description: Inventory name of the site.
+        type: str
+      institution_id:
+        description: Institution ID of the site.
+        type: str
+        required: true
+      site_id:
+        description: Site ID of the site.
+        type: str
+        required: true
+      status:
+        description: V(collected), V(unreachable) or V(error).
+        type: str
+        required: true
+        choices: [collected, unreachable, error]
+      reason:
+        description: Why the site was not collected.
+        type: str
+      archived:
+        description: The RV(eeszt.connect.proofs_archive#module:archived) list of the site.
+        type: list
+        elements: dict
+        default: []
+  controller:
+    description: Name of the controller recorded in the run record (default the controller's host name).
+    type: str
+  merge_from:
+    description: Other archives whose proofs, seals and run records are copied into O(archive_dir) first.
+    type: list
+    elements: path
+    default: []
+  warn_days:
+    description: Certificates with fewer days left are counted and shown as expiring.
+    type: int
+    default: 30
+  bundles:
+    description: Build the per-institution eKapu upload bundles.
+    type: bool
+    default: true
+  title:
+    description: Title of the HTML report.
+    type: str
+    default: EESZT connection proofs
+seealso:
+  - module: eeszt.connect.proofs_archive
+  - module: eeszt.connect.proofs_verify
+"""
+
+EXAMPLES = r"""
+- name: Record the run and rebuild the report
+  eeszt.connect.proofs_report:
+    archive_dir: ~/eeszt-proofs
+    outcomes: "{{ ansible_play_hosts | map('extract', hostvars, '__eeszt_proofs_outcome') | list }}"
+  delegate_to: localhost
+  run_once: true
+
+- name: Merge the archive of a second controller and rebuild the report
+  eeszt.connect.proofs_report:
+    archive_dir: /srv/eeszt/proofs
+    merge_from:
+      - /mnt/controller-b/eeszt-proofs
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+archive_dir:
+  description: The archive.
+  returned: always
+  type: str
+report:
+  description: Absolute path of C(report.html).
+  returned: always
+  type: str
+  sample: /home/vendor/eeszt-proofs/report.html
+files:
+  description: Report files of the archive, relative to it.
+  returned: always
+  type: list
+  elements: str
+  sample: [index.json, report.csv, report.html, junit.xml, upload/100001_ekapu.zip]
+changed_files:
+  description: Report files written (or, in check mode, that would be written) by this run.
+  returned: always
+  type: list
+  elements: str
+run_record:
+  description: The run record written, relative to the archive, or none.
+  returned: always
+  type: str
+  sample: runs/20261125T221502Z_controller_1a2b3c4d.json
+merged:
+  description: Files copied from O(merge_from), relative to the archive.
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: The summary counts of the report.
+  returned: always
+  type: dict
+  contains:
+    sites:
+      description: Sites in the report.
+      type: int
+    passed:
+      description: Sites whose latest proof passed.
+      type: int
+    failed:
+      description: Sites whose latest proof failed.
+      type: int
+    no_proof:
+      description: Sites without any proof.
+      type: int
+    unreachable:
+      description: Sites that were unreachable at their last collection.
+      type: int
+    collection_errors:
+      description: Sites whose last collection failed with an error.
+      type: int
+    institutions:
+      description: Institutions in the report.
+      type: int
+    proofs:
+      description: Proofs in the archive.
+      type: int
+    missing_proofs:
+      description: Proofs the ledger records that are no longer in the archive.
+      type: int
+    unsealed_proofs:
+      description: Proofs without a seal.
+      type: int
+    certificates_expired:
+      description: Sites whose client certificate has expired.
+      type: int
+    certificates_expiring:
+      description: Sites whose client certificate has fewer than O(warn_days) days left.
+      type: int
+    warn_days:
+      description: The O(warn_days) used.
+      type: int
+failed_sites:
+  description: C(INSTITUTION_ID/SITE_ID) of each site whose latest proof failed, with the failure category.
+  returned: always
+  type: list
+  elements: str
+  sample: ["100001/100001002: tls_client_cert_rejected"]
+"""
+
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import merge_archive
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ensure_dir
+from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, record_run
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            archive_dir=dict(type="path", required=True),
+            outcomes=dict(type="list", elements="dict", default=[], options=dict(
+                host=dict(type="str"),
+                institution_id=dict(type="str", required=True),
+                site_id=dict(type="str", required=True),
+                status=dict(type="str", required=True, choices=["collected", "unreachable", "error"]),
+                reason=dict(type="str"),
+                archived=dict(type="list", elements="dict", default=[]),
+            )),
+            controller=dict(type="str"),
+            merge_from=dict(type="list", elements="path", default=[]),
+            warn_days=dict(type="int", default=30),
+            bundles=dict(type="bool", default=True),
+            title=dict(type="str", default="EESZT connection proofs"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    archive = os.path.abspath(params["archive_dir"])
+    if params["warn_days"] < 0:
+        module.fail_json(msg="warn_days must not be negative")
+    result = dict(changed=False, archive_dir=archive, merged=[], run_record=None)
+    try:
+        if not module.check_mode:
+            ensure_dir(archive)
+        for source in params["merge_from"]:
+            result["merged"] += merge_archive(os.path.abspath(source), archive, module.check_mode)
+        if params["outcomes"]:
+            result["run_record"] = record_run(archive, params["outcomes"], params["controller"] or socket.gethostname(),
+                                              check_mode=module.check_mode)
+        changed_files, index = build_report(archive, warn_days=params["warn_days"], bundles=params["bundles"],
+                                            title=params["title"], check_mode=module.check_mode)
+    except EESZTConnectError as exc:
+        module.fail_json(msg=to_text(exc), **result)
+    result.update(
+        changed=bool(result["merged"] or result["run_record"] or changed_files),
+        changed_files=changed_files,
+        files=index["files"],
+        report=os.path.join(archive, "report.html"),
+        summary=index["summary"],
+        failed_sites=["%s/%s: %s" % (s["institution_id"], s["site_id"], (s["failure"] or {}).get("category"))
+                      for s in index["sites"] if s["status"] == "failed"],
+    )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

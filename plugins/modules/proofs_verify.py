@@ -1,0 +1,168 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: proofs_verify
+short_description: Re-verify every seal and hash of the EESZT proof archive
+version_added: 0.1.0
+description:
+  - Checks every proof of an archive made by M(eeszt.connect.proofs_archive) and fails naming each
+    proof that was altered, is unsigned or whose seal is broken, each proof the archive's records list
+    but that is gone, and each proof that lies in another institution's or site's folder than the one
+    it names.
+  - The records are the collection run records (C(runs/*.json), the SHA-256 of each proof at archive
+    time) and C(index.json).
+  - Each seal is verified cryptographically in Python with C(cryptography), without the OpenSSL command
+    line; the signed C(messageDigest) must equal the SHA-256 of the proof, the signer's RSA or ECDSA
+    signature over the signed attributes must verify, and, with O(ca_file), the signer certificate
+    must chain to one of its CAs. The signer certificate's validity dates are not checked, so that a
+    seal stays verifiable after the certificate that made it expires.
+  - Read only. Run it on the controller (C(delegate_to) V(localhost)) with a Python that has C(cryptography).
+author:
+  - eeszt.connect developers (@eeszt-connect)
+requirements:
+  - cryptography >= 3.3
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; the same in check mode.
+  diff_mode:
+    support: none
+    description: Not supported.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the controller.
+options:
+  archive_dir:
+    description: The proof archive.
+    type: path
+    required: true
+  ca_file:
+    description:
+      - PEM file of the CA certificates the seals' signers must chain to (for WAF-SSL keys, the EESZT
+        client CA chain). Without it only the signatures and hashes are checked.
+    type: path
+seealso:
+  - module: eeszt.connect.proofs_archive
+  - module: eeszt.connect.proofs_report
+"""
+
+EXAMPLES = r"""
+- name: Verify every proof of the archive
+  eeszt.connect.proofs_verify:
+    archive_dir: ~/eeszt-proofs
+    ca_file: /etc/eeszt/client-ca-bundle.pem
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+checked:
+  description: Proof files checked.
+  returned: always
+  type: int
+  sample: 12
+verified:
+  description: Proof files without any problem.
+  returned: always
+  type: int
+  sample: 11
+records:
+  description: Proofs listed in the archive's records (run records and index).
+  returned: always
+  type: int
+problems:
+  description: One entry per file with a problem (the task fails when there is any).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Path relative to the archive.
+      type: str
+      sample: 100001/100001001/20261125T221500Z_100001_100001001.json
+    kind:
+      description:
+        - The main problem, one of V(missing), V(altered), V(seal_invalid), V(unsigned), V(untrusted),
+          V(misplaced), V(unreadable), V(orphan_seal).
+      type: str
+    kinds:
+      description: Every problem found with this file.
+      type: list
+      elements: str
+    message:
+      description: What was found.
+      type: str
+signers:
+  description: Signers of the seals that verified, with the number of proofs each sealed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    subject:
+      description: Subject of the signing certificate.
+      type: str
+    proofs:
+      description: Number of proofs.
+      type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_verify import verify_archive
+from ansible_collections.eeszt.connect.plugins.module_utils.seal import CRYPTOGRAPHY_IMPORT_ERROR
+
+try:
+    from cryptography import x509
+except ImportError:  # pragma: no cover - reported through CRYPTOGRAPHY_IMPORT_ERROR
+    x509 = None
+
+
+def _anchors(module, path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read the CA file %s: %s" % (path, exc.strerror or exc))
+    try:
+        return x509.load_pem_x509_certificates(data)
+    except ValueError:
+        module.fail_json(msg="the CA file %s holds no PEM certificate" % path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            archive_dir=dict(type="path", required=True),
+            ca_file=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=to_text(CRYPTOGRAPHY_IMPORT_ERROR))
+    anchors = _anchors(module, module.params["ca_file"]) if module.params["ca_file"] else None
+    try:
+        result = verify_archive(module.params["archive_dir"], anchors)
+    except EESZTConnectError as exc:
+        module.fail_json(msg=to_text(exc))
+    if result["problems"]:
+        module.fail_json(
+            msg="%d problem(s) in the proof archive %s (%d proof file(s) checked): %s" % (
+                len(result["problems"]), module.params["archive_dir"], result["checked"],
+                "; ".join("%s [%s]: %s" % (p["path"], p["kind"], p["message"]) for p in result["problems"])),
+            changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The whole flow on the demo sites, then the central proofs.
+
+Lab up (one site's certificate on the WAF's deny list, so that it fails),
+deploy_certificate.yml, configure_tls.yml, check_connection.yml, then collect_proofs.yml on two
+disjoint halves of the sites plus one unreachable site; every seal checked
+with the OpenSSL command line; verify_proofs.yml on the intact archive and
+after one proof was altered; the HTML report in headless Chromium.
+"""
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEMO = os.path.join(ROOT, "inventories", "demo")
+SITES = 4  # institution 100001 with three sites, 100002 with one
+HOSTS = ["site%03d" % n for n in range(1, SITES + 1)]
+DENIED = "site002"
+SCREENSHOT_DIR = os.path.join(ROOT, "tests", "output", "proofs")
+CHROMIUM_TIMEOUT = 90
+
+pytestmark = pytest.mark.slow
+
+
+class Flow:
+    """The demo inventory against a private lab, archive and WAF port."""
+
+    def __init__(self, root, run_playbook, port):
+        self.root = root
+        self.lab_dir = root / "lab"
+        self.archive = self.lab_dir / "proofs"
+        self.port = port
+        self.run_playbook = run_playbook
+        self.env = {"EESZT_LAB_DIR": str(self.lab_dir), "EESZT_LAB_WAF_PORT": str(port),
+                    "EESZT_DEMO_SITES": str(SITES)}
+        self.variables = {"eeszt_proofs_archive_dir": str(self.archive),
+                          "eeszt_proofs_ca_file": str(self.lab_dir / "pki" / "client-ca-bundle.pem")}
+        # A site that cannot be reached: ssh to a loopback port nothing listens on.
+        self.extra_inventory = root / "unreachable.ini"
+
+    def play(self, playbook, *args, inventory=None, **extra):
+        variables = dict(self.variables)
+        variables.update(extra)
+        argv = ["-i", DEMO]
+        if inventory:
+            argv += ["-i", str(inventory)]
+        return self.run_playbook(playbook, extra_vars=variables, env=self.env, args=argv + list(args))
+
+    def host_vars(self, host):
+        number = int(host[4:])
+        institution = 100001 + (number - 1) // 3
+        return "%d" % institution, "%d%03d" % (institution, (number - 1) % 3 + 1)
+
+    def proofs(self):
+        return sorted(p for p in self.archive.glob("*/*/*.json"))
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory, run_playbook, pick_port):
+    flow = Flow(tmp_path_factory.mktemp("proofs-flow"), run_playbook, pick_port())
+    dead_port = pick_port()
+    flow.extra_inventory.write_text(
+        "[eeszt_sites]\nsite900 ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=%d "
+        "ansible_ssh_common_args='-o ConnectTimeout=5 -o BatchMode=yes' "
+        "eeszt_institution_id=100009 eeszt_site_id=100009001 eeszt_certificate_pfx_password=never-used\n"
+        % dead_port)
+    result = flow.play("lab.yml", eeszt_lab_state="started", eeszt_lab_waf_port=flow.port)
+    assert result.ok, result.output
+    institution, site = flow.host_vars(DENIED)
+    base = flow.lab_dir / "pki" / "sites" / ("%s-%s" % (institution, site))
+    bundle = pkcs12.load_pkcs12((base.parent / (base.name + ".p12")).read_bytes(),
+                                (base.parent / (base.name + ".password")).read_text().strip().encode())
+    denied = bundle.cert.certificate.fingerprint(hashes.SHA256()).hex()
+    result = flow.play("lab.yml", eeszt_lab_state="started", eeszt_lab_waf_port=flow.port,
+                       eeszt_lab_waf_denied=[denied])
+    assert result.ok, result.output
+    yield flow
+    result = flow.play("lab.yml", eeszt_lab_state="stopped", eeszt_lab_waf_port=flow.port)
+    pid_file = flow.lab_dir / "waf" / "waf.pid"
+    if not result.ok and pid_file.exists():  # leave no WAF running, whatever happened
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    assert result.ok, result.output
+
+
+def openssl_verify(flow, proof):
+    return subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-purpose", "any", "-inform", "DER",
+         "-CAfile", str(flow.lab_dir / "pki" / "client-ca-bundle.pem"), "-content", str(proof),
+         "-in", str(proof) + ".p7s", "-out", os.devnull],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=30, check=False)
+
+
+def test_certificates_tls_and_checks_on_the_demo_sites(flow):
+    for stage in ("deploy_certificate.yml", "configure_tls.yml"):
+        result = flow.play(stage)
+        assert result.ok, result.output
+    result = flow.play("check_connection.yml", eeszt_check_fail_on_error=False)
+    assert result.ok, result.output
+    for host in HOSTS:
+        proofs = list((flow.lab_dir / "sites" / host / "var" / "lib" / "eeszt" / "proofs").glob("*.json"))
+        assert len(proofs) == 1, (host, proofs)
+
+
+def test_two_halves_and_an_unreachable_site_make_one_report(flow):
+    first = flow.play("collect_proofs.yml", "--limit", ",".join(HOSTS[:2]))
+    assert first.ok, first.output
+    index = json.loads((flow.archive / "index.json").read_text())
+    assert index["summary"]["sites"] == 2
+    second = flow.play("collect_proofs.yml", "--limit", ",".join(HOSTS[2:] + ["site900"]),
+                       inventory=flow.extra_inventory)
+    assert second.ok, second.output
+    assert second.recap["site900"]["failed"] == 0
+    assert "was unreachable; it is listed in the report" in second.stdout
+
+    index = json.loads((flow.archive / "index.json").read_text())
+    summary = index["summary"]
+    assert (summary["sites"], summary["passed"], summary["failed"], summary["no_proof"], summary["unreachable"]) \
+        == (SITES + 1, SITES - 1, 1, 1, 1), summary
+    assert len(flow.proofs()) == SITES
+    sites = dict((s["host"], s) for s in index["sites"])
+    assert sites[DENIED]["status"] == "failed"
+    assert sites[DENIED]["failure"]["category"] == "tls_client_cert_rejected"
+    assert sites[DENIED]["failure"]["hint"]
+    assert sites["site900"]["collection"]["status"] == "unreachable"
+    assert all(sites[h]["certificate_days_left"] > 0 for h in HOSTS)
+    with open(str(flow.archive / "report.csv"), newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == SITES + 1 and rows[0]["host"] == DENIED
+    suite = ET.parse(str(flow.archive / "junit.xml")).getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == (str(SITES + 1), "1", "1")
+    assert sorted(p.name for p in (flow.archive / "upload").iterdir()) == ["100001_ekapu.zip", "100002_ekapu.zip"]
+
+
+def test_every_seal_verifies_with_openssl(flow):
+    proofs = flow.proofs()
+    assert len(proofs) == SITES
+    for proof in proofs:
+        result = openssl_verify(flow, proof)
+        assert result.returncode == 0, (proof, result.stderr)
+        assert "Verification successful" in result.stderr
+        institution, site = proof.parent.parent.name, proof.parent.name
+        assert json.loads(proof.read_text())["site_id"] == site
+        assert proof.name.endswith("_%s_%s.json" % (institution, site))
+
+
+def test_collecting_again_changes_nothing(flow):
+    before = dict((p, p.read_bytes()) for p in flow.archive.rglob("*") if p.is_file())
+    result = flow.play("collect_proofs.yml")
+    assert result.ok, result.output
+    assert all(counts["changed"] == 0 for counts in result.recap.values()), result.output
+    assert dict((p, p.read_bytes()) for p in flow.archive.rglob("*") if p.is_file()) == before
+
+
+def test_verify_proofs_passes_then_catches_exactly_the_altered_proof(flow):
+    result = flow.play("verify_proofs.yml")
+    assert result.ok, result.output
+    assert "%d of %d proof(s)" % (SITES, SITES) in result.stdout
+
+    target = [p for p in flow.proofs() if p.parent.name == flow.host_vars("site004")[1]][0]
+    original = target.read_bytes()
+    try:
+        target.write_bytes(original.replace(b'"passed": true', b'"passed": false', 1))
+        assert target.read_bytes() != original
+        assert openssl_verify(flow, target).returncode != 0
+        result = flow.play("verify_proofs.yml")
+        assert not result.ok
+        named = set(re.findall(r"(\d{6}/\w{9}/[\w.-]+\.json) \[(\w+)\]", result.stdout))
+        relative = "/".join(target.parts[-3:])
+        assert named == {(relative, "altered")}, result.output
+    finally:
+        target.write_bytes(original)
+    assert flow.play("verify_proofs.yml").ok
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail("headless Chromium is needed for the report test: apt-get install chromium")
+
+
+def run_chromium(profile, *args):
+    argv = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=%s" % profile]
+    return subprocess.run(argv + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=CHROMIUM_TIMEOUT, check=False)
+
+
+def test_report_renders_in_headless_chromium(flow, tmp_path):
+    url = "file://" + str(flow.archive / "report.html")
+    dom = run_chromium(tmp_path / "profile-dom", "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr
+    html = dom.stdout
+    rows = re.findall(r'<tr class="(passed|failed|no_proof)"', html)
+    assert sorted(rows) == sorted(["failed"] + ["passed"] * (SITES - 1) + ["no_proof"])
+    assert rows[0] == "failed"  # failed sites first
+    assert re.search(r'<svg id="chart-status"[^>]*>.*<rect', html, re.S)
+    assert re.search(r'<svg id="chart-days"[^>]*>.*<rect', html, re.S)
+    assert "tls_client_cert_rejected" in html
+
+    os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+    png = os.path.join(SCREENSHOT_DIR, "report.png")
+    if os.path.exists(png):
+        os.unlink(png)
+    shot = run_chromium(tmp_path / "profile-shot", "--screenshot=%s" % png, "--window-size=1280,900",
+                        "--hide-scrollbars", url)
+    assert shot.returncode == 0, shot.stderr
+    with open(png, "rb") as handle:
+        header = handle.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (1280, 900)
+    assert os.path.getsize(png) > 20000  # a rendered page, not a blank one

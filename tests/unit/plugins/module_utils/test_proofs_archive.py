@@ -1,0 +1,136 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Archiving proofs on the controller: what is new, what is refused, never overwriting, merging archives."""
+
+import datetime
+import os
+import stat
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import (
+    accept_proof,
+    merge_archive,
+    plan_site,
+    store_proof,
+)
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
+    ArchiveConflictError,
+    ProofRejectedError,
+    ProofsError,
+    sha256_hex,
+    site_dir,
+    write_new,
+)
+from ansible_collections.eeszt.connect.plugins.module_utils.seal import Signer, verify_detached
+
+INST, SITE = "100001", "100001001"
+
+
+@pytest.fixture(scope="module")
+def signer():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "seal")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return Signer(key, cert)
+
+
+def proof_bytes(institution_id=INST, site_id=SITE, finished_at="2026-11-25T10:00:00Z", passed=True):
+    return serialize({
+        "schema": "eeszt.connect/proof/v1", "institution_id": institution_id, "site_id": site_id, "host": "site01",
+        "environment": "test", "started_at": finished_at, "finished_at": finished_at,
+        "client_certificate": {"subject": "CN=x", "issuer": "CN=ca", "serial": "01", "sha256": "00" * 32,
+                               "not_after": "2027-01-01T00:00:00Z"},
+        "endpoints": [{"name": "health", "url": "https://127.0.0.1/health", "passed": passed, "steps": []}],
+        "passed": passed, "failure": None, "tool": {"name": "eeszt.connect", "version": "0.1.0"},
+    })
+
+
+def test_plan_sorts_new_skipped_and_conflicting(tmp_path, signer):
+    archive = str(tmp_path)
+    same, changed = proof_bytes(), proof_bytes(finished_at="2026-11-25T11:00:00Z")
+    store_proof(archive, INST, SITE, "a.json", same, signer)
+    store_proof(archive, INST, SITE, "b.json", same, signer)
+    new, skipped, errors = plan_site(archive, INST, SITE, [
+        {"name": "c.json", "sha256": "1" * 64}, {"name": "a.json", "sha256": sha256_hex(same)},
+        {"name": "b.json", "sha256": sha256_hex(changed)}, {"name": "../x.json", "sha256": "2" * 64}])
+    assert new == ["c.json"]
+    assert skipped == ["a.json"]
+    assert len(errors) == 2
+    assert errors[0].startswith("../x.json: not a proof file name")
+    assert errors[1].startswith("b.json: the archive already holds") and "never overwritten" in errors[1]
+
+
+def test_store_seals_first_and_never_overwrites(tmp_path, signer):
+    archive = str(tmp_path)
+    data = proof_bytes()
+    stored = store_proof(archive, INST, SITE, "p.json", data, signer)
+    path = os.path.join(archive, INST, SITE, "p.json")
+    assert stored == {"name": "p.json", "path": "%s/%s/p.json" % (INST, SITE), "sha256": sha256_hex(data),
+                      "seal": "%s/%s/p.json.p7s" % (INST, SITE), "signer": "CN=seal"}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    with open(path + ".p7s", "rb") as handle:
+        assert verify_detached(data, handle.read())["subject"] == "CN=seal"
+    assert store_proof(archive, INST, SITE, "p.json", data, signer) is None  # same bytes: nothing to do
+    with pytest.raises(ArchiveConflictError, match="never overwritten"):
+        store_proof(archive, INST, SITE, "p.json", proof_bytes(passed=False), signer)
+    with open(path, "rb") as handle:
+        assert handle.read() == data
+    assert sorted(os.listdir(os.path.join(archive, INST, SITE))) == ["p.json", "p.json.p7s"]
+
+
+def test_accept_checks_every_reported_hash_and_the_site(tmp_path):
+    data = proof_bytes()
+    assert accept_proof(data, "p.json", INST, SITE, [("the site's listing", sha256_hex(data))])["passed"] is True
+    with pytest.raises(ProofRejectedError, match="the connection check reported 0000"):
+        accept_proof(data, "p.json", INST, SITE, [("the site's listing", sha256_hex(data)),
+                                                  ("the connection check", "0" * 64)])
+    with pytest.raises(ProofRejectedError, match="institution 100001 site 100001002, but this host"):
+        accept_proof(proof_bytes(site_id="100001002"), "p.json", INST, SITE)
+    with pytest.raises(ProofRejectedError, match="not a JSON proof"):
+        accept_proof(b"\xff{", "p.json", INST, SITE)
+    with pytest.raises(ProofRejectedError, match="schema"):
+        accept_proof(b'{"schema": "other"}', "p.json", INST, SITE)
+    with pytest.raises(ProofRejectedError, match="lacks the required field"):
+        accept_proof(b'{"schema": "eeszt.connect/proof/v1", "institution_id": "100001"}', "p.json", INST, SITE)
+
+
+def test_unsafe_identifiers_are_refused(tmp_path):
+    for bad in ("..", "a/b", "runs", "upload", ""):
+        with pytest.raises(ProofsError, match="cannot be used as a folder name"):
+            site_dir(str(tmp_path), bad, SITE)
+
+
+def test_write_new_refuses_other_content(tmp_path):
+    path = str(tmp_path / "f")
+    assert write_new(path, b"one") is True
+    assert write_new(path, b"one") is False
+    with pytest.raises(ArchiveConflictError):
+        write_new(path, b"two")
+
+
+def test_merge_copies_proofs_seals_and_runs_and_refuses_conflicts(tmp_path, signer):
+    first, second = str(tmp_path / "a"), str(tmp_path / "b")
+    store_proof(first, INST, SITE, "p1.json", proof_bytes(), signer)
+    store_proof(second, INST, "100001002", "p2.json", proof_bytes(site_id="100001002"), signer)
+    os.makedirs(os.path.join(second, "runs"))
+    with open(os.path.join(second, "runs", "r.json"), "w") as handle:
+        handle.write("{}")
+    with open(os.path.join(second, "index.json"), "w") as handle:
+        handle.write("{}")
+    copied = merge_archive(second, first)
+    assert copied == ["%s/100001002/p2.json" % INST, "%s/100001002/p2.json.p7s" % INST, "runs/r.json"]
+    assert not os.path.exists(os.path.join(first, "index.json"))  # reports are rebuilt, not copied
+    assert merge_archive(second, first) == []  # idempotent
+    store_proof(second, INST, SITE, "p1.json", proof_bytes(passed=False), signer)
+    with pytest.raises(ArchiveConflictError, match="p1.json"):
+        merge_archive(second, first, check_mode=True)
