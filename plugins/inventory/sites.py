@@ -114,6 +114,7 @@ registry: registry.csv
 #   host,address,user,port,connection,become,institution_id,site_id,environment,pfx,password_var,tags
 #   rendelo-budapest-1,10.20.0.11,ansible,22,ssh,true,123456,123456001,test,pfx/123456.pfx,vault_eeszt_pfx_password_123456,budapest;gp
 
+---
 # A YAML registry, production only, with a different site code pattern, cached for an hour,
 # and a group per operating system column kept as a host variable:
 plugin: eeszt.connect.sites
