@@ -33,6 +33,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs on POSIX sites with Python 3.
 options:
   files:
     description: Files whose content may be shown in a diff.

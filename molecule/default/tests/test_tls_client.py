@@ -142,17 +142,17 @@ def test_hosts_block_points_at_the_waf(site):
 def test_gateway_configuration(site):
     text = site.file("stunnel-gateway.conf")["text"]
     accepts = [line.split("=", 1)[1].strip() for line in text.splitlines() if line.startswith("accept")]
-    assert accepts == ["127.0.0.1:{0}".format(port) for port, _, _ in GATEWAY.values()]
+    assert accepts == ["127.0.0.1:{0}".format(port) for port, dummy_method, dummy_url in GATEWAY.values()]
 
 
 def test_gateway_listens_on_loopback_only(site):
     stunnel = sorted(line.split()[3] for line in site.listen.splitlines() if "stunnel" in line)
-    assert stunnel == sorted("127.0.0.1:{0}".format(port) for port, _, _ in GATEWAY.values())
+    assert stunnel == sorted("127.0.0.1:{0}".format(port) for port, dummy_method, dummy_url in GATEWAY.values())
 
 
 @pytest.mark.parametrize("name", sorted(GATEWAY))
 def test_gateway_forwards_with_the_client_certificate(host, site, name):
-    port, method, _ = GATEWAY[name]
+    port, method, dummy_url = GATEWAY[name]
     out = host.check_output(CURL + " --request %s http://127.0.0.1:%s/%s", method, str(port), name)
     status, fields = headers(out)
     assert status == 200
@@ -161,7 +161,7 @@ def test_gateway_forwards_with_the_client_certificate(host, site, name):
 
 @pytest.mark.parametrize("name", sorted(GATEWAY))
 def test_curl_with_the_written_config(host, site, name):
-    _, method, url = GATEWAY[name]
+    dummy_port, method, url = GATEWAY[name]
     out = host.check_output(CURL + " --config %s/curlrc --request %s %s", CONFIG_DIR, method, url)
     status, fields = headers(out)
     assert status == 200
