@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import os
+import socket
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
@@ -28,7 +30,7 @@ CONTROLLER_ONLY = ("pfx_src", "pfx_password", "ca_file", "chain_include_root", "
 
 
 # Options that only the action plugin sets for the module.
-INTERNAL = ("material", "certificate_facts")
+INTERNAL = ("material", "certificate_facts", "lock_owner")
 
 
 class ActionModule(ActionBase):
@@ -47,15 +49,24 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         spec = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
-        spec["pfx_src"]["required"] = True
-        spec["pfx_password"]["required"] = True
-        dummy, args = self.validate_argument_spec(argument_spec=spec)
+        dummy, args = self.validate_argument_spec(
+            argument_spec=spec, required_if=[("state", "present", ("pfx_src", "pfx_password"))])
+        # Recorded in the site's lock file, so that a second run can say who holds it.
+        lock_owner = dict(controller=socket.gethostname(), controller_pid=os.getppid())
+        if args["state"] == "rollback":
+            module_args = dict((k, v) for k, v in args.items() if k not in CONTROLLER_ONLY)
+            module_args["lock_owner"] = lock_owner
+            result.update(self._execute_module(
+                module_name="eeszt.connect.waf_certificate", module_args=module_args, task_vars=task_vars))
+            result.pop("invocation", None)
+            return result
         try:
             prepared = self._prepare(args)
         except EesztCertificateError as exc:
             result.update(failed=True, msg=to_text(exc), error=exc.code, changed=False)
             return result
         validated, module_args, extra = prepared
+        module_args["lock_owner"] = lock_owner
         module_result = self._execute_module(
             module_name="eeszt.connect.waf_certificate", module_args=module_args,
             task_vars=task_vars)

@@ -55,6 +55,9 @@ PBKDF2_ITERATIONS = 200000
 DIR_MODE = 0o750
 PUBLIC_MODE = 0o644
 STATE_MODE = 0o600
+# Suffix of the backup that holds a set taken out of service by a rollback;
+# such a backup is kept for forensics and never picked by a later rollback.
+ROLLED_BACK_SUFFIX = "-rolled-back"
 
 
 class EesztCertificateError(EESZTConnectError):
@@ -71,6 +74,12 @@ class CertStoreError(EesztCertificateError):
     """The certificate set could not be written on the site."""
 
     code = "write_failed"
+
+
+class NoBackupError(EesztCertificateError):
+    """A rollback found no complete backup set to restore."""
+
+    code = "no_backup"
 
 
 def sha256_hex(data):
@@ -503,6 +512,110 @@ class CertificateStore:
             shutil.rmtree(path)
             removed.append(path)
         return removed
+
+
+def set_facts(path):
+    """Certificate facts of a set directory: its state.json facts, else cert.pem's fingerprint."""
+    try:
+        state = json.loads(_read(os.path.join(path, STATE_FILE)).decode("utf-8"))
+    except (OSError, ValueError):
+        state = None
+    if isinstance(state, dict) and state.get("schema") == STATE_SCHEMA and isinstance(state.get("facts"), dict) \
+            and state["facts"].get("sha256"):
+        return dict(state["facts"])
+    try:
+        fingerprint = pem_der_sha256(_read(os.path.join(path, "cert.pem")).decode("ascii", "replace"))
+    except OSError:
+        return {}
+    return {"sha256": fingerprint} if fingerprint else {}
+
+
+def set_complete(path):
+    """Whether a set (or backup) directory holds at least a certificate and its key as regular files."""
+    return all(os.path.isfile(os.path.join(path, name)) and not os.path.islink(os.path.join(path, name))
+               for name in ("cert.pem", "key.pem"))
+
+
+class Rollback:
+    """Restore a backup set: the inverse of CertificateStore.write, just as atomic.
+
+    The chosen backup directory is renamed into ``sets/``, ``current`` is
+    switched to it with one rename, and the set that was live moves to
+    ``backup/<UTC timestamp>-rolled-back`` (kept for forensics, never picked by
+    a later rollback). An interrupted rollback leaves the old live set in
+    service; the restored set, if already moved, returns to ``backup/`` on the
+    next write.
+    """
+
+    def __init__(self, store):
+        self.store = store
+
+    def candidates(self):
+        """Backup names a rollback may restore, newest first."""
+        store = self.store
+        return [name for name in reversed(store.list_backups())
+                if not name.endswith(ROLLED_BACK_SUFFIX) and set_complete(os.path.join(store.backup_dir, name))]
+
+    def plan(self, restore=None, only_from=None):
+        """What a rollback would do: a dict with ``needed``, ``reason``, ``source``, ``before``, ``after``."""
+        store = self.store
+        live = store.current_set()
+        before = set_facts(live) if live else store.before_facts({})
+        plan = {"needed": False, "reason": None, "source": None, "before": before, "after": before, "live": live}
+        if only_from and (before.get("sha256") or "").lower() != only_from.replace(":", "").lower():
+            plan["reason"] = ("the live certificate (%s) is not the one to roll back from (%s): nothing to do"
+                              % (before.get("sha256") or "none", only_from))
+            return plan
+        if restore:
+            if os.path.basename(restore) != restore or restore.startswith("."):
+                raise NoBackupError("restore must be the name of a directory in %s, got %r" % (store.backup_dir, restore))
+            source = os.path.join(store.backup_dir, restore)
+            if not os.path.isdir(source) or not set_complete(source):
+                raise NoBackupError("backup %s does not exist or lacks cert.pem or key.pem; available: %s"
+                                    % (source, ", ".join(store.list_backups()) or "none"))
+        else:
+            names = self.candidates()
+            if not names:
+                raise NoBackupError("no backup set to roll back to in %s (backups are kept when "
+                                    "eeszt_certificate_backup is true and a certificate was replaced)" % store.backup_dir)
+            source = os.path.join(store.backup_dir, names[0])
+        plan.update(needed=True, source=source, after=set_facts(source))
+        return plan
+
+    def run(self, plan):
+        """Carry out a plan from :meth:`plan`; returns the backup path of the set taken out of service."""
+        store = self.store
+        store._ensure_dir(store.sets_dir)
+        stamp = utc_stamp()
+        name = "%s-%s" % (stamp, (plan["after"].get("sha256") or "unknown")[:12])
+        restored = os.path.join(store.sets_dir, name)
+        os.rename(plan["source"], restored)
+        _fsync_dir(store.sets_dir)
+        _fsync_dir(store.backup_dir)
+        previous = store.current_set()
+
+        # The switch: one atomic rename of the `current` symlink.
+        _replace_symlink(os.path.join("sets", name), store.current_link)
+        _fsync_dir(store.dir)
+
+        for fname in MANAGED_FILES:
+            link = os.path.join(store.dir, fname)
+            wanted = os.path.join("current", fname)
+            if os.path.isfile(os.path.join(restored, fname)):
+                if not (os.path.islink(link) and os.readlink(link) == wanted):
+                    _replace_symlink(wanted, link)
+                    store._own(link, follow=False)
+            elif os.path.islink(link):
+                os.unlink(link)
+        _fsync_dir(store.dir)
+
+        kept = None
+        if previous is not None:
+            store._ensure_dir(store.backup_dir)
+            kept = os.path.join(store.backup_dir, stamp + ROLLED_BACK_SUFFIX)
+            os.rename(previous, kept)
+            _fsync_dir(store.backup_dir)
+        return kept
 
 
 def facts_text(facts, files):

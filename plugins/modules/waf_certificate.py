@@ -28,6 +28,14 @@ description:
     rename of the O(dir)/current symlink; O(dir)/cert.pem, O(dir)/key.pem and the other
     file names are stable symlinks into O(dir)/current/. An interrupted run leaves the
     old set or the new set, never a mix of the two.
+  - With O(state=rollback) it restores the previous certificate set instead (no PFX needed);
+    the newest backup becomes live through the same atomic switch, and the set that was live
+    is kept as C(backup/UTC-TIMESTAMP-rolled-back) for forensics. A later rollback never picks
+    such a set.
+  - Every change of a site runs under a per-site lock (C(flock) on O(dir)/.lock, which records
+    who holds it, never a secret). A second run on the same site waits up to O(lock_timeout)
+    seconds and then fails with a message naming the holder. The lock dies with its holder,
+    even when the run is killed.
   - Idempotent by SHA-256. A state file (0600) in the set records the fingerprint of
     every file and what the PKCS#12 files encode (a salted PBKDF2 digest stands for the
     export password), so re-exported PKCS#12 files with new random salts do not count as
@@ -52,17 +60,42 @@ attributes:
     support: full
     description: The validation and the PKCS#12 export run in the action plugin on the controller.
 options:
+  state:
+    description:
+      - C(present) - install the certificate set from O(pfx_src).
+      - C(rollback) - restore a backup set (the newest one not taken out of service by an
+        earlier rollback, or O(restore)). O(pfx_src) and the other certificate options are
+        not used.
+    type: str
+    choices: [present, rollback]
+    default: present
+  restore:
+    description:
+      - With O(state=rollback), the name of the directory in O(dir)/backup/ to restore
+        (for example C(20260101T120000000000Z)). Default is the newest usable backup.
+    type: str
+  rollback_from:
+    description:
+      - With O(state=rollback), roll back only when the live certificate has this SHA-256
+        fingerprint (hex, colons allowed); otherwise report no change. This makes a rollback
+        after a failed rotation safe to repeat.
+    type: str
+  lock_timeout:
+    description:
+      - Seconds to wait for the per-site lock when another run holds it; C(0) fails at once.
+    type: int
+    default: 30
   pfx_src:
     description:
       - Path of the PKCS#12 file on the controller. A relative path is looked up like the
         O(ansible.builtin.copy#module:src) of M(ansible.builtin.copy) (the role's or
         playbook's C(files/) directory). The file may be Ansible Vault encrypted.
-      - Required; the action plugin enforces it and never sends it to the site.
+      - Required with O(state=present); the action plugin never sends it to the site.
     type: path
   pfx_password:
     description:
       - Password of the PFX file (EESZT sends it by SMS); keep it in Ansible Vault.
-      - Required; the action plugin enforces it and never sends it to the site.
+      - Required with O(state=present); the action plugin never sends it to the site.
     type: str
   dir:
     description: Directory on the site that receives the certificate set (mode 0750).
@@ -162,6 +195,11 @@ options:
       - Internal, set by the action plugin; do not set it.
       - Subject, issuer, serial, validity and fingerprint of the certificate, for the state file and the diff.
     type: dict
+  lock_owner:
+    description:
+      - Internal, set by the action plugin; do not set it.
+      - The controller's host name and process id, recorded in the lock file.
+    type: dict
 seealso:
   - name: The certificate role
     description: Deploys the certificate with these options from C(eeszt_certificate_*) variables.
@@ -192,6 +230,13 @@ EXAMPLES = r"""
     group: tomcat
   register: waf_cert
 
+- name: Roll back to the previous set when the new certificate is refused
+  eeszt.connect.waf_certificate:
+    state: rollback
+    dir: /etc/eeszt/tls
+    rollback_from: "{{ waf_cert.fingerprint }}"
+  register: waf_rollback
+
 - name: Show when the certificate expires
   ansible.builtin.debug:
     msg: "{{ waf_cert.subject }} expires {{ waf_cert.not_after }} ({{ waf_cert.days_left }} days)"
@@ -199,49 +244,51 @@ EXAMPLES = r"""
 
 RETURN = r"""
 fingerprint:
-  description: SHA-256 fingerprint of the certificate (lowercase hex, no colons).
+  description:
+    - SHA-256 fingerprint of the certificate (lowercase hex, no colons).
+    - With O(state=rollback), the fingerprint of the certificate live after the task.
   returned: success
   type: str
   sample: 3f2a9c0d5e7b4a1f8c6d2e0b9a7f5c3e1d4b6a8f0c2e4d6b8a0f1e3d5c7b9a2f
 subject:
   description: Subject of the certificate (RFC 4514).
-  returned: success
+  returned: success and O(state=present)
   type: str
   sample: CN=123456 Example Kft,O=123456,serialNumber=123456
 issuer:
   description: Issuer of the certificate (RFC 4514).
-  returned: success
+  returned: success and O(state=present)
   type: str
   sample: CN=EESZT Issuing CA
 serial:
   description: Serial number of the certificate (hex).
-  returned: success
+  returned: success and O(state=present)
   type: str
   sample: 1A2B3C
 not_before:
   description: Start of validity (UTC, ISO 8601).
-  returned: success
+  returned: success and O(state=present)
   type: str
   sample: "2026-01-01T00:00:00Z"
 not_after:
   description: End of validity (UTC, ISO 8601).
-  returned: success
+  returned: success and O(state=present)
   type: str
   sample: "2027-01-01T00:00:00Z"
 days_left:
   description: Whole days of validity left, counted on the controller.
-  returned: success
+  returned: success and O(state=present)
   type: int
   sample: 180
 changed_files:
   description: Files of the set that were (or in check mode would be) written anew.
-  returned: success
+  returned: success and O(state=present)
   type: list
   elements: str
   sample: [cert.pem, key.pem, chain.pem, fullchain.pem]
 removed_files:
   description: PKCS#12 files removed because their format is no longer requested.
-  returned: success
+  returned: success and O(state=present)
   type: list
   elements: str
   sample: []
@@ -250,8 +297,46 @@ certificate_changed:
   returned: success
   type: bool
   sample: true
+previous_fingerprint:
+  description: SHA-256 fingerprint of the certificate installed before the task, or null.
+  returned: success
+  type: str
+  sample: 9b1c7e5a3d2f4b6a8c0e1d3f5a7b9c2e4d6f8a0b1c3e5d7f9a2b4c6d8e0f1a3b
+rolled_back:
+  description: Whether a backup set was (or in check mode would be) restored.
+  returned: success and O(state=rollback)
+  type: bool
+  sample: true
+from_fingerprint:
+  description: SHA-256 fingerprint of the certificate that was live before the rollback, or null.
+  returned: success and O(state=rollback)
+  type: str
+  sample: 3f2a9c0d5e7b4a1f8c6d2e0b9a7f5c3e1d4b6a8f0c2e4d6b8a0f1e3d5c7b9a2f
+to_fingerprint:
+  description: SHA-256 fingerprint of the restored certificate (the live one when nothing was rolled back).
+  returned: success and O(state=rollback)
+  type: str
+  sample: 9b1c7e5a3d2f4b6a8c0e1d3f5a7b9c2e4d6f8a0b1c3e5d7f9a2b4c6d8e0f1a3b
+restored_from:
+  description: Backup directory that was (or would be) restored, or null.
+  returned: success and O(state=rollback)
+  type: str
+  sample: /etc/eeszt/tls/backup/20260101T120000000000Z
+reason:
+  description: Why a rollback did nothing (the live certificate is not O(rollback_from)), or null.
+  returned: success and O(state=rollback)
+  type: str
+  sample: null
+lock_waited:
+  description: Seconds spent waiting for another run's lock on the site (0 in check mode).
+  returned: success
+  type: float
+  sample: 0.0
 backup_path:
-  description: Directory that holds the previous set, or null when no backup was made.
+  description:
+    - Directory that holds the previous set, or null when no backup was made.
+    - With O(state=rollback), the directory that keeps the set taken out of service
+      (C(backup/UTC-TIMESTAMP-rolled-back)).
   returned: success
   type: str
   sample: /etc/eeszt/tls/backup/20260101T120000000000Z
@@ -277,10 +362,16 @@ error:
       C(pfx_legacy_unsupported), C(key_missing), C(certificate_missing), C(key_mismatch),
       C(certificate_expired), C(certificate_not_yet_valid), C(certificate_expires_soon),
       C(client_auth_missing), C(chain_incomplete), C(issuer_untrusted),
-      C(institution_mismatch), C(ca_file_invalid), C(write_failed).
+      C(institution_mismatch), C(ca_file_invalid), C(write_failed), C(locked) (another run
+      holds the site's lock), C(no_backup) (nothing to roll back to).
   returned: failure
   type: str
   sample: pfx_wrong_password
+lock_holder:
+  description: Who holds the site's lock (pid, user, host, controller, since), when the error is C(locked).
+  returned: failure
+  type: dict
+  sample: {"pid": 4242, "host": "site01", "user": "root", "controller": "ctl1", "since": "2026-01-01T12:00:00Z"}
 """
 
 import base64
@@ -292,12 +383,18 @@ from ansible_collections.eeszt.connect.plugins.module_utils.cert_store import (
     DesiredSet,
     EesztCertificateError,
     PKCS12_FILES,
+    Rollback,
     facts_text,
 )
+from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import SiteLock, SiteLockError
 
 
 def argument_spec():
     return dict(
+        state=dict(type="str", choices=["present", "rollback"], default="present"),
+        restore=dict(type="str"),
+        rollback_from=dict(type="str"),
+        lock_timeout=dict(type="int", default=30),
         pfx_src=dict(type="path"),
         pfx_password=dict(type="str", no_log=True),
         dir=dict(type="path", default="/etc/eeszt/tls"),
@@ -324,22 +421,89 @@ def argument_spec():
         # Set by the action plugin only: the validated material and its facts.
         material=dict(type="dict", no_log=True),
         certificate_facts=dict(type="dict"),
+        lock_owner=dict(type="dict"),
     )
+
+
+def site_lock(module, operation):
+    """The per-site lock for a task that changes the site (creates the directory for it)."""
+    params = module.params
+    owner = dict(params["lock_owner"] or {}, operation="%s (eeszt.connect.waf_certificate)" % operation)
+    return SiteLock(params["dir"], params["lock_timeout"], owner=owner)
+
+
+def ensure_site_dir(store):
+    if not os.path.isdir(store.dir):
+        store._ensure_dir(store.dir)
+
+
+def run_rollback(module, store):
+    params = module.params
+    rollback = Rollback(store)
+    result = dict(changed=False, rolled_back=False, lock_waited=0.0)
+    lock = None
+    if not module.check_mode and os.path.isdir(store.dir):
+        lock = site_lock(module, "rollback").acquire()
+        result["lock_waited"] = round(lock.waited, 3)
+    try:
+        plan = rollback.plan(params["restore"], params["rollback_from"])
+        result.update(
+            changed=plan["needed"],
+            rolled_back=plan["needed"],
+            reason=plan["reason"],
+            from_fingerprint=plan["before"].get("sha256"),
+            previous_fingerprint=plan["before"].get("sha256"),
+            to_fingerprint=plan["after"].get("sha256"),
+            fingerprint=plan["after"].get("sha256"),
+            certificate_changed=plan["before"].get("sha256") != plan["after"].get("sha256"),
+            restored_from=plan["source"],
+            backup_path=None,
+        )
+        if module._diff:
+            result["diff"] = dict(
+                before_header="%s (live)" % params["dir"],
+                after_header="%s (%s)" % (params["dir"], plan["source"] or "unchanged"),
+                before=facts_text(plan["before"], []),
+                after=facts_text(plan["after"], []),
+            )
+        if plan["needed"] and not module.check_mode:
+            result["backup_path"] = rollback.run(plan)
+    finally:
+        if lock is not None:
+            lock.release()
+    result["set_path"] = store.current_set()
+    return result
 
 
 def run(module):
     params = module.params
-    material = params["material"] or {}
-    if not material.get("certificate") or not material.get("private_key"):
-        module.fail_json(msg="eeszt.connect.waf_certificate must run through its action plugin "
-                             "(the PFX is opened on the controller); do not call the module "
-                             "with an unsupported action name", error="usage")
     key_mode = params["key_mode"]
     if key_mode is not None:
         try:
             key_mode = int(key_mode, 8)
         except ValueError:
             module.fail_json(msg="key_mode must be an octal string such as 0600", error="usage")
+    if params["lock_timeout"] < 0:
+        module.fail_json(msg="lock_timeout must not be negative", error="usage")
+    store = CertificateStore(params["dir"], params["owner"], params["group"], key_mode)
+    if params["state"] == "rollback":
+        return run_rollback(module, store)
+    if module.check_mode:
+        return run_present(module, store)
+    ensure_site_dir(store)
+    with site_lock(module, "deploy") as lock:
+        result = run_present(module, store)
+        result["lock_waited"] = round(lock.waited, 3)
+    return result
+
+
+def run_present(module, store):
+    params = module.params
+    material = params["material"] or {}
+    if not material.get("certificate") or not material.get("private_key"):
+        module.fail_json(msg="eeszt.connect.waf_certificate must run through its action plugin "
+                             "(the PFX is opened on the controller); do not call the module "
+                             "with an unsupported action name", error="usage")
     pkcs12 = {}
     for name, data in (material.get("pkcs12") or {}).items():
         pkcs12[name] = base64.b64decode(data)
@@ -348,7 +512,6 @@ def run(module):
                          export_password=params["export_password"],
                          export_encryption=params["export_encryption"],
                          alias=params["keystore_alias"])
-    store = CertificateStore(params["dir"], params["owner"], params["group"], key_mode)
     plan = store.plan(desired)
     changed = plan["content_changed"] or plan["attributes_changed"]
     before = plan["before"]
@@ -357,6 +520,8 @@ def run(module):
         changed_files=plan["changed_files"],
         removed_files=plan["removed_files"],
         certificate_changed=before.get("sha256") != desired.fingerprint,
+        previous_fingerprint=before.get("sha256"),
+        lock_waited=0.0,
         backup_path=None,
         files=dict((n, os.path.join(params["dir"], n)) for n in desired.names()),
     )
@@ -382,6 +547,8 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         result = run(module)
+    except SiteLockError as exc:
+        module.fail_json(msg=str(exc), error=exc.code, lock_holder=exc.holder)
     except EesztCertificateError as exc:
         module.fail_json(msg=str(exc), error=exc.code)
     except (IOError, OSError) as exc:
