@@ -388,7 +388,8 @@ def _public_der(public_key):
                                    serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def _issued_by(cert, issuer):
+def issued_by(cert, issuer):
+    """True when issuer's subject names cert's issuer and its key signed cert."""
     if cert.issuer != issuer.subject:
         return False
     try:
@@ -404,9 +405,9 @@ def build_chain(leaf, pool, anchors, shown):
     chain = []
     current = leaf
     for dummy in range(16):
-        if current.issuer == current.subject and _issued_by(current, current):
+        if current.issuer == current.subject and issued_by(current, current):
             break
-        issuer = next((c for c in candidates if c not in chain and c != current and _issued_by(current, c)), None)
+        issuer = next((c for c in candidates if c not in chain and c != current and issued_by(current, c)), None)
         if issuer is None:
             if anchors:
                 raise UntrustedIssuerError(

@@ -24,6 +24,7 @@ __metaclass__ = type
 
 import datetime
 
+from ansible_collections.eeszt.connect.plugins.module_utils.certificate import issued_by
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import SealError, SealInvalidError
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
@@ -251,16 +252,6 @@ def _verify_signature(public_key, signature, payload, hash_name):
     raise SealSignatureError("the signer's key type is not supported (RSA and EC only)")
 
 
-def _issued_by(cert, issuer):
-    if cert.issuer != issuer.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
-
-
 def _check_trust(leaf, pool, anchors):
     anchor_der = set(a.public_bytes(serialization.Encoding.DER) for a in anchors)
     candidates = list(pool) + list(anchors)
@@ -268,10 +259,10 @@ def _check_trust(leaf, pool, anchors):
     for dummy in range(16):
         if current.public_bytes(serialization.Encoding.DER) in anchor_der:
             return
-        issuer = next((c for c in anchors if _issued_by(current, c)), None)
+        issuer = next((c for c in anchors if issued_by(current, c)), None)
         if issuer is not None:
             return
-        issuer = next((c for c in candidates if c is not current and _issued_by(current, c)), None)
+        issuer = next((c for c in candidates if c is not current and issued_by(current, c)), None)
         if issuer is None or issuer.issuer == issuer.subject:
             break
         current = issuer
