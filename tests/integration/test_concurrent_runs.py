@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
 from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import SiteLock
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import BIN, ROOT, ansible_env, parse_recap  # noqa: E402 pylint: disable=wrong-import-position,import-error
 
 SITES = [("100001", "100001001"), ("100002", "100002001")]

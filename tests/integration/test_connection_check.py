@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import stat
-import sys
 import time
 
 import pytest
@@ -32,9 +31,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
 from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
 from ansible_collections.eeszt.connect.plugins.module_utils.proof import REQUIRED_FIELDS
 
-# The peers live next to this file (pytest runs with --import-mode=importlib).
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import peers  # noqa: E402 pylint: disable=wrong-import-position
+import peers
 
 SHORT = 1.5
 

@@ -10,49 +10,19 @@ Rotations to accepted certificates (C) succeed; with ``serial: 1`` the
 rotation stops at the first failed site.
 """
 
-import datetime
 import json
 import os
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from lab_renewal import renew
 
 SITES = {"site001": ("100001", "100001001"), "site002": ("100001", "100001002"), "site003": ("100001", "100001003")}
 DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                     "inventories", "demo")
-
-
-def issue_pfx(pki, site_pfx, password_file, target, password):
-    """A new WAF-SSL-like PFX for the same site, signed by the lab's issuing CA; returns its SHA-256."""
-    old_key, old_cert, _chain = pkcs12.load_key_and_certificates(
-        site_pfx.read_bytes(), password_file.read_bytes().strip())
-    del old_key
-    issuing = x509.load_pem_x509_certificate((pki / "client-issuing-ca.pem").read_bytes())
-    issuing_key = serialization.load_pem_private_key((pki / "client-issuing-ca.key").read_bytes(), None)
-    root = x509.load_pem_x509_certificate((pki / "client-root-ca.pem").read_bytes())
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(old_cert.subject).issuer_name(issuing.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing_key.public_key()), critical=False)
-            .sign(issuing_key, hashes.SHA256()))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"eeszt-waf", key, cert, [issuing, root], serialization.BestAvailableEncryption(password.encode())))
-    target.with_suffix(".password").write_text(password + "\n")
-    return cert.fingerprint(hashes.SHA256()).hex()
 
 
 class Fleet:
@@ -64,10 +34,6 @@ class Fleet:
         self.run_playbook = run_playbook
         self.env = {"EESZT_LAB_DIR": str(self.lab_dir), "EESZT_LAB_WAF_PORT": str(port),
                     "EESZT_DEMO_SITES": str(len(SITES))}
-
-    def site_pfx(self, host):
-        stem = self.pki / "sites" / ("%s-%s" % SITES[host])
-        return stem.with_suffix(".p12"), stem.with_suffix(".password")
 
     def tls_dir(self, host):
         return self.lab_dir / "sites" / host / "etc" / "eeszt" / "tls"
@@ -105,8 +71,7 @@ def fleet(tmp_path_factory, run_playbook, pick_port):
     fleet.new_dir = fleet.root / "new"
     fleet.new = {}
     for host in SITES:
-        pfx, password = fleet.site_pfx(host)
-        fleet.new[host] = issue_pfx(fleet.pki, pfx, password, fleet.new_dir / (host + ".p12"), "New-Pfx-%s" % host)
+        fleet.new[host] = renew(str(fleet.pki), *SITES[host], str(fleet.new_dir / (host + ".p12")))["sha256"]
     # The lab WAF no longer trusts site002's new certificate.
     result = fleet.run("lab.yml", {"eeszt_lab_waf_denied": [fleet.new["site002"]]})
     assert result.ok, result.output
