@@ -159,6 +159,10 @@ _MAC_HASHES = {
     "2.16.840.1.101.3.4.2.3": (hashlib.sha512, 128),
     "1.2.840.113549.2.5": (hashlib.md5, 64),
 }
+# The PKCS#12 KDF runs in Python here: a damaged or hostile MAC iteration
+# count (up to 2**32 and more) would keep it busy for hours. Real files use
+# 1 to a few hundred thousand (OpenSSL 2048, Windows 2000, Java 10000).
+MAX_MAC_ITERATIONS = 1000000
 _LEGACY_OIDS = {
     "1.2.840.113549.1.12.1.1": "RC4-128",
     "1.2.840.113549.1.12.1.2": "RC4-40",
@@ -258,6 +262,8 @@ def verify_mac(info, password):
     mac = info.get("mac")
     if not mac or "auth_safe" not in info or mac["oid"] not in _MAC_HASHES:
         return None
+    if not 1 <= mac["iterations"] <= MAX_MAC_ITERATIONS:
+        raise _DerError("MAC iteration count %d is outside 1..%d" % (mac["iterations"], MAX_MAC_ITERATIONS))
     factory, block = _MAC_HASHES[mac["oid"]]
     bmp = password.encode("utf-16-be") + b"\x00\x00" if password else b""
     candidates = [bmp] if password else [b"", b"\x00\x00"]
@@ -290,6 +296,22 @@ def require_cryptography():
             "(pip install cryptography)")
 
 
+def _password_text(password, shown):
+    """The PFX password as text that encodes to UTF-8; PfxPasswordError otherwise (never shown)."""
+    if password is None:
+        return ""
+    if not isinstance(password, str):
+        raise PfxPasswordError("the password for the PFX file %s must be text, got %s; quote "
+                               "eeszt_certificate_pfx_password" % (shown, type(password).__name__))
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PfxPasswordError("the password for the PFX file %s holds characters that are not valid "
+                               "Unicode text (bytes of another encoding?); check "
+                               "eeszt_certificate_pfx_password" % shown)
+    return password
+
+
 def load_pfx(path, password, data=None, display_path=None):
     """Open a PKCS#12 file; raise a PfxError subclass that says what is wrong."""
     require_cryptography()
@@ -306,13 +328,13 @@ def load_pfx(path, password, data=None, display_path=None):
     if data.lstrip().startswith(b"-----BEGIN"):
         raise PfxCorruptError("the file %s is PEM text, not a PKCS#12 (PFX) file; point "
                               "eeszt_certificate_pfx_src at the .pfx/.p12 file from EESZT" % shown)
+    password = _password_text(password, shown)
     try:
         info = inspect_pfx(data)
+        mac_ok = verify_mac(info, password)
     except (_DerError, IndexError) as exc:
         raise PfxCorruptError("the PFX file %s is damaged or truncated (%s); download the "
                               "certificate again or copy the complete file" % (shown, exc))
-    password = password or ""
-    mac_ok = verify_mac(info, password)
     if mac_ok is False:
         raise PfxPasswordError("the password for the PFX file %s is wrong (the integrity check "
                                "failed); check eeszt_certificate_pfx_password (the password EESZT "
@@ -336,7 +358,27 @@ def load_pfx(path, password, data=None, display_path=None):
     key = loaded.key
     cert = loaded.cert.certificate if loaded.cert is not None else None
     additional = [c.certificate for c in loaded.additional_certs]
+    for index, item in enumerate([cert] + additional):
+        if item is not None:
+            _check_readable(item, shown, leaf=index == 0)
     return PfxContents(path, key, cert, additional, info["algorithms"])
+
+
+def _check_readable(cert, shown, leaf):
+    """Parse now what cryptography parses lazily, so that validate() meets no damaged field."""
+    try:
+        subject = cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        _utc(cert, "not_valid_before")
+        _utc(cert, "not_valid_after")
+        cert.extensions
+        if leaf:
+            _public_der(cert.public_key())
+    except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise PfxCorruptError("the PFX file %s holds a damaged certificate (%s: %s); download the "
+                              "certificate again" % (shown, "the client certificate" if leaf else "a chain "
+                                                     "certificate", exc))
+    return subject
 
 
 def load_ca_file(path, display_path=None):

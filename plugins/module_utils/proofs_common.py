@@ -192,21 +192,86 @@ def site_dir(archive, institution_id, site_id):
     return os.path.join(archive, check_name(institution_id, "institution_id"), check_name(site_id, "site_id"))
 
 
-def iter_archive_files(archive):
-    """(institution_id, site_id, name) of every file in the site folders, sorted."""
-    if not os.path.isdir(archive):
+def _is_real_dir(path):
+    return os.path.isdir(path) and not os.path.islink(path)
+
+
+def _walk_sites(archive):
+    """(relative path, is a symbolic link) of site folders' entries; links are listed, never followed."""
+    if not _is_real_dir(archive):
         return
     for institution in sorted(os.listdir(archive)):
         path = os.path.join(archive, institution)
-        if institution in RESERVED or not SAFE_NAME.match(institution) or not os.path.isdir(path):
+        if institution in RESERVED or not SAFE_NAME.match(institution):
+            continue
+        if os.path.islink(path):
+            yield (institution,), True
+            continue
+        if not os.path.isdir(path):
             continue
         for site in sorted(os.listdir(path)):
             folder = os.path.join(path, site)
-            if not SAFE_NAME.match(site) or not os.path.isdir(folder):
+            if not SAFE_NAME.match(site):
+                continue
+            if os.path.islink(folder):
+                yield (institution, site), True
+                continue
+            if not os.path.isdir(folder):
                 continue
             for name in sorted(os.listdir(folder)):
-                if not name.startswith(".") and os.path.isfile(os.path.join(folder, name)):
-                    yield institution, site, name
+                entry = os.path.join(folder, name)
+                if name.startswith("."):
+                    continue
+                if os.path.islink(entry):
+                    yield (institution, site, name), True
+                elif os.path.isfile(entry):
+                    yield (institution, site, name), False
+
+
+def iter_archive_files(archive):
+    """(institution_id, site_id, name) of every regular file in the site folders, sorted.
+
+    Symbolic links (files or folders) are skipped: whatever they point to is
+    outside what the archive holds and is never read. ``iter_archive_links``
+    lists them.
+    """
+    for parts, link in _walk_sites(archive):
+        if not link:
+            yield parts
+
+
+def iter_archive_links(archive):
+    """Relative paths ("a/b/c") of the symbolic links among the site folders and their files."""
+    for parts, link in _walk_sites(archive):
+        if link:
+            yield "/".join(parts)
+
+
+def _damaged_run(name, why):
+    return ProofsError("the run record %s is damaged (%s); restore it from a backup" % (name, why))
+
+
+def _check_run(record, shown):
+    """Refuse a run record whose outcomes are not of the shape record_run writes."""
+    outcomes = record.get("outcomes")
+    if outcomes is None:
+        return
+    if not isinstance(outcomes, list):
+        raise _damaged_run(shown, "outcomes is not a list")
+    for number, outcome in enumerate(outcomes):
+        if not isinstance(outcome, dict):
+            raise _damaged_run(shown, "outcome %d is not a mapping" % number)
+        archived = outcome.get("archived")
+        if archived is None:
+            continue
+        if not isinstance(archived, list):
+            raise _damaged_run(shown, "outcome %d: archived is not a list" % number)
+        for item in archived:
+            if not isinstance(item, dict):
+                raise _damaged_run(shown, "outcome %d: an archived entry is not a mapping" % number)
+            for field in ("path", "sha256"):
+                if item.get(field) is not None and not isinstance(item[field], str):
+                    raise _damaged_run(shown, "outcome %d: an archived %s is not text" % (number, field))
 
 
 def load_runs(archive):
@@ -218,13 +283,24 @@ def load_runs(archive):
     for name in sorted(os.listdir(folder)):
         if not name.endswith(".json") or name.startswith("."):
             continue
+        path = os.path.join(folder, name)
+        if os.path.islink(path):
+            raise ProofsError("the run record %s is a symbolic link, not a file of the archive; it is not "
+                              "followed: restore the record from a backup" % path)
         try:
-            record = json.loads(read_bytes(os.path.join(folder, name)).decode("utf-8"))
-        except (IOError, OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ProofsError("the run record %s cannot be read (%s); restore it from a backup"
-                              % (os.path.join(folder, name), exc))
+            record = json.loads(read_bytes(path).decode("utf-8"))
+        except (IOError, OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ProofsError("the run record %s cannot be read (%s); restore it from a backup" % (path, exc))
         if isinstance(record, dict) and record.get("schema") == RUN_SCHEMA:
+            _check_run(record, path)
             record["_file"] = name
             runs.append(record)
-    runs.sort(key=lambda r: ("%s" % (r.get("finished_at") or ""), r.get("sequence") or 0, r["_file"]))
+    runs.sort(key=_run_order)
     return runs
+
+
+def _run_order(record):
+    sequence = record.get("sequence")
+    if isinstance(sequence, bool) or not isinstance(sequence, int):
+        sequence = 0
+    return ("%s" % (record.get("finished_at") or ""), sequence, record["_file"])

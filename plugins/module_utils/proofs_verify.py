@@ -15,6 +15,9 @@ Problems found, one entry per file, each with a kind:
 ``misplaced``    the proof names another institution or site than the folder it is in
 ``unreadable``   not a proof document although its seal verifies (sealed garbage)
 ``orphan_seal``  a seal without its proof, and no record of the proof
+
+Symbolic links in the site folders are reported (``unreadable``) and never
+followed: nothing outside the archive is read.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +32,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     ProofsError,
     SealInvalidError,
     iter_archive_files,
+    iter_archive_links,
     load_runs,
     parse_proof,
     read_bytes,
@@ -46,17 +50,34 @@ KIND_ORDER = ("missing", "altered", "seal_invalid", "unsigned", "untrusted", "mi
 
 def _index_records(archive):
     path = os.path.join(archive, "index.json")
+    if os.path.islink(path):
+        raise ProofsError("%s is a symbolic link, not a file of the archive; it is not followed: rebuild it "
+                          "with collect_proofs.yml or restore it" % path)
     if not os.path.isfile(path):
         return {}
     try:
         index = json.loads(read_bytes(path).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (IOError, OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProofsError("%s cannot be read (%s); rebuild it with collect_proofs.yml or restore it" % (path, exc))
+    rows = index.get("proofs") if isinstance(index, dict) else None
+    if not isinstance(rows, (list, type(None))) or not isinstance(index, dict):
+        raise ProofsError("%s is damaged (not an index with a list of proofs); rebuild it with "
+                          "collect_proofs.yml or restore it" % path)
     known = {}
-    for row in index.get("proofs") or []:
+    for number, row in enumerate(rows or []):
         if isinstance(row, dict) and row.get("path") and row.get("sha256"):
+            if not isinstance(row["path"], str) or not isinstance(row["sha256"], str):
+                raise ProofsError("%s is damaged (proofs[%d]: path and sha256 must be text); rebuild it with "
+                                  "collect_proofs.yml or restore it" % (path, number))
             known[row["path"]] = row["sha256"]
     return known
+
+
+def _read_seal(archive, seal_path):
+    try:
+        return read_bytes(os.path.join(archive, *seal_path.split("/")))
+    except (IOError, OSError) as exc:
+        raise SealInvalidError("cannot be read: %s" % (exc.strerror or exc))
 
 
 class _Findings:
@@ -89,6 +110,9 @@ def verify_archive(archive, anchors=None):
     present = set("/".join(item) for item in files)
     checked = verified = 0
     signers = {}
+    for relative in iter_archive_links(archive):
+        findings.add(relative, "unreadable", "a symbolic link, not a file of the archive: not followed; an archive "
+                                             "holds only regular files and folders")
     for institution, site, name in files:
         relative = "/".join((institution, site, name))
         if name.endswith(SEAL_SUFFIX):
@@ -99,7 +123,11 @@ def verify_archive(archive, anchors=None):
         if not name.endswith(".json"):
             continue
         checked += 1
-        data = read_bytes(os.path.join(archive, institution, site, name))
+        try:
+            data = read_bytes(os.path.join(archive, institution, site, name))
+        except (IOError, OSError) as exc:
+            findings.add(relative, "unreadable", "cannot be read: %s" % (exc.strerror or exc))
+            continue
         digest = sha256_hex(data)
         good = True
         if relative in recorded and recorded[relative] != digest:
@@ -111,7 +139,7 @@ def verify_archive(archive, anchors=None):
             good = False
         else:
             try:
-                facts = verify_detached(data, read_bytes(os.path.join(archive, *seal_path.split("/"))), anchors)
+                facts = verify_detached(data, _read_seal(archive, seal_path), anchors)
                 signers[facts["subject"]] = signers.get(facts["subject"], 0) + 1
             except SealDigestMismatchError as exc:
                 findings.add(relative, "altered", "%s" % exc)

@@ -47,6 +47,10 @@ TAG_SPLIT_RE = re.compile(r"[;|]")
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 UNKNOWN_COLUMN = ("unknown column (known: %s; set extra_columns to ignore or hostvars to accept others)"
                   % ", ".join(COLUMNS))
+PORT_RE = re.compile(r"^[0-9]{1,5}$")
+# Deeper YAML nesting is no registry: refused before PyYAML, whose scanner
+# slows down quadratically on deep flow nesting and whose composer recurses.
+MAX_YAML_DEPTH = 64
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
 
@@ -69,7 +73,7 @@ class Problem:
     def __init__(self, path, row, field, message):
         self.path = path
         self.row = row
-        self.field = field
+        self.field = field if field is None or len(field) <= 60 else field[:60] + "..."
         self.message = message
 
     def __str__(self):
@@ -197,19 +201,100 @@ def _header(cells, path, location, extra_columns):
     return header, problems
 
 
-def parse_yaml(text, path):
-    """Rows of a YAML registry (a list of sites, or a mapping with key ``sites``)."""
+class _DuplicateKeyError(yaml.constructor.ConstructorError):
+    pass
+
+
+class _RegistryLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping naming one key twice (PyYAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)
+            seen = set()
+            for key_node, dummy in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise _DuplicateKeyError(None, None, "the key %r is given twice in one mapping"
+                                                 % _short(key_node.value), key_node.start_mark)
+                    seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _short(text, limit=60):
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _quoted(value):
+    """``repr`` of a value for a message, cut short: a huge cell must not make a huge message."""
+    return repr(value) if len(value) <= 60 else repr(value[:60]) + "..."
+
+
+def _flow_depth(text):
+    """The deepest nesting of YAML flow collections ([ ], { }) outside quotes and comments."""
+    depth = deepest = 0
+    quote = None
+    previous = "\n"
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"" and (previous in " \t\n[{,:" or depth):
+            quote = char
+        elif char == "#" and previous in " \t\n":
+            quote = "\n"
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}" and depth:
+            depth -= 1
+        previous = char
+    return deepest
+
+
+def _load_yaml(text, path):
+    """The YAML document in ``text``; (data, None) or (None, Problem)."""
+    if _flow_depth(text) > MAX_YAML_DEPTH:
+        return None, Problem(path, None, None, "not a site registry: YAML nested more than %d levels deep"
+                             % MAX_YAML_DEPTH)
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_RegistryLoader), None  # nosec B506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         location = "line %d" % (mark.line + 1) if mark is not None else None
-        return [], [Problem(path, location, None, "not valid YAML: %s" % getattr(exc, "problem", exc))]
+        return None, Problem(path, location, None, "not valid YAML: %s" % getattr(exc, "problem", exc))
+    except RecursionError:
+        return None, Problem(path, None, None, "not a site registry: YAML nested too deeply")
+    except ValueError as exc:  # such as an integer of more than 4300 digits
+        return None, Problem(path, None, None, "not valid YAML: %s" % _short("%s" % exc, 120))
+
+
+def _key_text(key):
+    if isinstance(key, int) and not isinstance(key, bool):
+        return _number_text(key)
+    return ("%s" % (key,)).strip().lower()
+
+
+def _number_text(number):
+    """``str(number)``, or a short marker for an integer too long to print (Python refuses > 4300 digits)."""
+    try:
+        return str(number)
+    except ValueError:
+        return "<an integer of %d bits>" % number.bit_length()
+
+
+def parse_yaml(text, path):
+    """Rows of a YAML registry (a list of sites, or a mapping with key ``sites``)."""
+    data, problem = _load_yaml(text, path)
+    if problem is not None:
+        return [], [problem]
     prefix = ""
     if isinstance(data, dict):
         if set(data) != {"sites"}:
             return [], [Problem(path, None, None, "a YAML registry is a list of sites or a mapping with the single "
-                                "key 'sites', got the keys %s" % ", ".join(sorted(map(str, data))))]
+                                "key 'sites', got the keys %s" % ", ".join(sorted(_short(_key_text(key))
+                                                                                  for key in data)))]
         data = data["sites"]
         prefix = "sites"
     if data is None:
@@ -223,7 +308,14 @@ def parse_yaml(text, path):
         if not isinstance(entry, dict):
             problems.append(Problem(path, location, None, "a site must be a mapping, got %s" % type(entry).__name__))
             continue
-        rows.append((location, {str(key).strip().lower(): value for key, value in entry.items()}))
+        row = {}
+        for key, value in entry.items():
+            name = _key_text(key)
+            if name in row:
+                problems.append(Problem(path, location, _short(name), "the field is given twice (its keys differ "
+                                        "only in case or spaces)"))
+            row[name] = value
+        rows.append((location, row))
     return rows, problems
 
 
@@ -264,7 +356,7 @@ class Validator:
                 continue
             host = site["host"]
             if host in hosts:
-                self.problem(location, "host", "duplicate host %r, first defined at %s" % (host, hosts[host]))
+                self.problem(location, "host", "duplicate host %s, first defined at %s" % (_quoted(host), hosts[host]))
                 continue
             pair = (site["institution_id"], site["site_id"])
             if pair in pairs:
@@ -303,12 +395,12 @@ class Validator:
             site["environment"] = self._environment(location, self.default_environment, None, default=True)
         return site if len(self.problems) == before else None
 
-    def _text(self, location, field, raw):
-        """A cell as text (lists only for tags); None after recording a problem."""
+    def _text(self, location, field, raw, nested=False):
+        """A cell as text (a flat list only for tags); None after recording a problem."""
         if raw is None:
             return ""
-        if field == "tags" and isinstance(raw, list):
-            items = [self._text(location, field, item) for item in raw]
+        if field == "tags" and isinstance(raw, list) and not nested:
+            items = [self._text(location, field, item, nested=True) for item in raw]
             return None if None in items else items
         if isinstance(raw, bool):
             if field == "become":
@@ -316,9 +408,10 @@ class Validator:
             self.problem(location, field, "expected text, got the boolean %s (quote it)" % str(raw).lower())
             return None
         if isinstance(raw, (int, float)):
-            return str(raw)
+            return _number_text(raw)
         if not isinstance(raw, str):
-            self.problem(location, field, "expected text, got %s" % type(raw).__name__)
+            self.problem(location, field, "expected %s, got %s" % ("a tag (text)" if nested else "text",
+                                                                   type(raw).__name__))
             return None
         value = raw.strip()
         if any(marker in value for marker in TEMPLATE_MARKERS):
@@ -329,14 +422,14 @@ class Validator:
     def _match(self, location, field, value, regex, what):
         if regex.match(value):
             return value
-        self.problem(location, field, "%r is not %s" % (value, what))
+        self.problem(location, field, "%s is not %s" % (_quoted(value), what))
         return None
 
     def _identifier(self, location, field, value, raw):
         regex = self.patterns[field]
         if regex.search(value):
             return value
-        message = "%r does not match %s" % (value, regex.pattern)
+        message = "%s does not match %s" % (_quoted(value), regex.pattern)
         if not isinstance(raw, str) and raw is not None:
             message += " (write identifiers as quoted strings in YAML)"
         elif value.isdigit():
@@ -368,16 +461,16 @@ class Validator:
         return self._identifier(location, "site_id", value, raw)
 
     def _field_port(self, location, value, raw):
-        if value.isdigit() and 1 <= int(value) <= 65535:
+        if PORT_RE.match(value) and 1 <= int(value) <= 65535:
             return int(value)
-        self.problem(location, "port", "%r is not a port number from 1 to 65535" % value)
+        self.problem(location, "port", "%s is not a port number from 1 to 65535" % _quoted(value))
         return None
 
     def _field_become(self, location, value, raw):
         word = value.lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
-        self.problem(location, "become", "%r is not a boolean (true/false, yes/no)" % value)
+        self.problem(location, "become", "%s is not a boolean (true/false, yes/no)" % _quoted(value))
         return None
 
     def _field_environment(self, location, value, raw):
@@ -387,8 +480,8 @@ class Validator:
         if value in self.environments:
             return value
         source = "default_environment " if default else ""
-        self.problem(location, "environment", "%sunknown environment %r (known: %s)"
-                     % (source, value, ", ".join(self.environments)))
+        self.problem(location, "environment", "%sunknown environment %s (known: %s)"
+                     % (source, _quoted(value), ", ".join(self.environments)))
         return None
 
     def _field_pfx(self, location, value, raw):
@@ -402,7 +495,7 @@ class Validator:
     def _field_password_var(self, location, value, raw):
         if VARIABLE_RE.match(value) and not keyword.iskeyword(value):
             return value
-        self.problem(location, "password_var", "%r is not a variable name (letters, digits, '_')" % value)
+        self.problem(location, "password_var", "%s is not a variable name (letters, digits, '_')" % _quoted(value))
         return None
 
     def _field_tags(self, location, value, raw):
@@ -413,8 +506,8 @@ class Validator:
             if not item:
                 continue
             if not TAG_RE.match(item):
-                self.problem(location, "tags", "tag %r may hold only letters, digits and '_' (separate tags with "
-                             "';' or '|')" % item)
+                self.problem(location, "tags", "tag %s may hold only letters, digits and '_' (separate tags with "
+                             "';' or '|')" % _quoted(item))
                 return None
             if item not in tags:
                 tags.append(item)
