@@ -13,7 +13,8 @@ author: eeszt.connect developers (@eeszt-connect)
 description:
   - At the end of a playbook run, prints one line per site, sorted by institution and then site, with the
     institution ID, the site ID, the host, the days left on the WAF-SSL certificate, the result and the
-    proof path or the failing task; then the totals and the count of each failure category.
+    proof path or the failing task; then the totals, the count of each failure category and, under
+    C(problems:), one line per site that did not pass with its reason.
   - "The result is one of: C(PASS) (the connection check passed), C(FAIL <category>) (the check ran and
     failed, with its C(failure.category)), C(FAILED) (a task failed on the site; the line names it),
     C(UNREACHABLE) (the line names the task), C(OK) (the run succeeded on the site without a connection
@@ -25,7 +26,12 @@ description:
     a run without sites prints nothing.
   - Aligned plain text, readable in a terminal and in a CI log; the result is coloured only when Ansible
     colours its output (a terminal, and neither C(ANSIBLE_NOCOLOR) nor C(NO_COLOR) set).
-  - It prints only the fields above, never a task's messages or variables, so it cannot leak a password.
+  - "The reason of a problem site is: for C(UNREACHABLE), the connection error (for example the ssh client's
+    C(Connection timed out during banner exchange)), on one line and cut at 300 characters, or C(connection
+    failed) alone when the task has C(no_log); for C(FAIL), the failure category; for C(FAILED), the name of
+    the failing task."
+  - Apart from the connection error of an unreachable site, it prints only the fields above, never a task's
+    messages, arguments or variables, so it cannot leak a password.
   - This is an aggregate callback, it runs next to the normal output and must be enabled, for example
     with C(callbacks_enabled = eeszt.connect.fleet_summary) in the C([defaults]) section of C(ansible.cfg),
     or C(ANSIBLE_CALLBACKS_ENABLED=eeszt.connect.fleet_summary).
@@ -36,8 +42,8 @@ options:
         atomically at the end of each run that saw at least one site.
       - The object has C(schema), C(generated_at) (UTC, ISO 8601), C(sites) (one object per line, keys
         C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
-        C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(proof_path)) and
-        C(totals).
+        C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(proof_path), C(reason))
+        and C(totals). C(reason) is null for sites that passed.
     type: path
     env:
       - name: EESZT_FLEET_SUMMARY_JSON
@@ -67,11 +73,16 @@ EXAMPLES = r"""
 #   100002       100002001  site003  -          UNREACHABLE      task: Validate the WAF-SSL certificate and install it on the site
 #   sites: 3  passed: 1  check failed: 1  failed: 0  unreachable: 1  not checked: 0
 #   failure categories: tcp_refused=1
+#   problems:
+#     site002: connection check failed: tcp_refused
+#     site003: unreachable: Data could not be sent to remote host "10.1.2.3". Make sure this host can be
+#              reached over ssh: ssh: connect to host 10.1.2.3 port 22: Connection timed out
 """
 
 import datetime
 import json
 import os
+import re
 import tempfile
 
 from ansible import constants as C
@@ -95,6 +106,9 @@ TOTALS = (("sites", None), ("passed", PASS), ("check failed", FAIL), ("failed", 
 COLORS = {PASS: C.COLOR_OK, OK: C.COLOR_OK, FAIL: C.COLOR_ERROR, FAILED: C.COLOR_ERROR,
           UNREACHABLE: C.COLOR_UNREACHABLE}
 HEADER = ("INSTITUTION", "SITE", "HOST", "CERT DAYS", "RESULT", "PROOF / FAILING TASK")
+# A connection error is shown on one line and cut to this length.
+REASON_MAX = 300
+HIDDEN_REASON = "connection failed"
 
 
 def _boolean(value):
@@ -114,10 +128,30 @@ def _text(value):
     return None if value is None or value == "" else str(value)
 
 
+def connection_reason(message):
+    """A connection error as one line of at most REASON_MAX characters, without Ansible's prefix."""
+    text = re.sub(r"\s+", " ", str(message or "")).strip()
+    text = re.sub(r"^(Task failed: )+", "", text)
+    if not text:
+        return HIDDEN_REASON
+    return text if len(text) <= REASON_MAX else text[:REASON_MAX - 3].rstrip() + "..."
+
+
+def reason(row, unreachable_reason=None):
+    """Why a summary row is a problem, or None for a site that passed (PASS, OK)."""
+    if row["result"] == UNREACHABLE:
+        return "unreachable: %s" % (unreachable_reason or HIDDEN_REASON)
+    if row["result"] == FAIL:
+        return "connection check failed: %s" % row["failure_category"]
+    if row["result"] == FAILED:
+        return "task failed: %s" % (row["failed_task"] or "-")
+    return None
+
+
 class HostRecord:
     """What the run told us about one host."""
 
-    __slots__ = ("name", "host", "certificate", "check", "failed_task", "unreachable_task")
+    __slots__ = ("name", "host", "certificate", "check", "failed_task", "unreachable_task", "unreachable_reason")
 
     def __init__(self, name):
         self.name = name
@@ -126,6 +160,7 @@ class HostRecord:
         self.check = None
         self.failed_task = None
         self.unreachable_task = None
+        self.unreachable_reason = None
 
 
 def summarize(records, stats, identities):
@@ -155,6 +190,7 @@ def summarize(records, stats, identities):
             "failure_category": None,
             "failed_task": None,
             "proof_path": _text(check.get("proof_path")) if check else None,
+            "reason": None,
         }
         if counts.get("unreachable"):
             row["result"] = UNREACHABLE
@@ -168,6 +204,7 @@ def summarize(records, stats, identities):
             row["failed_task"] = record.failed_task
         elif check is not None:
             row["result"] = PASS
+        row["reason"] = reason(row, record.unreachable_reason)
         rows.append(row)
     rows.sort(key=lambda r: (r["institution_id"] is None, r["institution_id"] or "", r["site_id"] or "", r["host"]))
     totals = {label.replace(" ", "_"): (len(rows) if result is None else sum(r["result"] == result for r in rows))
@@ -203,6 +240,10 @@ def render(rows, totals, colorize=True):
     if totals["failure_categories"]:
         lines.append("failure categories: " + ", ".join(
             "%s=%d" % item for item in totals["failure_categories"].items()))
+    problems = [row for row in rows if row["reason"]]
+    if problems:
+        lines.append("problems:")
+        lines.extend("  %s: %s" % (row["host"], row["reason"]) for row in problems)
     return lines
 
 
@@ -263,7 +304,15 @@ class CallbackModule(CallbackBase):
             self._record(result).failed_task = self._task_name(result)
 
     def v2_runner_on_unreachable(self, result):
-        self._record(result).unreachable_task = self._task_name(result)
+        record = self._record(result)
+        record.unreachable_task = self._task_name(result)
+        payload = self._payload(result)
+        task = getattr(result, "task", None)
+        task = task if task is not None else result._task
+        if payload.get("_ansible_no_log") or getattr(task, "no_log", False) is True:
+            record.unreachable_reason = HIDDEN_REASON
+        else:
+            record.unreachable_reason = connection_reason(payload.get("msg"))
 
     def v2_playbook_on_stats(self, stats):
         counts = {name: stats.summarize(name) for name in stats.processed}

@@ -25,6 +25,7 @@ import datetime
 import io
 import json
 import os
+import re
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
@@ -587,6 +588,18 @@ eKapu upload bundles are in <code>upload/</code>.</p>
 # --- the ledger: collection run records ---------------------------------------------
 
 OUTCOME_STATUSES = ("collected", "unreachable", "error")
+# A collection message (an ssh error, for example) is kept on one line and cut to this length.
+MESSAGE_MAX = 500
+
+
+def one_line(text, limit=MESSAGE_MAX):
+    """``text`` with every run of whitespace (CR/LF included) made one space, cut to ``limit`` characters."""
+    if text is None:
+        return None
+    text = re.sub(r"\s+", " ", "%s" % text).strip()
+    if not text:
+        return None
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
 
 def normalize_outcome(outcome):
@@ -602,9 +615,30 @@ def normalize_outcome(outcome):
         "institution_id": "%s" % outcome.get("institution_id"),
         "site_id": "%s" % outcome.get("site_id"),
         "status": status,
-        "message": outcome.get("reason") or outcome.get("message") or None,
+        "message": one_line(outcome.get("reason") or outcome.get("message")),
         "archived": archived,
     }
+
+
+def problem_sites(index):
+    """``INSTITUTION/SITE (host): why`` for each site of an index that did not pass or was not collected.
+
+    A site is listed once: with its collection status and message when its last collection was
+    "unreachable" or "error", else with the failure category of its latest proof, or as without proof.
+    """
+    problems = []
+    for site in index["sites"]:
+        collection = site.get("collection") or {}
+        if collection.get("status") in ("unreachable", "error"):
+            why = "%s: %s" % (collection["status"], collection.get("message") or "no reason recorded")
+        elif site["status"] == "failed":
+            why = "check failed: %s" % ((site.get("failure") or {}).get("category") or "unknown")
+        elif site["status"] == "no_proof":
+            why = "no proof"
+        else:
+            continue
+        problems.append("%s/%s (%s): %s" % (site["institution_id"], site["site_id"], site.get("host") or "-", why))
+    return problems
 
 
 def record_run(archive, outcomes, controller, now=None, check_mode=False):

@@ -71,7 +71,10 @@ options:
         required: true
         choices: [collected, unreachable, error]
       reason:
-        description: Why the site was not collected.
+        description:
+          - Why the site was not collected, for example the connection error of an unreachable site.
+          - Kept on one line and cut at 500 characters. It goes into the run record and the report, so
+            it must not hold a secret (a connection error does not; a task's arguments may).
         type: str
       archived:
         description: The RV(eeszt.connect.proofs_archive#module:archived) list of the site.
@@ -201,6 +204,18 @@ failed_sites:
   type: list
   elements: str
   sample: ["100001/100001002: tls_client_cert_rejected"]
+problem_sites:
+  description:
+    - One string per site that did not pass, with its institution ID, site ID, host and why it is listed
+      (see the samples); a site unreachable or in error at its last collection with the recorded reason, a
+      failed site with the failure category of its latest proof, or a site without proof.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "100001/100001002 (site002): check failed: tls_client_cert_rejected"
+    - "100002/100002003 (site006): unreachable: Data could not be sent to remote host \"site006.example\". Make sure
+      this host can be reached over ssh: ssh: Could not resolve hostname site006.example: Name or service not known"
 """
 
 import os
@@ -212,7 +227,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import merge_archive
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ensure_dir
-from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, record_run
+from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, problem_sites, record_run
 
 
 def main():
@@ -260,6 +275,7 @@ def main():
         summary=index["summary"],
         failed_sites=["%s/%s: %s" % (s["institution_id"], s["site_id"], (s["failure"] or {}).get("category"))
                       for s in index["sites"] if s["status"] == "failed"],
+        problem_sites=problem_sites(index),
     )
     module.exit_json(**result)
 

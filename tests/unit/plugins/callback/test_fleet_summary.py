@@ -120,10 +120,10 @@ class Run:
         self.callback.v2_runner_on_failed(Result(self.hosts[name], task, dict(result, failed=True)),
                                           ignore_errors=ignore_errors)
 
-    def unreachable(self, name, task):
+    def unreachable(self, name, task, msg="Task failed: ssh: connect refused", **result):
         self.stats.increment("dark", name)
-        self.callback.v2_runner_on_unreachable(Result(self.hosts[name], task, {"unreachable": True,
-                                                                               "msg": "ssh: connect refused"}))
+        payload = dict(result, unreachable=True, msg=msg)
+        self.callback.v2_runner_on_unreachable(Result(self.hosts[name], task, payload))
 
     def finish(self):
         self.callback.v2_playbook_on_stats(self.stats)
@@ -181,13 +181,40 @@ def test_every_site_once_sorted_with_its_result(fleet):
         "200002       200002002  site-cert  364        OK                -",
         "sites: 5  passed: 1  check failed: 1  failed: 1  unreachable: 1  not checked: 1",
         "failure categories: tcp_refused=1",
+        "problems:",
+        "  site-task: task failed: Install the CA bundle",
+        "  site-fail: connection check failed: tcp_refused",
+        "  site-down: unreachable: ssh: connect refused",
     ]
 
 
-def test_never_prints_secrets_or_messages(fleet):
+def test_never_prints_secrets_or_task_messages_only_the_connection_error(fleet):
     output = "\n".join(fleet.finish())
     assert SECRET not in output
-    assert "permission denied" not in output and "connect refused" not in output
+    assert "permission denied" not in output
+    assert output.count("ssh: connect refused") == 1
+
+
+def test_connection_error_on_one_line_cut_and_hidden_under_no_log(no_color):
+    run = Run()
+    run.host("site-hang", "100001", "100001001")
+    run.host("site-long", "100001", "100001002")
+    run.host("site-quiet", "100001", "100001003")
+    run.unreachable("site-hang", "Deploy", msg="Task failed: Data could not be sent to remote host \"127.0.0.1\". "
+                    "Make sure this host can be reached over ssh: Connection timed out during banner exchange\r\n"
+                    "Connection to 127.0.0.1 port 2222 timed out")
+    run.unreachable("site-long", "Deploy", msg="x" * 1000)
+    run.unreachable("site-quiet", "Deploy", msg="ssh: %s" % SECRET, _ansible_no_log=True)
+    lines = run.finish()
+
+    problems = lines[lines.index("problems:") + 1:]
+    assert problems[0] == ("  site-hang: unreachable: Data could not be sent to remote host \"127.0.0.1\". Make sure "
+                           "this host can be reached over ssh: Connection timed out during banner exchange "
+                           "Connection to 127.0.0.1 port 2222 timed out")
+    assert problems[1] == "  site-long: unreachable: " + "x" * (fleet_summary.REASON_MAX - 3) + "..."
+    assert problems[2] == "  site-quiet: unreachable: connection failed"
+    assert SECRET not in "\n".join(lines)
+    assert fleet_summary.connection_reason("") == "connection failed"
 
 
 def test_colour_only_on_the_result_and_alignment_kept(fleet, monkeypatch):
@@ -218,7 +245,11 @@ def test_json_file_holds_the_same_rows(fleet, tmp_path):
     assert document["sites"][3] == {
         "host": "site-pass", "institution_id": "200002", "site_id": "200002001", "environment": None,
         "certificate_days_left": 364, "certificate_not_after": "2027-03-01T00:00:00Z", "result": "PASS",
-        "failure_category": None, "failed_task": None, "proof_path": "/var/lib/eeszt/proofs/200002-200002001.json"}
+        "failure_category": None, "failed_task": None, "proof_path": "/var/lib/eeszt/proofs/200002-200002001.json",
+        "reason": None}
+    assert [s["reason"] for s in document["sites"]] == [
+        "task failed: Install the CA bundle", "connection check failed: tcp_refused",
+        "unreachable: ssh: connect refused", None, None]
     assert document["totals"] == {"sites": 5, "passed": 1, "check_failed": 1, "failed": 1, "unreachable": 1,
                                   "not_checked": 1, "failure_categories": {"tcp_refused": 1}}
     assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o644
@@ -237,6 +268,7 @@ def test_failed_check_shows_its_category_even_when_the_site_then_fails(no_color)
 
     assert "FAIL tls_client_cert_rejected" in lines[2]
     assert "sites: 1  passed: 0  check failed: 1  failed: 0" in lines[3]
+    assert lines[-1] == "  site1: connection check failed: tls_client_cert_rejected"
 
 
 def test_rescued_and_ignored_failures_do_not_fail_the_site(no_color):

@@ -20,7 +20,8 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import merge_archive, store_proof
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ProofsError, sha256_hex
-from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, record_run
+from ansible_collections.eeszt.connect.plugins.module_utils.report import (
+    MESSAGE_MAX, build_report, one_line, problem_sites, record_run)
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)
 FAILURE = {"category": "tls_client_cert_rejected", "endpoint": "health", "step": "tls",
@@ -216,3 +217,36 @@ def test_missing_proof_is_shown_in_the_report(fleet):
     dummy, index = build_report(fleet, now=NOW)
     assert index["summary"]["missing_proofs"] == 1
     assert "proof(s) recorded in the ledger are missing" in read(fleet, "report.html").decode("utf-8")
+
+
+def test_a_multi_line_connection_error_is_kept_on_one_line_and_cut(tmp_path):
+    archive = str(tmp_path / "archive")
+    hang = dict(UNREACHABLE, host="site-hang", site_id="100002004",
+                reason="Data could not be sent to remote host \"127.0.0.1\". Make sure this host can be reached "
+                       "over ssh: Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 "
+                       "timed out\n")
+    long = dict(UNREACHABLE, host="site-long", site_id="100002005", reason="x" * 2000)
+    error = dict(UNREACHABLE, host="site-error", site_id="100002006", status="error", reason="  \n ")
+    record_run(archive, [hang, long, error], "controller-a", now=NOW)
+    dummy, index = build_report(archive, now=NOW)
+
+    messages = dict((s["host"], s["collection"]["message"]) for s in index["sites"])
+    assert messages["site-hang"] == (
+        "Data could not be sent to remote host \"127.0.0.1\". Make sure this host can be reached over ssh: "
+        "Connection timed out during banner exchange Connection to 127.0.0.1 port 2222 timed out")
+    assert messages["site-long"] == "x" * (MESSAGE_MAX - 3) + "..."
+    assert messages["site-error"] is None
+    cases = dict((c.get("name").split()[0], c) for c in ET.fromstring(read(archive, "junit.xml")).iter("testcase"))
+    assert cases["100002004"].find("error").get("message") == messages["site-hang"]
+    assert cases["100002006"].find("error").get("message") == "the site could not be collected"
+    assert "banner exchange Connection to 127.0.0.1" in read(archive, "report.html").decode("utf-8")
+    assert one_line(None) is None and one_line("a\tb") == "a b"
+
+
+def test_problem_sites_name_each_site_that_did_not_pass_with_why(fleet):
+    dummy, index = build_report(fleet, now=NOW)
+    assert problem_sites(index) == [
+        "100001/100001002 (site-100001002): check failed: tls_client_cert_rejected",
+        "100002/100002001 (site-100002001): check failed: tls_client_cert_rejected",
+        "100002/100002003 (site-100002003): unreachable: ssh: connect to host 192.0.2.7 port 22: Connection timed out",
+    ]
