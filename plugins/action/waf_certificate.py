@@ -32,6 +32,10 @@ CONTROLLER_ONLY = ("pfx_src", "pfx_password", "ca_file", "chain_include_root", "
 # Options that only the action plugin sets for the module.
 INTERNAL = ("material", "certificate_facts", "lock_owner")
 
+# Ansible replaces every occurrence of a no_log value in a module's result with
+# ******** (docs/security.md): a shorter password would garble the output.
+MIN_PASSWORD_LENGTH = 8
+
 
 class ActionModule(ActionBase):
 
@@ -51,6 +55,13 @@ class ActionModule(ActionBase):
         spec = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
         dummy, args = self.validate_argument_spec(
             argument_spec=spec, required_if=[("state", "present", ("pfx_src", "pfx_password"))])
+        if args["export_password"] and len(args["export_password"]) < MIN_PASSWORD_LENGTH:
+            # Refused here, on the controller: a module's own message would be masked too.
+            result.update(failed=True, changed=False, error="export_password_too_short", msg=(
+                "export_password (eeszt_certificate_export_password) must have at least %d characters: "
+                "Ansible masks every occurrence of a secret in module output, so a shorter one would "
+                "garble it (see docs/security.md)" % MIN_PASSWORD_LENGTH))
+            return result
         # Recorded in the site's lock file, so that a second run can say who holds it.
         lock_owner = dict(controller=socket.gethostname(), controller_pid=os.getppid())
         if args["state"] == "rollback":

@@ -97,10 +97,16 @@ options:
       - HTTP proxy URL (C(http://host:port), no credentials in it) for C(CONNECT) tunnels. Unset, direct.
     type: str
   proxy_username:
-    description: User name for the proxy's Basic authentication. Never returned.
+    description:
+      - User name for the proxy's Basic authentication.
+      - Not treated as a secret (it is shown with the module's arguments), because Ansible masks
+        every occurrence of a C(no_log) value in the result and a short user name would garble it.
     type: str
   proxy_password:
-    description: Password for the proxy's Basic authentication. Never returned.
+    description:
+      - Password for the proxy's Basic authentication. Never returned.
+      - Use at least 8 characters (the role eeszt.connect.connection_check refuses shorter ones);
+        Ansible replaces every occurrence of it in the result with C(********).
     type: str
   no_proxy:
     description:
@@ -367,7 +373,9 @@ def main():
             client_key=dict(type="path", required=True, no_log=False),
             ca_bundle=dict(type="path", required=True),
             proxy=dict(type="str"),
-            proxy_username=dict(type="str", no_log=True),
+            # A user name is not a secret; as a no_log value a short one (say "proxy") would be
+            # masked wherever it occurs in the result (docs/security.md).
+            proxy_username=dict(type="str", no_log=False),
             proxy_password=dict(type="str", no_log=True),
             no_proxy=dict(type="list", elements="str", default=[]),
             timeout=dict(type="float", default=10.0),

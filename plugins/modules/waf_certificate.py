@@ -125,7 +125,11 @@ options:
     choices: [pem, pkcs12, java]
     default: [pem]
   export_password:
-    description: Password of C(client.p12) and C(keystore.p12). Required when O(formats) has C(pkcs12) or C(java).
+    description:
+      - Password of C(client.p12) and C(keystore.p12). Required when O(formats) has C(pkcs12) or C(java).
+      - At least 8 characters, checked on the controller before the site is touched. Ansible replaces
+        every occurrence of a C(no_log) value in a module's output with C(********), so a shorter
+        password would garble the output (and betray itself where it is masked).
     type: str
   export_encryption:
     description:
@@ -363,7 +367,8 @@ error:
       C(certificate_expired), C(certificate_not_yet_valid), C(certificate_expires_soon),
       C(client_auth_missing), C(chain_incomplete), C(issuer_untrusted),
       C(institution_mismatch), C(ca_file_invalid), C(write_failed), C(locked) (another run
-      holds the site's lock), C(no_backup) (nothing to roll back to).
+      holds the site's lock), C(no_backup) (nothing to roll back to),
+      C(export_password_too_short) (O(export_password) has fewer than 8 characters).
   returned: failure
   type: str
   sample: pfx_wrong_password
