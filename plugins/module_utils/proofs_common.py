@@ -92,13 +92,24 @@ def check_name(value, what):
 
 
 def ensure_dir(path):
+    """Create ``path`` and every missing parent with DIR_MODE, whatever the umask."""
     if os.path.isdir(path):
         return False
-    try:
-        os.makedirs(path, DIR_MODE)
-    except OSError as exc:
-        if exc.errno != errno.EEXIST or not os.path.isdir(path):
-            raise ProofsError("cannot create the directory %s: %s" % (path, exc.strerror or exc))
+    missing = []
+    head = os.path.abspath(path)
+    while head and not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, DIR_MODE)
+            os.chmod(directory, DIR_MODE)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST or not os.path.isdir(directory):
+                raise ProofsError("cannot create the directory %s: %s" % (directory, exc.strerror or exc))
     return True
 
 

@@ -21,9 +21,11 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive impor
     store_proof,
 )
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
+    DIR_MODE,
     ArchiveConflictError,
     ProofRejectedError,
     ProofsError,
+    ensure_dir,
     sha256_hex,
     site_dir,
     write_new,
@@ -134,3 +136,14 @@ def test_merge_copies_proofs_seals_and_runs_and_refuses_conflicts(tmp_path, sign
     store_proof(second, INST, SITE, "p1.json", proof_bytes(passed=False), signer)
     with pytest.raises(ArchiveConflictError, match="p1.json"):
         merge_archive(second, first, check_mode=True)
+
+
+def test_ensure_dir_makes_every_missing_folder_0750_whatever_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert ensure_dir(str(tmp_path / "archive" / "100001" / "100001001")) is True
+        assert ensure_dir(str(tmp_path / "archive" / "100001" / "100001001")) is False
+    finally:
+        os.umask(old)
+    for relative in ("archive", "archive/100001", "archive/100001/100001001"):
+        assert stat.S_IMODE(os.stat(str(tmp_path / relative)).st_mode) == DIR_MODE == 0o750, relative
