@@ -7,7 +7,9 @@ Lab up (one site's certificate on the WAF's deny list, so that it fails),
 deploy_certificate.yml, configure_tls.yml, check_connection.yml, then collect_proofs.yml on two
 disjoint halves of the sites plus one unreachable site; every seal checked
 with the OpenSSL command line; verify_proofs.yml on the intact archive and
-after one proof was altered; the HTML report in headless Chromium.
+after each kind of tampering (a byte of a proof or of a seal altered, a proof
+moved to another site's folder, a proof or a seal removed); the HTML report in
+headless Chromium.
 """
 
 import csv
@@ -166,24 +168,79 @@ def test_collecting_again_changes_nothing(flow):
     assert dict((p, p.read_bytes()) for p in flow.archive.rglob("*") if p.is_file()) == before
 
 
-def test_verify_proofs_passes_then_catches_exactly_the_altered_proof(flow):
+def named_problems(result):
+    """{(archive-relative path, kind)} that verify_proofs.yml named in its failure."""
+    return set(re.findall(r"(\d{6}/\w{9}/[\w.-]+\.json(?:\.p7s)?) \[(\w+)\]", result.stdout))
+
+
+def flip_last_byte(path):
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def tamper_proof(flow, target, other):
+    flip_last_byte(target)
+    return {(relative(target), "altered")}
+
+
+def tamper_seal(flow, target, other):
+    seal = target.parent / (target.name + ".p7s")
+    flip_last_byte(seal)
+    return {(relative(target), "seal_invalid")}
+
+
+def tamper_move(flow, target, other):
+    # The proof and its seal, moved into another site's folder of the same institution.
+    for suffix in ("", ".p7s"):
+        os.rename(str(target) + suffix, str(other / target.name) + suffix)
+    return {(relative(other / target.name), "misplaced"), (relative(target), "missing")}
+
+
+def tamper_remove(flow, target, other):
+    for suffix in ("", ".p7s"):
+        os.unlink(str(target) + suffix)
+    return {(relative(target), "missing")}
+
+
+def tamper_unseal(flow, target, other):
+    os.unlink(str(target) + ".p7s")
+    return {(relative(target), "unsigned")}
+
+
+def relative(path):
+    return "/".join(path.parts[-3:])
+
+
+TAMPERING = {"altered byte in the proof": tamper_proof, "altered byte in the seal": tamper_seal,
+             "proof moved to another site": tamper_move, "proof removed": tamper_remove,
+             "seal removed": tamper_unseal}
+
+
+def test_verify_proofs_passes_on_the_intact_archive(flow):
     result = flow.play("verify_proofs.yml")
     assert result.ok, result.output
     assert "%d of %d proof(s)" % (SITES, SITES) in result.stdout
 
-    target = [p for p in flow.proofs() if p.parent.name == flow.host_vars("site004")[1]][0]
-    original = target.read_bytes()
+
+@pytest.mark.parametrize("how", sorted(TAMPERING))
+def test_verify_proofs_names_exactly_the_tampered_proof(flow, how):
+    institution, site = flow.host_vars("site003")
+    target = [p for p in flow.proofs() if p.parent.name == site][0]
+    other = flow.archive / institution / flow.host_vars("site001")[1]
+    snapshot = dict((p, p.read_bytes()) for p in flow.archive.rglob("*") if p.is_file())
     try:
-        target.write_bytes(original.replace(b'"passed": true', b'"passed": false', 1))
-        assert target.read_bytes() != original
-        assert openssl_verify(flow, target).returncode != 0
+        expected = TAMPERING[how](flow, target, other)
+        if how == "altered byte in the proof":
+            assert openssl_verify(flow, target).returncode != 0
         result = flow.play("verify_proofs.yml")
-        assert not result.ok
-        named = set(re.findall(r"(\d{6}/\w{9}/[\w.-]+\.json) \[(\w+)\]", result.stdout))
-        relative = "/".join(target.parts[-3:])
-        assert named == {(relative, "altered")}, result.output
+        assert not result.ok, result.output
+        assert named_problems(result) == expected, result.output
     finally:
-        target.write_bytes(original)
+        for path in [p for p in flow.archive.rglob("*") if p.is_file() and p not in snapshot]:
+            path.unlink()
+        for path, data in snapshot.items():
+            path.write_bytes(data)
     assert flow.play("verify_proofs.yml").ok
 
 
