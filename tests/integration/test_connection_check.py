@@ -14,7 +14,6 @@ on two sites, one good and one deny-listed.
 
 import hashlib
 import json
-import os
 import stat
 import time
 

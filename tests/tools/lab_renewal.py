@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -9,7 +8,7 @@ is signed by the lab's client issuing CA (as a real renewal is), so the lab
 WAF trusts it unless told otherwise. Used by tests/integration/test_rotation.py
 and the Molecule ``rotation`` scenario.
 
-    lab_renewal.py LAB_DIR INSTITUTION_ID SITE_ID TARGET.p12
+    python tests/tools/lab_renewal.py LAB_DIR INSTITUTION_ID SITE_ID TARGET.p12
 
 reads the site's PFX and password from LAB_DIR/pki/sites/, writes TARGET.p12
 and TARGET.password (a new random password, mode 0600; never printed) and
@@ -77,7 +76,7 @@ def renew(pki, institution_id, site_id, target, password=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("lab_dir", help="the lab directory (its pki/ holds the CAs and the sites' PFX files)")
     parser.add_argument("institution_id")
     parser.add_argument("site_id")

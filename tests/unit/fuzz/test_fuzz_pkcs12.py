@@ -119,8 +119,8 @@ def test_bit_flips_of_lab_files(lab, fuzz):
     names = sorted(lab)
 
     @settings(max_examples=examples(120))
-    @given(name=st.sampled_from(names), flips=st.lists(st.tuples(st.integers(0), st.integers(0, 7)),
-                                                        min_size=1, max_size=8))
+    @given(name=st.sampled_from(names),
+           flips=st.lists(st.tuples(st.integers(0), st.integers(0, 7)), min_size=1, max_size=8))
     def check(name, flips):
         data, password = lab[name]
         mutated = bytearray(data)
