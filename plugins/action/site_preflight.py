@@ -1,0 +1,126 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin eeszt.connect.site_preflight: validate a site's variables on the controller only."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import combine_vars
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils import site_vars
+
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+STAGE_ROLES = ("certificate", "tls_client", "connection_check", "proofs")
+IDENTITY = ("eeszt_institution_id", "eeszt_site_id", "eeszt_environment", "eeszt_institution_id_pattern",
+            "eeszt_site_id_pattern", "eeszt_check_institution_id_pattern", "eeszt_check_site_id_pattern")
+ARGUMENT_SPEC = {
+    "roles": {"type": "list", "elements": "str", "default": list(STAGE_ROLES)},
+}
+
+
+def split_role(entry):
+    """``certificate`` or ``certificate:rollback`` -> (role, entry point)."""
+    role, dummy, entry_point = entry.partition(":")
+    role = role.rpartition(".")[2]
+    return role, entry_point or "main"
+
+
+class ActionModule(ActionBase):
+    """Templates and validates the variables of the given roles; never connects to the host."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = task_vars.get("inventory_hostname", "?")
+        problems = []
+        checked = set()
+        values = {}
+        reported = set()
+
+        specs = []
+        for entry in args["roles"]:
+            role, entry_point = split_role(entry)
+            try:
+                specs.append((role, self._spec_options(role, entry_point)))
+            except (OSError, ValueError, yaml.YAMLError) as exc:
+                result.update(failed=True, msg="site_preflight: cannot read the argument spec of role %s: %s"
+                              % (entry, exc))
+                return result
+
+        # The identity: required when a role to check requires it (its argument spec says so).
+        environments = self._spec_options("connection_check", "main")["eeszt_environment"].get("choices") or []
+        required = any((options.get("eeszt_institution_id") or {}).get("required") for dummy, options in specs)
+        identity = self._template_all(task_vars, IDENTITY, frozenset(), problems)
+        checked.update(identity)
+        problems.extend(site_vars.check_identity(identity, environments, required))
+        reported.update(problem.variable for problem in problems)
+
+        for role, options in specs:
+            variables = combine_vars(self._defaults(role), task_vars)
+            secrets = site_vars.secret_options(options)
+            templated = self._template_all(variables, options, secrets, problems)
+            checked.update(options)
+            reported.update(problem.variable for problem in problems)
+            templated = dict((name, value) for name, value in templated.items() if name not in reported)
+            validated, spec_problems = site_vars.validate_options(options, templated, role)
+            for problem in spec_problems:
+                if problem.variable not in reported:
+                    problems.append(problem)
+                    reported.add(problem.variable)
+            for name in templated:
+                values.setdefault(name, validated.get(name, templated[name]))
+
+        values.update((name, value) for name, value in identity.items() if name not in values)
+        problems.extend(site_vars.check_values(values, skip=reported))
+        result.update(changed=False, checked=len(checked), roles=list(args["roles"]),
+                      problems=[problem.as_dict() for problem in problems])
+        if problems:
+            result["failed"] = True
+            result["msg"] = (
+                "Preflight: %d bad variable%s for %s, so nothing was done on this site: %s. Fix %s in the "
+                "inventory (host_vars, group_vars or the site registry) and run again; the other sites go on."
+                % (len(problems), "" if len(problems) == 1 else "s", host,
+                   " ".join("(%d) %s" % (index, problem) for index, problem in enumerate(problems, 1)),
+                   "it" if len(problems) == 1 else "them"))
+        else:
+            result["msg"] = "%d variables of %s are valid" % (len(checked), ", ".join(args["roles"]))
+        return result
+
+    def _spec_options(self, role, entry_point):
+        with open(os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml"), "rb") as handle:
+            document = yaml.safe_load(handle)
+        return site_vars.spec_options(document, role, entry_point)
+
+    def _defaults(self, role):
+        path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
+        if not os.path.isfile(path):
+            return {}
+        # The role's own defaults, trusted as templates as Ansible trusts them when it runs the role.
+        return self._loader.load_from_file(path, trusted_as_template=True) or {}
+
+    def _template_all(self, variables, names, secrets, problems):
+        """{name: templated value} for the names set in ``variables``; templating errors become problems."""
+        templar = self._templar.copy_with_new_env(available_variables=variables)
+        values = {}
+        for name in names:
+            if name not in variables:
+                continue
+            try:
+                values[name] = templar.template(variables[name])
+            except AnsibleError as exc:
+                reason = "a variable it refers to is undefined or a template in it fails" if name in secrets \
+                    else str(getattr(exc, "message", "") or exc).splitlines()[0]
+                problems.append(site_vars.Problem(name, None, "cannot be resolved (%s)" % reason,
+                                                  "define what it refers to, or correct the template"))
+        return values
