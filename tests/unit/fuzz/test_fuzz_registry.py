@@ -96,37 +96,6 @@ def test_random_bytes_and_text(folder, fuzz):
         check()
 
 
-SMALL_CELL = st.one_of(
-    st.sampled_from(["100001", "100001001", "site-1", "test", "yes", "22", "a;b|c", "{{ x }}", "١٢٣٤٥٦", "²",
-                     "0" * 5000, "", " ", "class"]),
-    st.text(max_size=30),
-    st.builds(lambda c, n: c * n, st.characters(), st.integers(1000, 5000)),
-)
-CELL = st.one_of(
-    st.sampled_from(["100001", "100001001", "site-1", "site-2", "test", "production", "yes", "no", "22",
-                     "ssh", "a;b|c", "{{ lookup('pipe', 'id') }}", "١٢٣٤٥٦", "²", "0" * 5000, "", " ",
-                     "site.pfx", "../../etc/passwd", "ansible_password", "class"]),
-    st.text(max_size=30),
-    st.builds(lambda c, n: c * n, st.characters(), st.integers(1000, 200000)),
-)
-HEADER_NAME = st.one_of(st.sampled_from(COLUMNS + ("", "HOST", " host ", "ansible_host", "site id")),
-                        st.text(max_size=12))
-
-
-def test_random_bytes_and_text(folder, fuzz):
-    @settings(max_examples=examples(150))
-    @given(data=st.one_of(st.binary(max_size=2000), st.text(max_size=2000).map(lambda t: t.encode("utf-8"))),
-           suffix=st.sampled_from([".csv", ".yml", ".json", ".txt"]), options=OPTIONS)
-    @example(data=b"\xef\xbb\xbf", suffix=".csv", options={"extra_columns": "error", "check_pfx": True})
-    @example(data=b"\x00\x00", suffix=".yml", options={"extra_columns": "error", "check_pfx": True})
-    def check(data, suffix, options):
-        with fuzz.bounded():
-            load(folder, "registry" + suffix, data, **options)
-
-    with fuzz.timed(fuzz.budget(150, 1)):
-        check()
-
-
 def test_csv_tables(folder, fuzz):
     @settings(max_examples=examples(100))
     @given(header=st.lists(HEADER_NAME, max_size=14), rows=st.lists(st.lists(CELL, max_size=16), max_size=6),
