@@ -6,7 +6,7 @@ subprocesses against this checkout, pick free loopback ports, give each test
 module its own lab directory.
 
 Reuse from any test under tests/integration (fixtures ``run_playbook``,
-``pick_port``, ``site_inventory``, ``free_port``, ``lab_dir``)::
+``pick_port``, ``site_inventory``, ``free_port``, ``lab_dir``, ``stop_lab``)::
 
     def test_something(run_playbook, free_port, lab_dir):
         result = run_playbook("lab.yml", extra_vars={"eeszt_lab_dir": str(lab_dir),
@@ -18,6 +18,7 @@ Reuse from any test under tests/integration (fixtures ``run_playbook``,
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -128,6 +129,22 @@ def write_inventory(path, sites):
     return path
 
 
+def stop_lab_waf(lab_dir, port, env=None, args=()):
+    """Stop the lab WAF of ``lab_dir`` with lab.yml; when that fails, kill it by its
+    pid file, so that no WAF is left running whatever happened. Returns the
+    PlaybookResult of lab.yml for the caller to assert on."""
+    result = run_ansible_playbook("lab.yml", extra_vars={"eeszt_lab_state": "stopped", "eeszt_lab_waf_port": port},
+                                  env=env, args=args)
+    pid_file = os.path.join(str(lab_dir), "waf", "waf.pid")
+    if not result.ok and os.path.exists(pid_file):
+        try:
+            with open(pid_file) as handle:
+                os.kill(int(handle.read().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    return result
+
+
 @pytest.fixture(scope="session")
 def run_playbook():
     """The run_ansible_playbook helper (usable from fixtures of any scope)."""
@@ -138,6 +155,12 @@ def run_playbook():
 def pick_port():
     """The pick_free_port helper, for fixtures wider than one test."""
     return pick_free_port
+
+
+@pytest.fixture(scope="session")
+def stop_lab():
+    """The stop_lab_waf helper: stop_lab(lab_dir, port, env=..., args=...) -> PlaybookResult."""
+    return stop_lab_waf
 
 
 @pytest.fixture(scope="session")

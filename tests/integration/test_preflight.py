@@ -13,7 +13,6 @@ connects: a bad site behind a closed SSH port fails, it is not unreachable.
 
 import json
 import os
-import signal
 
 import pytest
 
@@ -56,7 +55,7 @@ def message_of(stdout, host):
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, run_playbook, pick_port):
+def lab(tmp_path_factory, run_playbook, pick_port, stop_lab):
     root = tmp_path_factory.mktemp("preflight")
     lab_dir = root / "lab"
     port = pick_port()
@@ -65,14 +64,7 @@ def lab(tmp_path_factory, run_playbook, pick_port):
                           env=env, args=["-i", DEMO])
     assert result.ok, result.output
     yield root, lab_dir, env
-    result = run_playbook("lab.yml", extra_vars={"eeszt_lab_state": "stopped", "eeszt_lab_waf_port": port},
-                          env=env, args=["-i", DEMO])
-    pid_file = lab_dir / "waf" / "waf.pid"
-    if not result.ok and pid_file.exists():  # leave no WAF running, whatever happened
-        try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
+    result = stop_lab(lab_dir, port, env=env, args=["-i", DEMO])
     assert result.ok, result.output
 
 

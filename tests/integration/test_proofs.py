@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -70,7 +69,7 @@ class Flow:
 
 
 @pytest.fixture(scope="module")
-def flow(tmp_path_factory, run_playbook, pick_port):
+def flow(tmp_path_factory, run_playbook, pick_port, stop_lab):
     flow = Flow(tmp_path_factory.mktemp("proofs-flow"), run_playbook, pick_port())
     dead_port = pick_port()
     flow.extra_inventory.write_text(
@@ -89,13 +88,7 @@ def flow(tmp_path_factory, run_playbook, pick_port):
                        eeszt_lab_waf_denied=[denied])
     assert result.ok, result.output
     yield flow
-    result = flow.play("lab.yml", eeszt_lab_state="stopped", eeszt_lab_waf_port=flow.port)
-    pid_file = flow.lab_dir / "waf" / "waf.pid"
-    if not result.ok and pid_file.exists():  # leave no WAF running, whatever happened
-        try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
+    result = stop_lab(flow.lab_dir, flow.port, env=flow.env, args=["-i", DEMO])
     assert result.ok, result.output
 
 

@@ -27,7 +27,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import stat
 import sys
 import zipfile
@@ -138,18 +137,12 @@ def secret_variables(export_password, proxy_password, truststore_password, proxy
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, run_playbook, pick_port):
+def lab(tmp_path_factory, run_playbook, pick_port, stop_lab):
     lab = Lab(tmp_path_factory.mktemp("secrets"), run_playbook, pick_port())
     result = lab.play("lab.yml", eeszt_lab_state="started", eeszt_lab_waf_port=lab.port)
     assert result.ok, result.output
     yield lab
-    result = lab.play("lab.yml", eeszt_lab_state="stopped", eeszt_lab_waf_port=lab.port)
-    pid_file = lab.dir / "waf" / "waf.pid"
-    if not result.ok and pid_file.exists():  # leave no WAF running, whatever happened
-        try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
+    result = stop_lab(lab.dir, lab.port, env=lab.env, args=["-i", DEMO])
     assert result.ok, result.output
 
 
