@@ -98,7 +98,8 @@ def test_rotation_rolls_back_refused_certificate_and_stops(fleet):
     assert not result.ok, result.output
     assert result.recap["site001"]["failed"] == 0, result.output
     assert result.recap["site002"]["failed"] == 1, result.output
-    assert "site003" not in result.recap, result.output
+    # site003 passed the preflight (one controller-side task) and was never rotated.
+    assert result.recap["site003"] == dict(result.recap["site003"], ok=1, changed=0, failed=0), result.output
     assert fleet.live_fingerprint("site001") == fleet.new["site001"]
     assert fleet.live_fingerprint("site002") == initial["site002"]
     assert fleet.live_fingerprint("site003") == initial["site003"]
