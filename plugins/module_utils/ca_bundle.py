@@ -149,7 +149,7 @@ def parse_bundle(data, path):
         try:
             der = base64.b64decode(re.sub(br"\s+", b"", body), validate=True)
             certs.append(x509.load_der_x509_certificate(der))
-        except ValueError as exc:
+        except (ValueError, x509.InvalidVersion) as exc:
             raise CaBundleFormatError(
                 "PEM block %d of the CA bundle %s is not a valid certificate (%s); obtain the "
                 "bundle again" % (index, path, exc))

@@ -391,10 +391,10 @@ def load_ca_file(path, display_path=None):
         raise CaFileError("cannot read the CA file %s: %s" % (shown, exc.strerror or exc))
     try:
         certs = x509.load_pem_x509_certificates(data)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         try:
             certs = [x509.load_der_x509_certificate(data)]
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             raise CaFileError("the CA file %s holds no PEM or DER certificate" % shown)
     return certs
 

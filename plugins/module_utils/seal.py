@@ -34,8 +34,12 @@ try:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.hazmat.primitives.serialization import pkcs7
+    # What cryptography raises for a damaged certificate, at load or when a
+    # field is read later (InvalidVersion and DuplicateExtension are not ValueErrors).
+    _DAMAGED = (IndexError, ValueError, TypeError, x509.InvalidVersion, x509.DuplicateExtension, UnsupportedAlgorithm)
 except ImportError as exc:  # pragma: no cover - exercised only without cryptography
     CRYPTOGRAPHY_IMPORT_ERROR = exc
+    _DAMAGED = (IndexError, ValueError, TypeError)
 
 OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
 OID_DATA = "1.2.840.113549.1.7.1"
@@ -113,7 +117,7 @@ def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="
         certs = x509.load_pem_x509_certificates(cert_data)
         if chain_data:
             certs += x509.load_pem_x509_certificates(chain_data)
-    except ValueError:
+    except _DAMAGED:
         raise SealError("the signing certificate file holds no PEM certificate")
     mine = _public_der(key.public_key())
     leaf = next((c for c in certs if _public_der(c.public_key()) == mine), None)
@@ -288,16 +292,16 @@ def verify_detached(data, seal, anchors=None):
         raise SealMalformedError("the seal has no signer")
     try:
         certs = [x509.load_der_x509_certificate(der) for der in cert_ders]
-    except ValueError as exc:
+    except _DAMAGED as exc:
         raise SealMalformedError("a certificate in the seal cannot be read (%s)" % exc)
     facts = None
     for info in infos:
         try:
             facts = _verify_signer(seal, info, certs, data, anchors)
-        except (IndexError, ValueError) as exc:
+        except _DAMAGED as exc:
             if isinstance(exc, SealInvalidError):
                 raise
-            raise SealMalformedError("damaged signer information (%s)" % exc)
+            raise SealMalformedError("damaged signer information or certificate (%s)" % exc)
     return facts
 
 

@@ -136,7 +136,7 @@ def _anchors(module, path):
         module.fail_json(msg="cannot read the CA file %s: %s" % (path, exc.strerror or exc))
     try:
         return x509.load_pem_x509_certificates(data)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         module.fail_json(msg="the CA file %s holds no PEM certificate" % path)
 
 

@@ -224,3 +224,15 @@ def test_export_levels(pki, tmp_path, level):
     assert proc.stdout.count(b"BEGIN CERTIFICATE") == 3
     # Same input, new random salt: different bytes.
     assert cert.build_pkcs12(result, "export-pw", level, "eeszt-waf") != data
+
+
+def test_ca_file_with_an_invalid_certificate_version_is_a_ca_file_error(pki, tmp_path):
+    # cryptography raises InvalidVersion (not a ValueError) for a version other than v1-v3.
+    pem = (pki[0] / "client-ca-bundle.pem").read_bytes()
+    der = x509.load_pem_x509_certificates(pem)[0].public_bytes(serialization.Encoding.DER)
+    damaged = der.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x03", 1)
+    assert damaged != der
+    path = tmp_path / "ca.der"
+    path.write_bytes(damaged)
+    with pytest.raises(cert.CaFileError, match="holds no PEM or DER certificate"):
+        cert.load_ca_file(str(path))

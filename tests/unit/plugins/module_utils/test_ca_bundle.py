@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Validation of CA bundles (plugins/module_utils/ca_bundle.py) with real certificates."""
 
+import base64
 import datetime
 import hashlib
 
@@ -149,3 +150,14 @@ def test_missing_file(tmp_path):
     with pytest.raises(CaBundleNotFoundError) as caught:
         validate_bundle(path, now=NOW)
     assert path in str(caught.value) and caught.value.code == "not_found"
+
+
+def test_certificate_with_an_invalid_version_is_a_format_error(tmp_path, root):
+    # cryptography raises InvalidVersion (not a ValueError) for a version other than v1-v3.
+    der = root[0].public_bytes(serialization.Encoding.DER)
+    damaged = der.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x03", 1)
+    assert damaged != der
+    body = base64.encodebytes(damaged)
+    path = write(tmp_path, b"-----BEGIN CERTIFICATE-----\n" + body + b"-----END CERTIFICATE-----\n")
+    with pytest.raises(CaBundleFormatError, match="PEM block 1 of the CA bundle .* is not a valid certificate"):
+        validate_bundle(path, now=NOW)

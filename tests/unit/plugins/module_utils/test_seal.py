@@ -123,6 +123,18 @@ def test_damaged_seal_is_malformed(signer):
             verify_detached(PROOF, damaged)
 
 
+def test_seal_with_a_damaged_certificate_is_malformed(pki, signer):
+    # Found by tests/unit/fuzz: a flipped bit in the version of a certificate in the
+    # seal made cryptography raise InvalidVersion, which is not a ValueError.
+    seal = sign_detached(PROOF, signer)
+    version_v3 = b"\xa0\x03\x02\x01\x02"  # [0] EXPLICIT INTEGER 2 (v3), in every certificate
+    assert version_v3 in seal
+    for damaged in (seal.replace(version_v3, b"\xa0\x03\x02\x01\x03", 1),
+                    seal.replace(version_v3, b"\xa0\x03\x02\x01\x03")):
+        with pytest.raises(SealMalformedError, match="certificate"):
+            verify_detached(PROOF, damaged, anchors(pki))
+
+
 def test_signer_outside_the_anchors_is_untrusted(signer, tmp_path):
     seal = sign_detached(PROOF, signer)
     other = x509.load_pem_x509_certificates(ec_signer(tmp_path)["ca"].read_bytes())
