@@ -157,7 +157,7 @@ seealso:
   - module: ansible.builtin.uri
   - name: EESZT
     description: The Hungarian national eHealth service space.
-    link: https://www.eeszt.gov.hu/
+    link: https://e-egeszsegugy.gov.hu/
 """
 
 EXAMPLES = r"""

@@ -310,21 +310,33 @@ def endpoint_problems(variable, endpoints):
     return problems
 
 
+NO_ENDPOINTS_REMEDY = (
+    "the EESZT service URLs are not public: take them from the connection documents the EESZT operator sent "
+    "to the institution, and list them under eeszt_check_endpoints_by_environment.%s (group_vars of "
+    "eeszt_sites) or in eeszt_endpoints for this site")
+
+
 def check_endpoints(values):
-    """The endpoints the connection check will use: eeszt_endpoints, else the environment's default list."""
+    """The endpoints the connection check will use: eeszt_endpoints, else the environment's list.
+
+    The collection ships no endpoint (the real URLs come in the institution's connection documents), so
+    a site whose environment has none is refused here, naming both variables.
+    """
     if values.get("eeszt_endpoints") is not None:
         return endpoint_problems("eeszt_endpoints", values["eeszt_endpoints"])
-    table = values.get("eeszt_check_endpoints_by_environment")
-    if table is None:
-        return []
     environment = values.get("eeszt_environment") or "test"
     if not isinstance(environment, str):
         return []  # reported with the identity
-    if not isinstance(table, dict) or environment not in table:
-        return [Problem("eeszt_check_endpoints_by_environment", show(sorted(table) if isinstance(table, dict)
-                                                                     else table),
-                        "has no endpoints for the environment %s" % show(environment),
-                        "add the environment to the table or set eeszt_endpoints")]
+    table = values.get("eeszt_check_endpoints_by_environment")
+    if table is not None and not isinstance(table, dict):
+        return [Problem("eeszt_check_endpoints_by_environment", show(table),
+                        "must be a mapping of environment to a list of endpoints",
+                        "write it as {test: [...], production: [...]}, or set eeszt_endpoints")]
+    if not (table or {}).get(environment):
+        return [Problem("eeszt_endpoints", None,
+                        "is not set and eeszt_check_endpoints_by_environment has no endpoints for the "
+                        "environment %s, so there is nothing to check" % show(environment),
+                        NO_ENDPOINTS_REMEDY % environment)]
     return endpoint_problems("eeszt_check_endpoints_by_environment.%s" % environment, table[environment])
 
 
@@ -380,7 +392,8 @@ def check_values(values, skip=()):
             if not _port(value):
                 problems.append(Problem("eeszt_tls_gateway_ports.%s" % name, show(value),
                                         "is not a port from 1 to 65535", "choose a free loopback port"))
-    if "eeszt_endpoints" not in skip and "eeszt_check_endpoints_by_environment" not in skip \
-            and "eeszt_environment" not in skip:
+    # The endpoints, when the connection check is among the roles checked (its defaults bring the table).
+    if "eeszt_check_endpoints_by_environment" in values and "eeszt_endpoints" not in skip \
+            and "eeszt_check_endpoints_by_environment" not in skip and "eeszt_environment" not in skip:
         problems.extend(check_endpoints(values))
     return problems

@@ -99,7 +99,7 @@ def test_identifiers_must_be_text():
 # --- endpoints ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["https://waf.eeszt.gov.hu/", "https://127.0.0.1:8443/health",
+@pytest.mark.parametrize("url", ["https://waf.example.hu/", "https://127.0.0.1:8443/health",
                                  "HTTPS://[::1]:443/soap?x=1"])
 def test_good_urls(url):
     assert url_problems("u", url) == []
@@ -156,15 +156,40 @@ def test_default_endpoints_come_from_the_environment_table():
     table = {"test": [{"name": "waf", "url": "http://teszt.example/"}], "production": []}
     problems = check_endpoints({"eeszt_environment": "test", "eeszt_check_endpoints_by_environment": table})
     assert [p.variable for p in problems] == ["eeszt_check_endpoints_by_environment.test[0].url"]
-    problems = check_endpoints({"eeszt_environment": "production", "eeszt_check_endpoints_by_environment": table})
-    assert [p.variable for p in problems] == ["eeszt_check_endpoints_by_environment.production"]
-    del table["production"]
-    problem = check_endpoints({"eeszt_environment": "production",
-                               "eeszt_check_endpoints_by_environment": table})[0]
-    assert problem.message == 'has no endpoints for the environment "production"'
     # eeszt_endpoints, when set, replaces the table.
     assert check_endpoints({"eeszt_endpoints": [{"name": "a", "url": "https://a.example/"}],
                             "eeszt_check_endpoints_by_environment": table}) == []
+
+
+@pytest.mark.parametrize("table", [
+    {"test": [{"name": "waf", "url": "https://teszt.example/"}], "production": []},  # the shipped shape, empty
+    {"test": [{"name": "waf", "url": "https://teszt.example/"}]},                    # the environment missing
+    {"test": [], "production": None},
+    {},
+    None,                                                                             # no table at all
+])
+def test_no_endpoints_for_the_environment_refuses_the_site(table):
+    values = {"eeszt_environment": "production"}
+    if table is not None:
+        values["eeszt_check_endpoints_by_environment"] = table
+    [problem] = check_endpoints(values)
+    assert problem.variable == "eeszt_endpoints"
+    assert problem.message == ('is not set and eeszt_check_endpoints_by_environment has no endpoints for the '
+                               'environment "production", so there is nothing to check')
+    assert "connection documents the EESZT operator sent" in problem.remedy
+    assert "eeszt_check_endpoints_by_environment.production" in problem.remedy
+
+
+def test_the_shipped_defaults_name_no_endpoint():
+    """No guessed host name: the vendor fills the table from the connection documents."""
+    defaults = yaml.safe_load(open(os.path.join(site_preflight.ROLES_DIR, "connection_check", "defaults", "main.yml")))
+    assert defaults["eeszt_check_endpoints_by_environment"] == {"test": [], "production": []}
+
+
+def test_an_environment_table_that_is_no_mapping():
+    [problem] = check_endpoints({"eeszt_check_endpoints_by_environment": ["https://a.example/"]})
+    assert problem.variable == "eeszt_check_endpoints_by_environment"
+    assert problem.message == "must be a mapping of environment to a list of endpoints"
 
 
 # --- ranges and shapes --------------------------------------------------------------------------------
