@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.eeszt.connect.plugins.module_utils.ca_bundle import (
@@ -15,6 +14,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.ca_bundle import (
     bundle_sha256,
     validate_bundle,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files
 
 ARGUMENT_SPEC = {
     "src": {"type": "path", "required": True},
@@ -36,9 +36,11 @@ class ActionModule(ActionBase):
             result.update(failed=True, error="invalid_argument", msg="warn_days must not be negative")
             return result
         try:
-            src = self._find_needle("files", args["src"])
-        except AnsibleError:
-            src = args["src"]
+            src = controller_files.find(args["src"], task_vars, action=self)
+        except controller_files.ControllerFileNotFound as exc:
+            result.update(failed=True, error="not_found", src=args["src"], msg=controller_files.not_found_message(
+                "CA bundle", "src, eeszt_tls_ca_bundle_src in the tls_client role", exc))
+            return result
         try:
             pem, certificates, warnings = validate_bundle(src, warn_days=args["warn_days"])
         except CaBundleError as exc:

@@ -11,7 +11,6 @@ import base64
 import os
 import posixpath
 
-from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
@@ -31,15 +30,18 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
 )
 from ansible_collections.eeszt.connect.plugins.module_utils.seal import Signer, load_pem_signer
 from ansible_collections.eeszt.connect.plugins.modules.proofs_archive import argument_spec
+from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files
 
 
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
+    _task_vars = None
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
+        self._task_vars = task_vars or {}
         dummy, args = self.validate_argument_spec(
             argument_spec=argument_spec(),
             required_together=[("signing_key", "signing_cert")],
@@ -86,9 +88,9 @@ class ActionModule(ActionBase):
 
     def _controller_file(self, path, what):
         try:
-            found = self._find_needle("files", path)
-        except AnsibleError:
-            raise SealError("the %s %s was not found on the controller; check the path" % (what, path))
+            found = controller_files.find(path, self._task_vars, action=self)
+        except controller_files.ControllerFileNotFound as exc:
+            raise SealError(controller_files.not_found_message(what, "see eeszt_proofs_signing_*", exc))
         return found, self._loader.get_real_file(found, decrypt=True)
 
     def _read_controller(self, path, what):

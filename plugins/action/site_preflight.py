@@ -21,6 +21,7 @@ IDENTITY = ("eeszt_institution_id", "eeszt_site_id", "eeszt_environment", "eeszt
             "eeszt_site_id_pattern", "eeszt_check_institution_id_pattern", "eeszt_check_site_id_pattern")
 ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "default": list(STAGE_ROLES)},
+    "fleet": {"type": "dict", "default": {}},
 }
 
 
@@ -83,6 +84,11 @@ class ActionModule(ActionBase):
 
         values.update((name, value) for name, value in identity.items() if name not in values)
         problems.extend(site_vars.check_values(values, skip=reported))
+        # The controller-side files, checked once for the whole fleet by eeszt.connect.fleet_preflight.
+        for found in ((args["fleet"].get("hosts") or {}).get(task_vars.get("inventory_hostname")) or []):
+            if found.get("variable") not in reported:
+                problems.append(site_vars.Problem(found.get("variable"), found.get("value"), found.get("message"),
+                                                  found.get("remedy")))
         result.update(changed=False, checked=len(checked), roles=list(args["roles"]),
                       problems=[problem.as_dict() for problem in problems])
         if problems:

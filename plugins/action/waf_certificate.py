@@ -11,7 +11,6 @@ import base64
 import os
 import socket
 
-from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
@@ -23,6 +22,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.certificate import (
     validate,
 )
 from ansible_collections.eeszt.connect.plugins.modules.waf_certificate import argument_spec
+from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files
 
 # Options that only the controller uses: they are never sent to the site.
 CONTROLLER_ONLY = ("pfx_src", "pfx_password", "ca_file", "chain_include_root", "min_days",
@@ -37,21 +37,33 @@ INTERNAL = ("material", "certificate_facts", "lock_owner")
 MIN_PASSWORD_LENGTH = 8
 
 
+class ControllerFileNotFoundError(EesztCertificateError):
+    """A controller-side file of this action was not found (code ``pfx_not_found`` or ``ca_file_not_found``)."""
+
+    def __init__(self, message, code):
+        super(ControllerFileNotFoundError, self).__init__(message)
+        self.code = code
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
+    _task_vars = None
 
-    def _controller_file(self, path, what):
-        """Find a controller file like copy's src; decrypt it if it is vaulted."""
+    def _controller_file(self, path, what, option):
+        """Find a controller file (relative to the host's inventory directory); decrypt it if vaulted."""
         try:
-            found = self._find_needle("files", path)
-        except AnsibleError:
-            raise EesztCertificateError("the %s %s was not found on the controller; check the path" % (what, path))
+            found = controller_files.find(path, self._task_vars, action=self)
+        except controller_files.ControllerFileNotFound as exc:
+            raise ControllerFileNotFoundError(controller_files.not_found_message(
+                what, "%s, eeszt_certificate_%s in the role" % (option, option), exc),
+                "pfx_not_found" if option == "pfx_src" else "ca_file_not_found")
         return found, self._loader.get_real_file(found, decrypt=True)
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
+        self._task_vars = task_vars or {}
         spec = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
         dummy, args = self.validate_argument_spec(
             argument_spec=spec, required_if=[("state", "present", ("pfx_src", "pfx_password"))])
@@ -94,14 +106,14 @@ class ActionModule(ActionBase):
             raise EesztCertificateError("min_days, warn_days and backups must not be negative")
         if set(args["formats"]) & set(("pkcs12", "java")) and not args["export_password"]:
             raise EesztCertificateError("export_password is required when formats include pkcs12 or java")
-        pfx_shown, pfx_real = self._controller_file(args["pfx_src"], "PFX file")
+        pfx_shown, pfx_real = self._controller_file(args["pfx_src"], "PFX file", "pfx_src")
         try:
             contents = load_pfx(pfx_real, args["pfx_password"], display_path=pfx_shown)
         finally:
             self._loader.cleanup_tmp_file(pfx_real)
         anchors = []
         if args["ca_file"]:
-            ca_shown, ca_real = self._controller_file(args["ca_file"], "CA file")
+            ca_shown, ca_real = self._controller_file(args["ca_file"], "CA file", "ca_file")
             try:
                 anchors = load_ca_file(ca_real, display_path=ca_shown)
             finally:

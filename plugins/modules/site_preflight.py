@@ -29,7 +29,8 @@ description:
   - Fails the host with one message that names the host and, for each bad variable, its name, its
     value and what to do. The value of a secret (an option marked C(no_log)) is never shown, only its
     name. Other hosts go on.
-  - The playbooks of this collection run it as their first play (C(playbooks/preflight.yml)).
+  - The playbooks of this collection run it as their first play (C(playbooks/preflight.yml)), after
+    M(eeszt.connect.fleet_preflight).
 options:
   roles:
     description:
@@ -40,6 +41,13 @@ options:
     type: list
     elements: str
     default: [certificate, tls_client, connection_check, proofs]
+  fleet:
+    description:
+      - The registered result of M(eeszt.connect.fleet_preflight), run once for all sites before this
+        task; the file problems it found for this host (PFX that does not open with its password, CA bundle
+        that is not PEM, a file that is not found) are reported with the variable problems.
+    type: dict
+    default: {}
 attributes:
   action:
     support: full

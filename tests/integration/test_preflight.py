@@ -3,11 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Bad variables fail in the preflight, before any site is touched (issue 8, promise 6).
 
-site.yml on five demo sites against a private lab: one site with an unknown
-environment, one with a malformed endpoint URL, one with a negative number of
-days. Each fails in the preflight naming its variable and value; its site
-directory is byte for byte what it was (nothing created); the two good sites
-go through every stage. A second, lab-free test shows that the preflight never
+site.yml on ten demo sites against a private lab, eight of them broken, each
+in its own way: an unknown environment, a malformed endpoint URL, a CA bundle
+in DER, negative days, a wrong PFX password, a PFX path that does not exist
+(relative: looked up beside the inventory), an institution ID with a letter,
+a production site without endpoints (the collection ships none). Each fails
+in the preflight naming its variable, value (never a secret's) and remedy;
+its site directory is byte for byte what it was (nothing created); the two
+good sites go through every stage. A second, lab-free test shows that the preflight never
 connects: a bad site behind a closed SSH port fails, it is not unreachable.
 """
 
@@ -15,21 +18,38 @@ import json
 import os
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "inventories", "demo")
-SITES = 5
+SITES = 10
 pytestmark = pytest.mark.slow
 PREFLIGHT_TASK = "Check the variables of the stages to come, on the controller only"
+DER_CA = "ca-bundle.der"  # written by the test into its own directory
 
-# host -> (variables that break it, the variable the message must name, text of the bad value)
+# host -> (variables that break it, texts the message must hold, how many problems)
 BAD = {
-    "site002": ({"eeszt_environment": "staging"}, "eeszt_environment", '"staging"'),
+    "site002": ({"eeszt_environment": "staging"}, ['eeszt_environment = \\"staging\\"'], 1),
     "site003": ({"eeszt_endpoints": [{"name": "waf", "url": "https//127.0.0.1:8443/health"}]},
-                "eeszt_endpoints[0].url", '"https//127.0.0.1:8443/health"'),
-    "site005": ({"eeszt_certificate_min_days": -3}, "eeszt_certificate_min_days", "-3"),
+                ['eeszt_endpoints[0].url = \\"https//127.0.0.1:8443/health\\"'], 1),
+    "site004": ({"eeszt_tls_ca_bundle_src": "@ROOT@/" + DER_CA},
+                ["eeszt_tls_ca_bundle_src = ", "DER", "[not_pem]", "openssl x509 -inform DER"], 1),
+    "site005": ({"eeszt_certificate_min_days": -3}, ["eeszt_certificate_min_days = -3"], 1),
+    "site006": ({"eeszt_certificate_pfx_password": "not-the-password"},
+                ["eeszt_certificate_pfx_password: ", "[pfx_wrong_password]", "by SMS"], 1),
+    "site007": ({"eeszt_certificate_pfx_src": "pfx/missing.pfx"},
+                ['eeszt_certificate_pfx_src = \\"pfx/missing.pfx\\"', "was not found on the controller",
+                 "looked in: %s/pfx/missing.pfx (relative to the inventory directory of the host)" % DEMO], 1),
+    # The demo's PFX and password paths are made of the identifiers, so the PFX of "10000l" and its
+    # password file (for the certificate and, by default, for the seal) are not found either.
+    "site008": ({"eeszt_institution_id": "10000l"}, ['eeszt_institution_id = \\"10000l\\"',
+                                                     "does not match ^[0-9]{6}$"], 4),
+    "site009": ({"eeszt_environment": "production", "eeszt_endpoints": None},
+                ["eeszt_endpoints: is not set and eeszt_check_endpoints_by_environment has no endpoints for the "
+                 'environment \\"production\\"', "connection documents the EESZT operator sent"], 1),
 }
-GOOD = ["site001", "site004"]
+GOOD = ["site001", "site010"]
 
 
 def snapshot(path):
@@ -71,9 +91,12 @@ def lab(tmp_path_factory, run_playbook, pick_port, stop_lab):
 def test_bad_sites_fail_in_the_preflight_untouched(lab, run_playbook):
     root, lab_dir, env = lab
     # The bad variables come from a second inventory source, as a vendor's host_vars would.
+    # The bad variables come from a second inventory source, as a vendor's host_vars would.
+    der = x509.load_pem_x509_certificates((lab_dir / "pki" / "eeszt-ca-bundle.pem").read_bytes())[0]
+    (root / DER_CA).write_bytes(der.public_bytes(serialization.Encoding.DER))
     lines = ["eeszt_sites:", "  hosts:"]
     for host, (variables, dummy, dummy2) in sorted(BAD.items()):
-        lines.append("    %s: %s" % (host, json.dumps(variables)))
+        lines.append("    %s: %s" % (host, json.dumps(variables).replace("@ROOT@", str(root))))
     overrides = root / "bad.yml"
     overrides.write_text("\n".join(lines) + "\n")
     sites_dir = lab_dir / "sites"
@@ -84,12 +107,15 @@ def test_bad_sites_fail_in_the_preflight_untouched(lab, run_playbook):
         "eeszt_proofs_archive_dir": str(lab_dir / "proofs")}, args=["-i", DEMO, "-i", str(overrides)])
 
     assert result.returncode == 2, result.output  # some hosts failed
-    for host, (dummy, variable, shown) in BAD.items():
+    for host, (dummy, texts, count) in BAD.items():
         recap = result.recap[host]
-        assert (recap["ok"], recap["changed"], recap["failed"], recap["unreachable"]) == (0, 0, 1, 0), result.output
+        # ok: at most the fleet check, which runs once for all sites on the play's first host.
+        assert recap["ok"] <= 1, result.output
+        assert (recap["changed"], recap["failed"], recap["unreachable"]) == (0, 1, 0), result.output
         message = message_of(result.stdout, host)
-        assert "Preflight: 1 bad variable for %s" % host in message, message
-        assert "%s = %s" % (variable, shown.replace('"', '\\"')) in message, message
+        assert "Preflight: %d bad variable%s for %s" % (count, "" if count == 1 else "s", host) in message, message
+        for text in texts:
+            assert text in message, (text, message)
         assert "nothing was done on this site" in message
         assert snapshot(sites_dir / host) == before[host], host
         assert (sites_dir / host).exists() == existed[host], host
@@ -122,9 +148,40 @@ def test_the_preflight_never_connects(tmp_path, run_playbook, pick_port):
     assert result.recap["remote-bad"]["failed"] == 1, result.output
     assert result.recap["remote-bad"]["unreachable"] == 0, result.output
     message = message_of(result.stdout, "remote-bad")
-    assert "Preflight: 1 bad variable for remote-bad" in message
+    assert "Preflight: 2 bad variables for remote-bad" in message
+    # The CA bundle is a controller file: checked in the preflight too, with where it was looked for.
+    assert ('eeszt_tls_ca_bundle_src = \\"/nonexistent/eeszt-ca.pem\\": was not found on the controller '
+            '(looked in: /nonexistent/eeszt-ca.pem)') in message
     assert 'eeszt_tls_proxy = \\"http://***@proxy.example.hu:3128\\"' in message
     # configure_tls.yml checks the tls_client variables only: eeszt_check_timeout is not its business.
     assert "eeszt_check_timeout" not in message
     assert "hunter2" not in result.stdout + result.stderr
     assert "pr0xy-s3cret" not in result.stdout + result.stderr
+
+
+def test_a_misspelt_variable_is_named_with_the_closest_known_one(tmp_path, run_playbook):
+    """A misspelt required variable fails (naming the right one); misspelt optional ones are warned about."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "eeszt_sites:\n  hosts:\n"
+        "    typo-site:\n"
+        "      ansible_connection: local\n"
+        "      eeszt_institution_id: '100001'\n      eeszt_site_idd: '100001001'\n"
+        "      eeszt_check_timout: 5\n      eeszt_local_note: mine\n"
+        "  vars:\n"
+        "    eeszt_preflight_ignore_unknown: ['eeszt_local_*']\n"
+        "    eeszt_certifcate_min_days: 14\n")
+    result = run_playbook("check_connection.yml", inventory=inventory, timeout=60,
+                          extra_vars={"eeszt_endpoints": [{"name": "waf", "url": "https://127.0.0.1:9/"}]})
+
+    assert result.recap["typo-site"]["failed"] == 1, result.output
+    message = message_of(result.stdout, "typo-site")
+    assert "Preflight: 1 bad variable for typo-site" in message, message
+    assert "eeszt_site_id: is required but not set" in message, message
+    output = " ".join((result.stdout + result.stderr).split())
+    for typo, meant in (("eeszt_site_idd", "eeszt_site_id"), ("eeszt_check_timout", "eeszt_check_timeout"),
+                        ("eeszt_certifcate_min_days", "eeszt_certificate_min_days")):
+        assert ("%s is set for 1 host(s) (typo-site) but nothing in eeszt.connect reads it: did you mean %s?"
+                % (typo, meant)) in output, output
+    # The user's own variables, listed in eeszt_preflight_ignore_unknown, are left alone.
+    assert "eeszt_local_note" not in output

@@ -1,0 +1,92 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin eeszt.connect.fleet_preflight: the controller-side files and variable names of every
+site of the play, checked once (see the module for the documentation)."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import combine_vars
+
+from ansible_collections.eeszt.connect.plugins.action.site_preflight import ROLES_DIR, split_role
+from ansible_collections.eeszt.connect.plugins.plugin_utils import site_files
+
+COLLECTION_ROOT = os.path.dirname(ROLES_DIR)
+ARGUMENT_SPEC = {
+    "roles": {"type": "list", "elements": "str", "default": ["certificate", "tls_client", "connection_check",
+                                                             "proofs"]},
+    "hosts": {"type": "list", "elements": "str"},
+    "ignore_unknown": {"type": "list", "elements": "str", "default": []},
+}
+
+
+class ActionModule(ActionBase):
+    """Never connects to a host: reads every host's variables from the inventory on the controller."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        roles = [split_role(entry)[0] for entry in args["roles"]]
+        hosts = args["hosts"] if args["hosts"] is not None else task_vars.get("ansible_play_hosts_all", [])
+        hostvars = task_vars["hostvars"]
+        defaults = {}
+        for role in dict.fromkeys(roles):
+            defaults = combine_vars(defaults, self._defaults(role))
+        names = sorted(set(name for name, spec in site_files.file_variables(roles))
+                       | set(site_files.PFX_PASSWORDS.values()) | {"eeszt_proofs_signing_key"})
+
+        checker = site_files.FileChecker(self._loader)
+        problems = {}
+        names_by_host = {}
+        for host in hosts:
+            raw = hostvars.raw_get(host)
+            if not isinstance(raw, dict):
+                continue
+            names_by_host[host] = [name for name in raw if isinstance(name, str)]
+            variables = combine_vars(defaults, raw)
+            values = self._template_all(variables, names)
+            found = checker.problems(values, roles, variables, action=self)
+            if found:
+                problems[host] = [problem.as_dict() for problem in found]
+
+        unknown = site_files.unknown_variables(names_by_host, site_files.known_names(COLLECTION_ROOT),
+                                               args["ignore_unknown"])
+        result.update(
+            changed=False,
+            hosts=problems,
+            unknown=unknown,
+            files_opened=checker.opened,
+            msg="%d host(s): %d distinct controller file(s) opened, %d host(s) with a file problem, %d unknown "
+                "eeszt_* variable(s)" % (len(hosts), checker.opened, len(problems), len(unknown)),
+        )
+        if unknown:
+            result["warnings"] = [site_files.unknown_warning(entry) for entry in unknown]
+        return result
+
+    def _defaults(self, role):
+        path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
+        if not os.path.isfile(path):
+            return {}
+        return self._loader.load_from_file(path, trusted_as_template=True) or {}
+
+    def _template_all(self, variables, names):
+        """The templated values of ``names``; one that does not template is left out (site_preflight names it)."""
+        templar = self._templar.copy_with_new_env(available_variables=variables)
+        values = {}
+        for name in names:
+            if name not in variables:
+                continue
+            try:
+                values[name] = templar.template(variables[name])
+            except AnsibleError:
+                continue
+        return values
