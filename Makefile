@@ -3,6 +3,7 @@
 #   make demo [SITES=N]   whole flow on N simulated sites of this machine
 #   make test             every test: unit, lint, sanity, build, integration, Molecule
 #   make bench            the fleet benchmark
+#   make dist             build the collection tarball (needs only requirements.txt)
 #
 # Each target sets up what it needs from nothing: a virtual environment with
 # pinned requirements in .venv, and this checkout linked as the collection
@@ -28,13 +29,14 @@ export EESZT_DEMO_SITES := $(SITES)
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup demo lab-up lab-down test unit lint sanity build build-check \
+.PHONY: help setup demo lab-up lab-down test unit lint sanity dist build build-check \
         changelog-lint integration molecule site-image bench clean
 
 help:
 	@echo "make demo [SITES=N]  run the whole flow on N simulated sites (default 5)"
 	@echo "make test            run every test (unit, lint, sanity, build, integration, Molecule)"
 	@echo "make bench           fleet benchmark"
+	@echo "make dist            build the collection tarball into build/ (light: requirements.txt only)"
 	@echo "make clean           remove the virtual environment, caches and lab output"
 
 # --- set-up -----------------------------------------------------------------
@@ -94,11 +96,23 @@ sanity: setup
 	cd $(SANITY_TREE) && git init -q && git add -A && \
 	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
-build: setup
-	mkdir -p build
-	$(BIN)/ansible-galaxy collection build --force --output-path build .
+# The tarball needs only what a vendor's controller has: requirements.txt, in
+# a virtual environment of its own (not the whole test environment).
+DIST_VENV := $(CURDIR)/.cache/dist-venv
 
-build-check: build
+$(DIST_VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+dist: $(DIST_VENV)/.installed
+	rm -f build/eeszt-connect-*.tar.gz
+	mkdir -p build
+	$(DIST_VENV)/bin/ansible-galaxy collection build --force --output-path build .
+
+build: dist
+
+build-check: setup dist
 	$(BIN)/python tests/tools/check_build.py build/eeszt-connect-*.tar.gz
 
 integration: setup

@@ -254,6 +254,8 @@ def url_problems(variable, url):
         wrong.append("must use https:// (got scheme %s)" % show(parts.scheme or "none"))
     if not parts.hostname:
         wrong.append("has no host name")
+    elif "change-me" in parts.hostname:
+        wrong.append("still has the placeholder host of the quick start")
     if "@" in parts.netloc:
         wrong.append("must not contain credentials")
     if port is not None and not 1 <= port <= 65535:

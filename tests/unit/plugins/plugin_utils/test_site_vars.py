@@ -161,6 +161,13 @@ def test_default_endpoints_come_from_the_environment_table():
                             "eeszt_check_endpoints_by_environment": table}) == []
 
 
+def test_the_quick_start_placeholder_is_refused():
+    [problem] = url_problems("eeszt_check_endpoints_by_environment.test[0].url",
+                             "https://CHANGE-ME-FROM-THE-CONNECTION-DOCUMENTS/")
+    assert problem.message == "still has the placeholder host of the quick start"
+    assert "connection documents" in problem.remedy
+
+
 @pytest.mark.parametrize("table", [
     {"test": [{"name": "waf", "url": "https://teszt.example/"}], "production": []},  # the shipped shape, empty
     {"test": [{"name": "waf", "url": "https://teszt.example/"}]},                    # the environment missing
