@@ -370,8 +370,8 @@ class CertificateStore:
             os.chmod(path, mode)
 
     def _ensure_dir(self, path):
-        if not os.path.isdir(path):
-            os.makedirs(path, DIR_MODE)
+        # exist_ok: two runs that start together on a new site both find no directory and both make it.
+        os.makedirs(path, DIR_MODE, exist_ok=True)
         self._own(path, DIR_MODE)
 
     def fix_attributes(self, desired):

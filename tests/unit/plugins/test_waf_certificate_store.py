@@ -256,3 +256,18 @@ def test_facts_text_has_no_key_material(validated):
     facts = dict(validated[0].facts)
     text = store.facts_text(facts, ["cert.pem", "key.pem"])
     assert "PRIVATE KEY" not in text and facts["sha256"] in text and "not_after" in text
+
+
+def test_a_directory_made_by_a_concurrent_run_in_between_is_no_error(tmp_path, validated, monkeypatch):
+    """Two runs that start together on a new site both see no directory, and both make it.
+
+    The window between "is it there?" and "make it" is simulated: the directory exists, but a check
+    would say it does not. The first write must go on (CI saw "[Errno 17] File exists" here).
+    """
+    target = tmp_path / "tls"
+    target.mkdir(mode=0o750)
+    real_isdir = os.path.isdir
+    monkeypatch.setattr(store.os.path, "isdir", lambda path: False if path == str(target) else real_isdir(path))
+    result = apply(target, desired_for(validated))
+    assert result["changed"]
+    assert (target / "cert.pem").exists()
