@@ -110,7 +110,9 @@ class ActionModule(ActionBase):
             return load_pem_signer(key, cert, args["signing_key_password"], chain, shown)
         shown, real = self._controller_file(args["signing_pfx"], "signing PFX file")
         try:
-            contents = load_pfx(real, args["signing_pfx_password"], display_path=shown)
+            contents = load_pfx(real, args["signing_pfx_password"], display_path=shown,
+                                src_variable="eeszt_proofs_signing_pfx",
+                                password_variable="eeszt_proofs_signing_pfx_password")
         finally:
             self._loader.cleanup_tmp_file(real)
         if contents.key is None or contents.certificate is None:

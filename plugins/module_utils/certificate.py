@@ -19,6 +19,7 @@ import datetime
 import hashlib
 import hmac
 import re
+import warnings
 
 from ansible_collections.eeszt.connect.plugins.module_utils.cert_store import EesztCertificateError
 
@@ -53,12 +54,31 @@ class PfxCorruptError(PfxError):
     code = "pfx_corrupt"
 
 
+class PfxNotPkcs12Error(PfxCorruptError):
+    """A complete file of another kind (PEM text, a single certificate, a ZIP archive, base64 text)."""
+    code = "pfx_not_pkcs12"
+
+
 class PfxPasswordError(PfxError):
     code = "pfx_wrong_password"
 
 
+class PfxPasswordMissingError(PfxPasswordError):
+    """The file is protected by a password and none (or an empty one) was given."""
+    code = "pfx_password_missing"
+
+
+class PfxHasNoPasswordError(PfxPasswordError):
+    """A password was given for a file exported without one."""
+    code = "pfx_has_no_password"
+
+
 class PfxLegacyUnsupportedError(PfxError):
     code = "pfx_legacy_unsupported"
+
+
+class PfxUnsupportedAlgorithmError(PfxError):
+    code = "pfx_unsupported_algorithm"
 
 
 class KeyMissingError(PfxError):
@@ -275,6 +295,87 @@ def verify_mac(info, password):
     return False
 
 
+# Encryption that cryptography (OpenSSL 3) decrypts in a PKCS#12 file: the
+# PKCS#12 PBE schemes above, and PBES2 with PBKDF2, these ciphers and PRFs.
+_PBES2 = "1.2.840.113549.1.5.13"
+_PBKDF2 = "1.2.840.113549.1.5.12"
+_PBES2_CIPHERS = {
+    "2.16.840.1.101.3.4.1.2": "AES-128-CBC",
+    "2.16.840.1.101.3.4.1.22": "AES-192-CBC",
+    "2.16.840.1.101.3.4.1.42": "AES-256-CBC",
+    "1.2.840.113549.3.7": "DES-EDE3-CBC",
+}
+_PBES2_PRFS = {
+    "1.2.840.113549.2.7": "HMAC-SHA1",
+    "1.2.840.113549.2.8": "HMAC-SHA224",
+    "1.2.840.113549.2.9": "HMAC-SHA256",
+    "1.2.840.113549.2.10": "HMAC-SHA384",
+    "1.2.840.113549.2.11": "HMAC-SHA512",
+}
+_PKCS7_DATA = "1.2.840.113549.1.7.1"
+_PKCS7_ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
+_SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
+
+
+def _algorithm_oids(data, start, end):
+    """OIDs of an AlgorithmIdentifier; for PBES2 also its KDF, PRF and cipher."""
+    alg = _der_children(data, start, end)
+    oid = _oid_text(data[alg[0][1]:alg[0][2]])
+    if oid != _PBES2 or len(alg) < 2:
+        return [oid]
+    kdf, cipher = _der_children(data, alg[1][1], alg[1][2])[:2]
+    kdf_items = _der_children(data, kdf[1], kdf[2])
+    found = [_oid_text(data[kdf_items[0][1]:kdf_items[0][2]])]
+    if found[0] == _PBKDF2 and len(kdf_items) > 1:
+        params = _der_children(data, kdf_items[1][1], kdf_items[1][2])
+        prf = [p for p in params if p[0] == 0x30]  # absent: the default, HMAC-SHA1
+        if prf:
+            prf_oid = _der_children(data, prf[0][1], prf[0][2])[0]
+            found.append(_oid_text(data[prf_oid[1]:prf_oid[2]]))
+    cipher_items = _der_children(data, cipher[1], cipher[2])
+    found.append(_oid_text(data[cipher_items[0][1]:cipher_items[0][2]]))
+    return found
+
+
+def unsupported_algorithms(info):
+    """Encryption algorithm OIDs in the PFX that cryptography cannot decrypt (best effort).
+
+    Looks at the encrypted certificate containers and the shrouded key bags
+    of the authSafe; returns [] when nothing unknown is found or the
+    structure cannot be followed.
+    """
+    auth_safe = info.get("auth_safe")
+    if not auth_safe:
+        return []
+    known = set(_ENCRYPTION_OIDS) | set(_PBES2_CIPHERS) | set(_PBES2_PRFS) | set([_PBKDF2])
+    found = []
+    try:
+        outer = _der_children(auth_safe, 0, len(auth_safe))
+        for content_info in _der_children(auth_safe, outer[0][1], outer[0][2]):
+            ci = _der_children(auth_safe, content_info[1], content_info[2])
+            content_type = _oid_text(auth_safe[ci[0][1]:ci[0][2]])
+            if content_type == _PKCS7_ENCRYPTED_DATA:
+                encrypted = _der_children(auth_safe, ci[1][1], ci[1][2])[0]
+                info_items = _der_children(auth_safe, *_der_children(auth_safe, encrypted[1], encrypted[2])[1][1:])
+                found.extend(_algorithm_oids(auth_safe, info_items[1][1], info_items[1][2]))
+            elif content_type == _PKCS7_DATA:
+                octet = _der_children(auth_safe, ci[1][1], ci[1][2])[0]
+                bags = _der_children(auth_safe, octet[1], octet[2])[0]
+                for bag in _der_children(auth_safe, bags[1], bags[2]):
+                    items = _der_children(auth_safe, bag[1], bag[2])
+                    if _oid_text(auth_safe[items[0][1]:items[0][2]]) == _SHROUDED_KEY_BAG:
+                        epki = _der_children(auth_safe, items[1][1], items[1][2])[0]
+                        alg = _der_children(auth_safe, epki[1], epki[2])[0]
+                        found.extend(_algorithm_oids(auth_safe, alg[1], alg[2]))
+    except (_DerError, IndexError, ValueError):
+        return []
+    unknown = []
+    for oid in found:
+        if oid not in known and oid not in unknown:
+            unknown.append(oid)
+    return unknown
+
+
 # --- loading ------------------------------------------------------------------
 
 class PfxContents:
@@ -296,24 +397,71 @@ def require_cryptography():
             "(pip install cryptography)")
 
 
-def _password_text(password, shown):
-    """The PFX password as text that encodes to UTF-8; PfxPasswordError otherwise (never shown)."""
+def _password_text(password, shown, variable):
+    """The PFX password as text that encodes to UTF-8; PfxPasswordError otherwise (never shown).
+
+    None (the variable is not set) counts as the empty password: a file
+    exported without a password opens with either.
+    """
     if password is None:
         return ""
     if not isinstance(password, str):
         raise PfxPasswordError("the password for the PFX file %s must be text, got %s; quote "
-                               "eeszt_certificate_pfx_password" % (shown, type(password).__name__))
+                               "%s" % (shown, type(password).__name__, variable))
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:
         raise PfxPasswordError("the password for the PFX file %s holds characters that are not valid "
-                               "Unicode text (bytes of another encoding?); check "
-                               "eeszt_certificate_pfx_password" % shown)
+                               "Unicode text (bytes of another encoding?); check %s" % (shown, variable))
     return password
 
 
-def load_pfx(path, password, data=None, display_path=None):
-    """Open a PKCS#12 file; raise a PfxError subclass that says what is wrong."""
+def _not_pkcs12(data, shown, src_variable):
+    """A PfxNotPkcs12Error when ``data`` is recognisably another kind of file, else None."""
+    head = data.lstrip()
+    if head.startswith(b"-----BEGIN"):
+        return PfxNotPkcs12Error("the file %s is PEM text, not a PKCS#12 (PFX) file; point "
+                                 "%s at the .pfx/.p12 file from EESZT" % (shown, src_variable))
+    if data.startswith(b"PK\x03\x04"):
+        return PfxNotPkcs12Error("the file %s is a ZIP archive, not a PKCS#12 (PFX) file; unpack it and "
+                                 "point %s at the .pfx/.p12 file inside" % (shown, src_variable))
+    if head.startswith(b"MII"):
+        return PfxNotPkcs12Error("the file %s is base64 text, not a binary PKCS#12 (PFX) file; decode it "
+                                 "once (base64 -d FILE > FILE.pfx) and point %s at the result"
+                                 % (shown, src_variable))
+    try:
+        single = x509.load_der_x509_certificate(data)
+    except (ValueError, x509.InvalidVersion):
+        single = None
+    if single is not None:
+        return PfxNotPkcs12Error("the file %s is a single certificate (DER, like a .cer/.crt file), not a "
+                                 "PKCS#12 (PFX) file: it holds no private key; point %s at the .pfx/.p12 "
+                                 "file from EESZT, which holds the certificate with its private key"
+                                 % (shown, src_variable))
+    if data[:1] != b"\x30":
+        return PfxNotPkcs12Error("the file %s is not a PKCS#12 (PFX) file (it does not begin with the DER "
+                                 "structure every PFX file begins with); point %s at the .pfx/.p12 file "
+                                 "from EESZT" % (shown, src_variable))
+    return None
+
+
+def _whitespace_hint(password):
+    """What is odd about the ends of ``password`` (never the password itself), or None."""
+    if password == password.strip():
+        return None
+    if password.rstrip(" \t").endswith(("\n", "\r")):
+        return "ends with a line break"
+    return "begins or ends with whitespace"
+
+
+def load_pfx(path, password, data=None, display_path=None,
+             src_variable="eeszt_certificate_pfx_src", password_variable="eeszt_certificate_pfx_password"):
+    """Open a PKCS#12 file; raise a PfxError subclass that says what is wrong.
+
+    ``password`` None or empty opens a file exported without a password.
+    ``src_variable`` and ``password_variable`` are the variables the messages
+    tell the user to check.
+    """
     require_cryptography()
     shown = display_path or path
     if data is None:
@@ -321,14 +469,15 @@ def load_pfx(path, password, data=None, display_path=None):
             with open(path, "rb") as handle:
                 data = handle.read()
         except (IOError, OSError) as exc:
-            raise PfxNotFoundError("cannot read the PFX file %s: %s; check eeszt_certificate_pfx_src"
-                                   % (shown, exc.strerror or exc))
+            raise PfxNotFoundError("cannot read the PFX file %s: %s; check %s"
+                                   % (shown, exc.strerror or exc, src_variable))
     if not data:
-        raise PfxCorruptError("the PFX file %s is empty; download the certificate again" % shown)
-    if data.lstrip().startswith(b"-----BEGIN"):
-        raise PfxCorruptError("the file %s is PEM text, not a PKCS#12 (PFX) file; point "
-                              "eeszt_certificate_pfx_src at the .pfx/.p12 file from EESZT" % shown)
-    password = _password_text(password, shown)
+        raise PfxCorruptError("the PFX file %s is empty (0 bytes); download the certificate again or copy "
+                              "the complete file" % shown)
+    other = _not_pkcs12(data, shown, src_variable)
+    if other is not None:
+        raise other
+    password = _password_text(password, shown, password_variable)
     try:
         info = inspect_pfx(data)
         mac_ok = verify_mac(info, password)
@@ -336,13 +485,26 @@ def load_pfx(path, password, data=None, display_path=None):
         raise PfxCorruptError("the PFX file %s is damaged or truncated (%s); download the "
                               "certificate again or copy the complete file" % (shown, exc))
     if mac_ok is False:
-        raise PfxPasswordError("the password for the PFX file %s is wrong (the integrity check "
-                               "failed); check eeszt_certificate_pfx_password (the password EESZT "
-                               "sent by SMS)" % shown)
+        _refuse_password(info, password, shown, src_variable, password_variable)
     legacy = [a for a in info["algorithms"] if a in _LEGACY_OIDS.values()]
-    try:
-        loaded = pkcs12.load_pkcs12(data, password.encode("utf-8") if password else None)
-    except (ValueError, UnsupportedAlgorithm) as exc:
+    with warnings.catch_warnings():
+        # Files such as OpenSSL's password-less exports encode a DEFAULT value;
+        # cryptography reads them as BER and warns, which is no concern of the user.
+        warnings.filterwarnings("ignore", message="PKCS#12 bundle could not be parsed as DER")
+        try:
+            loaded = pkcs12.load_pkcs12(data, password.encode("utf-8") if password else None)
+            error = None
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            loaded, error = None, exc
+        if error is not None and password and mac_ok is None and info["mac"] is None:
+            # No integrity check: a file without any password opens without one.
+            try:
+                pkcs12.load_pkcs12(data, None)
+            except (ValueError, UnsupportedAlgorithm):
+                pass
+            else:
+                raise _has_no_password(shown, src_variable, password_variable)
+    if error is not None:
         if legacy and not LEGACY_PROVIDER_LOADED:
             raise PfxLegacyUnsupportedError(
                 "the PFX file %s uses legacy %s encryption, which this controller's OpenSSL "
@@ -350,11 +512,21 @@ def load_pfx(path, password, data=None, display_path=None):
                 "CRYPTOGRAPHY_OPENSSL_NO_LEGACY or use a cryptography build that ships the "
                 "legacy provider, or convert the file once with 'openssl pkcs12 -legacy' and "
                 "re-export it with AES-256" % (shown, "/".join(legacy)))
+        unknown = unsupported_algorithms(info)
+        if unknown:
+            raise PfxUnsupportedAlgorithmError(
+                "the PFX file %s is encrypted with an algorithm that the controller's cryptography "
+                "library cannot decrypt (OID %s); export it again with AES-256-CBC (PBES2) or 3DES "
+                "encryption" % (shown, ", ".join(unknown)))
         if mac_ok:
             raise PfxCorruptError("the PFX file %s has a valid password but its content cannot be "
-                                  "decoded (%s); download the certificate again" % (shown, exc))
-        raise PfxPasswordError("the PFX file %s cannot be opened: wrong password or damaged "
-                               "content; check eeszt_certificate_pfx_password and the file" % shown)
+                                  "decoded (%s); download the certificate again" % (shown, error))
+        raise PfxPasswordError("the PFX file %s cannot be opened, and it has no integrity check (MAC) that "
+                               "could tell a wrong password from damaged content; check %s%s and the file"
+                               % (shown, password_variable, "" if password else " (it is empty)"))
+    if password and info["mac"] is None and not info["algorithms"]:
+        # Neither encrypted nor protected by a MAC: the password was not used at all.
+        raise _has_no_password(shown, src_variable, password_variable)
     key = loaded.key
     cert = loaded.cert.certificate if loaded.cert is not None else None
     additional = [c.certificate for c in loaded.additional_certs]
@@ -362,6 +534,36 @@ def load_pfx(path, password, data=None, display_path=None):
         if item is not None:
             _check_readable(item, shown, leaf=index == 0)
     return PfxContents(path, key, cert, additional, info["algorithms"])
+
+
+def _has_no_password(shown, src_variable, variable):
+    return PfxHasNoPasswordError(
+        "the PFX file %s has no password (it was exported without one), but %s is set; set it to an "
+        "empty string or leave it unset for this file, or, if a password was meant to protect it, "
+        "point %s at the password-protected file" % (shown, variable, src_variable))
+
+
+def _refuse_password(info, password, shown, src_variable, variable):
+    """Raise the PfxPasswordError that says why the MAC check failed with ``password``."""
+    if not password:
+        raise PfxPasswordMissingError(
+            "the PFX file %s is protected by a password, but %s is empty or not set; set it (from "
+            "Ansible Vault) to the password EESZT sent by SMS" % (shown, variable))
+    if verify_mac(info, ""):
+        raise _has_no_password(shown, src_variable, variable)
+    odd = _whitespace_hint(password)
+    if odd:
+        stripped = password.strip()
+        fits = bool(stripped) and verify_mac(info, stripped)
+        raise PfxPasswordError(
+            "the password for the PFX file %s is wrong: the value of %s %s%s. A secret encrypted with "
+            "'echo PASSWORD | ansible-vault encrypt_string' keeps echo's line break; encrypt it again "
+            "without it: printf '%%s' 'PASSWORD' | ansible-vault encrypt_string --stdin-name "
+            "vault_pfx_password_123456 (or echo -n), and paste the result into the inventory"
+            % (shown, variable, odd, ", and without it the password is right" if fits else
+               " (without it the password is still wrong: check it against the SMS from EESZT)"))
+    raise PfxPasswordError("the password for the PFX file %s is wrong (the integrity check "
+                           "failed); check %s (the password EESZT sent by SMS)" % (shown, variable))
 
 
 def _check_readable(cert, shown, leaf):
@@ -516,6 +718,22 @@ def institution_matches(cert, institution_id, attributes, mode):
     return False
 
 
+def _key_missing_message(contents, shown):
+    """What a PFX without a private key holds, and how to export it with the key."""
+    certs = ([contents.certificate] if contents.certificate is not None else []) + contents.additional
+    export = ("export it again with the private key included (Windows certificate export: 'Yes, export "
+              "the private key'; OpenSSL: openssl pkcs12 -export -inkey key.pem -in cert.pem -certfile "
+              "chain.pem), or point eeszt_certificate_pfx_src at the PFX file EESZT issued")
+    if not certs:
+        return "the PFX file %s holds no private key and no certificate (it is empty inside); %s" % (shown, export)
+    names = "; ".join(c.subject.rfc4514_string() for c in certs[:3]) + ("; ..." if len(certs) > 3 else "")
+    if all(_is_ca(c) for c in certs):
+        return ("the PFX file %s holds no private key, only %d CA certificate%s (%s): it is a trust store, "
+                "not a client certificate; %s" % (shown, len(certs), "" if len(certs) == 1 else "s", names, export))
+    return ("the PFX file %s holds no private key, only %d certificate%s (%s): the certificate was exported "
+            "without its key; %s" % (shown, len(certs), "" if len(certs) == 1 else "s", names, export))
+
+
 class ValidatedCertificate:
     """A validated key, leaf and ordered chain, with facts and warnings."""
 
@@ -565,12 +783,15 @@ def validate(contents, min_days=14, warn_days=30, ca_certs=None, institution_id=
             raise KeyMismatchError("the private key in %s belongs to none of the %d certificates in "
                                    "the file; the file was assembled from the wrong parts: download "
                                    "the original PFX again" % (shown, len(contents.additional)))
-    if contents.certificate is None:
-        raise CertificateMissingError("the PFX file %s holds no certificate; export it again "
-                                      "with the certificate included" % shown)
     if contents.key is None:
-        raise KeyMissingError("the PFX file %s holds no private key; export it again with the "
-                              "private key included" % shown)
+        raise KeyMissingError(_key_missing_message(contents, shown))
+    if contents.certificate is None:
+        cas = len(contents.additional)
+        raise CertificateMissingError(
+            "the PFX file %s holds a private key but not its certificate%s; export it again with the "
+            "client certificate included (Windows: export the certificate, not the key alone; OpenSSL: "
+            "openssl pkcs12 -export -inkey key.pem -in cert.pem -certfile chain.pem)"
+            % (shown, " (only %d CA certificate%s)" % (cas, "" if cas == 1 else "s") if cas else ""))
     cert = contents.certificate
     if _public_der(contents.key.public_key()) != _public_der(cert.public_key()):
         raise KeyMismatchError("the private key in %s does not belong to its certificate (%s); "

@@ -362,8 +362,12 @@ pfx_encryption:
   sample: [PBES2]
 error:
   description:
-    - Stable code of the failure, for example C(pfx_wrong_password), C(pfx_corrupt),
-      C(pfx_legacy_unsupported), C(key_missing), C(certificate_missing), C(key_mismatch),
+    - Stable code of the failure, for example C(pfx_not_found), C(pfx_wrong_password),
+      C(pfx_password_missing) (the file has a password, none was given),
+      C(pfx_has_no_password) (a password was given for a file without one), C(pfx_corrupt),
+      C(pfx_not_pkcs12) (PEM text, a single certificate, a ZIP archive or base64 text instead of
+      the PFX), C(pfx_legacy_unsupported), C(pfx_unsupported_algorithm), C(key_missing) (no private
+      key in the file), C(certificate_missing) (a key without its certificate), C(key_mismatch),
       C(certificate_expired), C(certificate_not_yet_valid), C(certificate_expires_soon),
       C(client_auth_missing), C(chain_incomplete), C(issuer_untrusted),
       C(institution_mismatch), C(ca_file_invalid), C(write_failed), C(locked) (another run
