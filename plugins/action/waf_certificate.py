@@ -65,8 +65,10 @@ class ActionModule(ActionBase):
         del tmp
         self._task_vars = task_vars or {}
         spec = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
+        # pfx_password may be empty or unset: a PFX exported without a password opens with either,
+        # and load_pfx names a missing password when the file has one (error pfx_password_missing).
         dummy, args = self.validate_argument_spec(
-            argument_spec=spec, required_if=[("state", "present", ("pfx_src", "pfx_password"))])
+            argument_spec=spec, required_if=[("state", "present", ("pfx_src",))])
         if args["export_password"] and len(args["export_password"]) < MIN_PASSWORD_LENGTH:
             # Refused here, on the controller: a module's own message would be masked too.
             result.update(failed=True, changed=False, error="export_password_too_short", msg=(

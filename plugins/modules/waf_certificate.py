@@ -95,7 +95,12 @@ options:
   pfx_password:
     description:
       - Password of the PFX file (EESZT sends it by SMS); keep it in Ansible Vault.
-      - Required with O(state=present); the action plugin never sends it to the site.
+      - Empty or unset for a PFX file exported without a password. A password-protected file
+        without it fails with C(pfx_password_missing); a password given for a file that has
+        none fails with C(pfx_has_no_password).
+      - A password with a trailing line break (as C(echo PASSWORD | ansible-vault encrypt_string)
+        stores it) is refused as wrong with a message that says so; the password is never shown.
+      - The action plugin never sends it to the site.
     type: str
   dir:
     description: Directory on the site that receives the certificate set (mode 0750).

@@ -9,6 +9,8 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
 
@@ -150,6 +152,73 @@ def test_wrong_password_is_named(run_playbook, inventory, pki, tmp_path):
     result = deploy(run_playbook, inventory, variables)
     assert not result.ok
     assert "password for the PFX file" in result.stdout and "is wrong" in result.stdout, result.output
+    assert not (tmp_path / "tls").exists()
+
+
+def passwordless_pfx(pki, directory):
+    """The first site's PFX exported again without a password (as some vendors' tools do)."""
+    loaded = pkcs12.load_pkcs12((pki / site_pfx()).read_bytes(),
+                                (pki / (site_pfx()[:-4] + ".password")).read_text().strip().encode())
+    path = directory / "no-password.p12"
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"site", loaded.key, loaded.cert.certificate, [c.certificate for c in loaded.additional_certs],
+        serialization.NoEncryption()))
+    return path
+
+
+@pytest.mark.parametrize("password", ["", None, "absent"], ids=["empty", "null", "absent"])
+def test_pfx_without_password_deploys_with_empty_or_absent_password(run_playbook, inventory, pki, tmp_path,
+                                                                    password):
+    site_dir = tmp_path / "tls"
+    variables = pfx_vars(pki, site_pfx(), site_dir, eeszt_certificate_pfx_src=str(passwordless_pfx(pki, tmp_path)),
+                         eeszt_certificate_pfx_password=password)
+    if password == "absent":
+        del variables["eeszt_certificate_pfx_password"]
+    result = deploy(run_playbook, inventory, variables)
+    assert result.ok, result.output
+    assert result.changed("site01") == 1
+    assert (site_dir / "key.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert (site_dir / "cert.pem").read_bytes() == pkcs12.load_pkcs12(
+        (pki / site_pfx()).read_bytes(), (pki / (site_pfx()[:-4] + ".password")).read_text().strip().encode()
+    ).cert.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def test_password_for_pfx_without_one_is_named(run_playbook, inventory, pki, tmp_path):
+    variables = pfx_vars(pki, site_pfx(), tmp_path / "tls", eeszt_certificate_pfx_src=str(passwordless_pfx(pki, tmp_path)),
+                         eeszt_certificate_pfx_password="Not-Needed-4711")
+    result = deploy(run_playbook, inventory, variables)
+    assert not result.ok
+    assert "'error': 'pfx_has_no_password'" in result.stdout or '"error": "pfx_has_no_password"' in result.stdout, \
+        result.output
+    assert "no-password.p12 has no password (it was exported without one)" in result.stdout, result.output
+    assert "Not-Needed-4711" not in result.stdout + result.stderr
+    assert not (tmp_path / "tls").exists()
+
+
+@pytest.mark.parametrize("password,text", [("", "is empty or not set"), ("absent", "is empty or not set")])
+def test_missing_password_is_named(run_playbook, inventory, pki, tmp_path, password, text):
+    variables = pfx_vars(pki, site_pfx(), tmp_path / "tls", eeszt_certificate_pfx_password=password)
+    if password == "absent":
+        del variables["eeszt_certificate_pfx_password"]
+    result = deploy(run_playbook, inventory, variables)
+    assert not result.ok
+    assert "pfx_password_missing" in result.stdout, result.output
+    assert "is protected by a password, but eeszt_certificate_pfx_password %s" % text in result.stdout
+    assert not (tmp_path / "tls").exists()
+
+
+def test_password_with_a_trailing_line_break_is_named_never_shown(run_playbook, inventory, pki, tmp_path):
+    """ansible-vault encrypt_string fed by echo keeps the line break in the secret (issue 11)."""
+    variables = pfx_vars(pki, site_pfx(), tmp_path / "tls")
+    password = variables["eeszt_certificate_pfx_password"]
+    variables["eeszt_certificate_pfx_password"] = password + "\n"
+    result = deploy(run_playbook, inventory, variables, "-vvv")
+    assert not result.ok
+    assert "pfx_wrong_password" in result.stdout, result.output
+    assert ("the value of eeszt_certificate_pfx_password ends with a line break, and without it the password "
+            "is right") in result.stdout, result.output
+    assert "printf '%s' 'PASSWORD' | ansible-vault encrypt_string --stdin-name" in result.stdout
+    assert password not in result.stdout + result.stderr
     assert not (tmp_path / "tls").exists()
 
 
