@@ -25,7 +25,11 @@ import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.ca_bundle import CaBundleError, validate_bundle
 from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.certificate import load_ca_file, load_pfx
+from ansible_collections.eeszt.connect.plugins.module_utils.certificate import (
+    PfxPasswordError,
+    load_ca_file,
+    load_pfx,
+)
 from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files
 from ansible_collections.eeszt.connect.plugins.plugin_utils.site_vars import Problem, show
 
@@ -94,7 +98,7 @@ class FileChecker:
                 continue
             key = (os.path.realpath(found), kind, password)
             if key not in self._cache:
-                self._cache[key] = self._check(found, kind, password, values)
+                self._cache[key] = self._check(found, kind, password, (variable, password_variable))
             failure = self._cache[key]
             if failure is not None:
                 reported.add(given)
@@ -105,8 +109,11 @@ class FileChecker:
                     problems.append(Problem(variable, show(path), message, remedy))
         return problems
 
-    def _check(self, path, kind, password, values):
-        """None, or (culprit: 'file' or 'password', message, remedy) for one file."""
+    def _check(self, path, kind, password, variables):
+        """None, or (culprit: 'file' or 'password', message, remedy) for one file.
+
+        ``variables``: the file's and its password's variable names, for the loader's messages.
+        """
         if os.path.isdir(path):
             return "file", "is a directory, not a file", "point it to the file itself"
         try:
@@ -116,7 +123,7 @@ class FileChecker:
         try:
             self.opened += 1
             if kind == "pfx":
-                return self._check_pfx(real, password, path)
+                return self._check_pfx(real, password, path, variables)
             if kind == "ca_bundle":
                 validate_bundle(real, warn_days=0)
             elif kind == "ca_file":
@@ -138,15 +145,17 @@ class FileChecker:
         return None
 
     @staticmethod
-    def _check_pfx(real, password, shown):
+    def _check_pfx(real, password, shown, variables):
+        src_variable, password_variable = variables
         try:
-            load_pfx(real, password, display_path=shown)
+            load_pfx(real, password, display_path=shown, src_variable=src_variable,
+                     password_variable=password_variable)
+        except PfxPasswordError as exc:  # wrong, missing, or given for a file that has none
+            return "password", "%s [%s]" % (exc, exc.code), \
+                "set the password that came with this PFX (by SMS), kept in Ansible Vault"
         except EESZTConnectError as exc:
-            code = getattr(exc, "code", "pfx_error")
-            if code == "pfx_wrong_password":
-                return "password", "%s [%s]" % (exc, code), \
-                    "set the password that came with this PFX (by SMS), kept in Ansible Vault"
-            return "file", "%s [%s]" % (exc, code), "export the PFX again or ask the EESZT operator for a new one"
+            return "file", "%s [%s]" % (exc, getattr(exc, "code", "pfx_error")), \
+                "export the PFX again or ask the EESZT operator for a new one"
         return None
 
 

@@ -71,9 +71,9 @@ class CountingChecker(site_files.FileChecker):
         super(CountingChecker, self).__init__(DataLoader())
         self.calls = []
 
-    def _check(self, path, kind, password, values):
+    def _check(self, path, kind, password, variables):
         self.calls.append((os.path.basename(path), kind))
-        return super(CountingChecker, self)._check(path, kind, password, values)
+        return super(CountingChecker, self)._check(path, kind, password, variables)
 
 
 def good_values(pki):
@@ -105,6 +105,22 @@ def test_a_wrong_password_is_the_password_variable_s_problem_once(pki):
     assert "not-the-password" not in str(problem)
     # The good password of another site does not reuse the failure: the cache key holds the password.
     assert checker.problems(good_values(pki), ALL_ROLES, {}) == []
+
+
+@pytest.mark.parametrize("password, code", [(None, "pfx_password_missing"), ("", "pfx_password_missing")])
+def test_a_missing_password_is_the_password_variable_s_problem(pki, password, code):
+    values = dict(good_values(pki), eeszt_certificate_pfx_password=password, eeszt_proofs_signing_pfx_password=password)
+    [problem] = site_files.FileChecker(DataLoader()).problems(values, ["certificate", "proofs"], {})
+    assert problem.variable == "eeszt_certificate_pfx_password"
+    assert "[%s]" % code in problem.message
+    assert problem.remedy == "set the password that came with this PFX (by SMS), kept in Ansible Vault"
+
+
+def test_the_seal_s_own_pfx_is_named_with_the_seal_s_variables(pki):
+    values = {"eeszt_proofs_signing_pfx": pki["pfx"], "eeszt_proofs_signing_pfx_password": "not-the-password"}
+    [problem] = site_files.FileChecker(DataLoader()).problems(values, ["proofs"], {})
+    assert problem.variable == "eeszt_proofs_signing_pfx_password"
+    assert "eeszt_proofs_signing_pfx_password" in problem.message
 
 
 def test_only_the_files_of_the_roles_checked(pki):
