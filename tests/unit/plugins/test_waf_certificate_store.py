@@ -261,13 +261,18 @@ def test_facts_text_has_no_key_material(validated):
 def test_a_directory_made_by_a_concurrent_run_in_between_is_no_error(tmp_path, validated, monkeypatch):
     """Two runs that start together on a new site both see no directory, and both make it.
 
-    The window between "is it there?" and "make it" is simulated: the directory exists, but a check
-    would say it does not. The first write must go on (CI saw "[Errno 17] File exists" here).
+    The race is replayed: just before this run makes the directory, the other run makes it. This run
+    must go on (CI saw "[Errno 17] File exists" here).
     """
     target = tmp_path / "tls"
-    target.mkdir(mode=0o750)
-    real_isdir = os.path.isdir
-    monkeypatch.setattr(store.os.path, "isdir", lambda path: False if path == str(target) else real_isdir(path))
-    result = apply(target, desired_for(validated))
-    assert result["changed"]
-    assert (target / "cert.pem").exists()
+    real_makedirs = os.makedirs
+
+    def other_run_first(path, *args, **kwargs):
+        if path == str(target) and not os.path.exists(path):
+            os.mkdir(path, 0o750)  # the concurrent run wins the race
+        return real_makedirs(path, *args, **kwargs)
+
+    monkeypatch.setattr(store.os, "makedirs", other_run_first)
+    dummy, plan, backup = apply(target, desired_for(validated[0]))
+    assert plan["content_changed"] and backup is None
+    assert (target / "cert.pem").read_text() == validated[0].pem()["certificate"]
