@@ -151,8 +151,9 @@ class FileChecker:
             load_pfx(real, password, display_path=shown, src_variable=src_variable,
                      password_variable=password_variable)
         except PfxPasswordError as exc:  # wrong, missing, or given for a file that has none
-            return "password", "%s [%s]" % (exc, exc.code), \
-                "set the password that came with this PFX (by SMS), kept in Ansible Vault"
+            remedy = ("leave %s empty or unset for this file" % password_variable if exc.code == "pfx_has_no_password"
+                      else "set the password that came with this PFX (by SMS), kept in Ansible Vault")
+            return "password", "%s [%s]" % (exc, exc.code), remedy
         except EESZTConnectError as exc:
             return "file", "%s [%s]" % (exc, getattr(exc, "code", "pfx_error")), \
                 "export the PFX again or ask the EESZT operator for a new one"

@@ -188,7 +188,9 @@ def test_password_for_pfx_without_one_is_named(run_playbook, inventory, pki, tmp
                          eeszt_certificate_pfx_password="Not-Needed-4711")
     result = deploy(run_playbook, inventory, variables)
     assert not result.ok
-    assert "'error': 'pfx_has_no_password'" in result.stdout or '"error": "pfx_has_no_password"' in result.stdout, \
+    # Refused in the preflight, which opens every PFX before any site is touched.
+    assert "Preflight: 1 bad variable for site01" in result.stdout, result.output
+    assert "[pfx_has_no_password]; leave eeszt_certificate_pfx_password empty or unset" in result.stdout, \
         result.output
     assert "no-password.p12 has no password (it was exported without one)" in result.stdout, result.output
     assert "Not-Needed-4711" not in result.stdout + result.stderr
