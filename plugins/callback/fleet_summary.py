@@ -28,10 +28,14 @@ description:
     colours its output (a terminal, and neither C(ANSIBLE_NOCOLOR) nor C(NO_COLOR) set).
   - "The reason of a problem site is: for C(UNREACHABLE), the connection error (for example the ssh client's
     C(Connection timed out during banner exchange)), on one line and cut at 300 characters, or C(connection
-    failed) alone when the task has C(no_log); for C(FAIL), the failure category; for C(FAILED), the name of
-    the failing task."
-  - Apart from the connection error of an unreachable site, it prints only the fields above, never a task's
-    messages, arguments or variables, so it cannot leak a password.
+    failed) alone when the task has C(no_log); for C(FAIL), the failure category and the check's message;
+    for C(FAILED), the error code and message of the failed result (for example C(pfx_wrong_password: the
+    password for the PFX file ... is wrong)) and the name of the failing task, or the task's name alone."
+  - "A failed task's message is printed only when its result carries an error code (the C(error) return value
+    of the collection's modules and actions, whose messages are written never to hold a secret) and the task
+    has no C(no_log); kept on one line and cut at 500 characters. Apart from that and the connection error of
+    an unreachable site, it prints only the fields above, never a task's arguments or variables, so it cannot
+    leak a password."
   - This is an aggregate callback, it runs next to the normal output and must be enabled, for example
     with C(callbacks_enabled = eeszt.connect.fleet_summary) in the C([defaults]) section of C(ansible.cfg),
     or C(ANSIBLE_CALLBACKS_ENABLED=eeszt.connect.fleet_summary).
@@ -42,8 +46,9 @@ options:
         atomically at the end of each run that saw at least one site.
       - The object has C(schema), C(generated_at) (UTC, ISO 8601), C(sites) (one object per line, keys
         C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
-        C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(proof_path), C(reason))
-        and C(totals). C(reason) is null for sites that passed.
+        C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(error), C(message),
+        C(proof_path), C(reason)) and C(totals). C(reason) is null for sites that passed; C(error) and
+        C(message) are the error code and message of a failed result that carries a code, or of a failed check.
     type: path
     env:
       - name: EESZT_FLEET_SUMMARY_JSON
@@ -74,9 +79,11 @@ EXAMPLES = r"""
 #   sites: 3  passed: 1  check failed: 1  failed: 0  unreachable: 1  not checked: 0
 #   failure categories: tcp_refused=1
 #   problems:
-#     site002: connection check failed: tcp_refused
+#     site002: connection check failed: tcp_refused: connection to waf.example:443 refused
 #     site003: unreachable: Data could not be sent to remote host "10.1.2.3". Make sure this host can be
 #              reached over ssh: ssh: connect to host 10.1.2.3 port 22: Connection timed out
+#     site004: pfx_wrong_password: the password for the PFX file site004.p12 is wrong ... (task: Validate the
+#              WAF-SSL certificate and install it on the site)
 """
 
 import datetime
@@ -108,7 +115,11 @@ COLORS = {PASS: C.COLOR_OK, OK: C.COLOR_OK, FAIL: C.COLOR_ERROR, FAILED: C.COLOR
 HEADER = ("INSTITUTION", "SITE", "HOST", "CERT DAYS", "RESULT", "PROOF / FAILING TASK")
 # A connection error is shown on one line and cut to this length.
 REASON_MAX = 300
+# A failed result's (or check's) message is shown on one line and cut to this length.
+MESSAGE_MAX = 500
 HIDDEN_REASON = "connection failed"
+# An error code (the ``error`` return value of the collection's modules): a short word, never free text.
+ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 
 
 def _boolean(value):
@@ -128,13 +139,30 @@ def _text(value):
     return None if value is None or value == "" else str(value)
 
 
-def connection_reason(message):
-    """A connection error as one line of at most REASON_MAX characters, without Ansible's prefix."""
+def one_line(message, limit):
+    """``message`` on one line, without Ansible's prefix, cut to ``limit`` characters; None when empty."""
     text = re.sub(r"\s+", " ", str(message or "")).strip()
     text = re.sub(r"^(Task failed: )+", "", text)
     if not text:
-        return HIDDEN_REASON
-    return text if len(text) <= REASON_MAX else text[:REASON_MAX - 3].rstrip() + "..."
+        return None
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
+def connection_reason(message):
+    """A connection error as one line of at most REASON_MAX characters, without Ansible's prefix."""
+    return one_line(message, REASON_MAX) or HIDDEN_REASON
+
+
+def failed_error(payload):
+    """(error code, message) of a failed result that carries a code, else (None, None).
+
+    Only the collection's classified errors carry a code; their messages never hold a secret. A result
+    without a code (any other module, a fail or assert task) may quote what it was given: not shown.
+    """
+    code = payload.get("error")
+    if payload.get("_ansible_no_log") or not isinstance(code, str) or not ERROR_CODE.match(code):
+        return None, None
+    return code, one_line(payload.get("msg"), MESSAGE_MAX)
 
 
 def reason(row, unreachable_reason=None):
@@ -142,8 +170,12 @@ def reason(row, unreachable_reason=None):
     if row["result"] == UNREACHABLE:
         return "unreachable: %s" % (unreachable_reason or HIDDEN_REASON)
     if row["result"] == FAIL:
-        return "connection check failed: %s" % row["failure_category"]
+        return "connection check failed: %s%s" % (row["failure_category"],
+                                                  ": %s" % row["message"] if row.get("message") else "")
     if row["result"] == FAILED:
+        if row.get("error"):
+            return "%s: %s (task: %s)" % (row["error"], row.get("message") or "no message",
+                                          row["failed_task"] or "-")
         return "task failed: %s" % (row["failed_task"] or "-")
     return None
 
@@ -151,7 +183,8 @@ def reason(row, unreachable_reason=None):
 class HostRecord:
     """What the run told us about one host."""
 
-    __slots__ = ("name", "host", "certificate", "check", "failed_task", "unreachable_task", "unreachable_reason")
+    __slots__ = ("name", "host", "certificate", "check", "failed_task", "failed_error", "failed_message",
+                 "unreachable_task", "unreachable_reason")
 
     def __init__(self, name):
         self.name = name
@@ -159,6 +192,8 @@ class HostRecord:
         self.certificate = None
         self.check = None
         self.failed_task = None
+        self.failed_error = None
+        self.failed_message = None
         self.unreachable_task = None
         self.unreachable_reason = None
 
@@ -190,6 +225,8 @@ def summarize(records, stats, identities):
             "failure_category": None,
             "failed_task": None,
             "proof_path": _text(check.get("proof_path")) if check else None,
+            "error": None,
+            "message": None,
             "reason": None,
         }
         if counts.get("unreachable"):
@@ -199,9 +236,12 @@ def summarize(records, stats, identities):
             failure = check.get("failure") if isinstance(check.get("failure"), dict) else {}
             row["result"] = FAIL
             row["failure_category"] = _text(failure.get("category")) or "unknown"
+            row["message"] = one_line(failure.get("message"), MESSAGE_MAX)
         elif counts.get("failures"):
             row["result"] = FAILED
             row["failed_task"] = record.failed_task
+            row["error"] = record.failed_error
+            row["message"] = record.failed_message
         elif check is not None:
             row["result"] = PASS
         row["reason"] = reason(row, record.unreachable_reason)
@@ -301,7 +341,14 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if not ignore_errors:
-            self._record(result).failed_task = self._task_name(result)
+            record = self._record(result)
+            record.failed_task = self._task_name(result)
+            task = getattr(result, "task", None)
+            task = task if task is not None else result._task
+            if getattr(task, "no_log", False) is True:
+                record.failed_error, record.failed_message = None, None
+            else:
+                record.failed_error, record.failed_message = failed_error(self._payload(result))
 
     def v2_runner_on_unreachable(self, result):
         record = self._record(result)

@@ -136,7 +136,7 @@ def certificate(days):
 
 
 def check(passed, category=None, proof="/var/lib/eeszt/proofs/p.json"):
-    failure = None if passed else {"category": category, "message": "refused (%s)" % SECRET, "hint": "open it"}
+    failure = None if passed else {"category": category, "message": "refused by waf.example:443", "hint": "open it"}
     return {"passed": passed, "failure": failure, "proof_path": proof, "proof_sha256": "cd" * 32,
             "endpoints": [{"name": "waf", "url": "https://waf.example/", "passed": passed}]}
 
@@ -183,12 +183,12 @@ def test_every_site_once_sorted_with_its_result(fleet):
         "failure categories: tcp_refused=1",
         "problems:",
         "  site-task: task failed: Install the CA bundle",
-        "  site-fail: connection check failed: tcp_refused",
+        "  site-fail: connection check failed: tcp_refused: refused by waf.example:443",
         "  site-down: unreachable: ssh: connect refused",
     ]
 
 
-def test_never_prints_secrets_or_task_messages_only_the_connection_error(fleet):
+def test_never_prints_secrets_or_uncoded_task_messages(fleet):
     output = "\n".join(fleet.finish())
     assert SECRET not in output
     assert "permission denied" not in output
@@ -215,6 +215,42 @@ def test_connection_error_on_one_line_cut_and_hidden_under_no_log(no_color):
     assert problems[2] == "  site-quiet: unreachable: connection failed"
     assert SECRET not in "\n".join(lines)
     assert fleet_summary.connection_reason("") == "connection failed"
+
+
+def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_color, tmp_path):
+    """Issue 11: the reason of a failed stage, e.g. pfx_wrong_password, not only the task's name."""
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    names = ("site-pfx", "site-pre", "site-free", "site-hidden", "site-plain")
+    for number, name in enumerate(names, 1):
+        run.host(name, "100001", "10000100%d" % number)
+    deploy = "Validate the WAF-SSL certificate and install it on the site"
+    run.failed("site-pfx", deploy, error="pfx_wrong_password",
+               msg="Task failed: the password for the PFX file\n/srv/pfx/site.p12 is wrong: check the SMS")
+    run.failed("site-pre", "Check the variables of the stages to come, on the controller only",
+               error="bad_variables", msg="Preflight: 1 bad variable for site-pre: (1) eeszt_site_id \"65432l\"")
+    run.failed("site-free", deploy, error="not a code %s" % SECRET, msg="for %s" % SECRET)
+    run.failed("site-hidden", deploy, error="pfx_wrong_password", msg="for %s" % SECRET, _ansible_no_log=True)
+    run.failed("site-plain", "Install the CA bundle", msg="cannot write for %s" % SECRET)
+    lines = run.finish()
+
+    problems = lines[lines.index("problems:") + 1:-1]
+    assert problems == [
+        "  site-pfx: pfx_wrong_password: the password for the PFX file /srv/pfx/site.p12 is wrong: check the SMS "
+        "(task: %s)" % deploy,
+        "  site-pre: bad_variables: Preflight: 1 bad variable for site-pre: (1) eeszt_site_id \"65432l\" "
+        "(task: Check the variables of the stages to come, on the controller only)",
+        "  site-free: task failed: %s" % deploy,
+        "  site-hidden: task failed: %s" % deploy,
+        "  site-plain: task failed: Install the CA bundle",
+    ]
+    sites = dict((s["host"], s) for s in json.loads(target.read_text())["sites"])
+    assert (sites["site-pfx"]["error"], sites["site-pfx"]["message"]) == (
+        "pfx_wrong_password", "the password for the PFX file /srv/pfx/site.p12 is wrong: check the SMS")
+    assert (sites["site-plain"]["error"], sites["site-plain"]["message"]) == (None, None)
+    assert SECRET not in "\n".join(lines) and SECRET not in target.read_text()
+    long = fleet_summary.failed_error({"error": "x_y", "msg": "m" * 2000})
+    assert long == ("x_y", "m" * (fleet_summary.MESSAGE_MAX - 3) + "...")
 
 
 def test_colour_only_on_the_result_and_alignment_kept(fleet, monkeypatch):
@@ -246,9 +282,11 @@ def test_json_file_holds_the_same_rows(fleet, tmp_path):
         "host": "site-pass", "institution_id": "200002", "site_id": "200002001", "environment": None,
         "certificate_days_left": 364, "certificate_not_after": "2027-03-01T00:00:00Z", "result": "PASS",
         "failure_category": None, "failed_task": None, "proof_path": "/var/lib/eeszt/proofs/200002-200002001.json",
-        "reason": None}
+        "error": None, "message": None, "reason": None}
+    assert [(s["error"], s["message"]) for s in document["sites"][:2]] == [
+        (None, None), (None, "refused by waf.example:443")]
     assert [s["reason"] for s in document["sites"]] == [
-        "task failed: Install the CA bundle", "connection check failed: tcp_refused",
+        "task failed: Install the CA bundle", "connection check failed: tcp_refused: refused by waf.example:443",
         "unreachable: ssh: connect refused", None, None]
     assert document["totals"] == {"sites": 5, "passed": 1, "check_failed": 1, "failed": 1, "unreachable": 1,
                                   "not_checked": 1, "failure_categories": {"tcp_refused": 1}}
@@ -268,7 +306,7 @@ def test_failed_check_shows_its_category_even_when_the_site_then_fails(no_color)
 
     assert "FAIL tls_client_cert_rejected" in lines[2]
     assert "sites: 1  passed: 0  check failed: 1  failed: 0" in lines[3]
-    assert lines[-1] == "  site1: connection check failed: tls_client_cert_rejected"
+    assert lines[-1] == "  site1: connection check failed: tls_client_cert_rejected: refused by waf.example:443"
 
 
 def test_rescued_and_ignored_failures_do_not_fail_the_site(no_color):
