@@ -55,7 +55,8 @@ class ActionModule(ActionBase):
             try:
                 specs.append((role, self._spec_options(role, entry_point)))
             except (OSError, ValueError, yaml.YAMLError) as exc:
-                result.update(failed=True, msg="site_preflight: cannot read the argument spec of role %s: %s"
+                result.update(failed=True, error="argument_spec_unreadable",
+                              msg="site_preflight: cannot read the argument spec of role %s: %s"
                               % (entry, exc))
                 return result
 
@@ -93,6 +94,7 @@ class ActionModule(ActionBase):
                       problems=[problem.as_dict() for problem in problems])
         if problems:
             result["failed"] = True
+            result["error"] = "bad_variables"
             result["msg"] = (
                 "Preflight: %d bad variable%s for %s, so nothing was done on this site: %s. Fix %s in the "
                 "inventory (host_vars, group_vars or the site registry) and run again; the other sites go on."

@@ -57,7 +57,7 @@ class ActionModule(ActionBase):
         after = time.time()
         stdout = (out.get("stdout") or "").strip()
         if out.get("rc") != 0 or not stdout.isdigit():
-            result.update(failed=True, rc=out.get("rc"),
+            result.update(failed=True, rc=out.get("rc"), error="clock_unreadable",
                           msg="cannot read the site's clock with 'date -u +%%s': %s"
                           % ((out.get("stderr") or stdout or "no output").strip()))
             return result
@@ -82,6 +82,7 @@ class ActionModule(ActionBase):
         result["msg"] = message
         if args["on_skew"] == "fail":
             result["failed"] = True
+            result["error"] = "clock_skew"
         else:
             result["warnings"] = [message]
         return result

@@ -12,6 +12,13 @@ SVG charts and a little JavaScript for sorting; no network) and
 institution. Because nothing comes from a play's memory, archives of partial
 runs, re-runs and other controllers merge into one report.
 
+A site's row reflects its latest run at every stage, never a stale green: a
+failure recorded after its latest proof (a stage that failed, the site
+unreachable at its last run, a rotation whose check failed) makes the site
+failed with that reason until a newer proof is archived; the last passing
+proof is kept as history, with its age. ``report.html`` is rendered in English
+or Hungarian (``language``); the machine-readable files keep English keys.
+
 Standard library only. Outputs are deterministic: the same archive on the
 same day gives the same bytes, so a second run changes nothing.
 """
@@ -47,12 +54,19 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     write_new,
 )
 
+ROTATION_LOG = "rotation.jsonl"
+# A proof older than this is marked stale (see the proofs role's eeszt_proofs_stale_hours).
+DEFAULT_STALE_HOURS = 192
+LANGUAGES = ("en", "hu")
+
 STATUS_ORDER = {"failed": 0, "no_proof": 1, "passed": 2}
 DAY_BUCKETS = (("expired", None, 0), ("< 14", 0, 14), ("14-29", 14, 30), ("30-89", 30, 90),
                ("90-179", 90, 180), ("180-364", 180, 365), ("365+", 365, None))
 CSV_COLUMNS = ("institution_id", "site_id", "host", "status", "failure_category", "failure_message", "hint",
                "proof", "finished_at", "certificate_not_after", "certificate_days_left", "certificate_serial",
-               "sealed", "proofs", "last_collection", "last_collection_at", "last_collection_message")
+               "sealed", "proofs", "last_collection", "last_collection_at", "last_collection_message",
+               "environment", "failure_stage", "failure_at", "proof_age_days", "stale", "last_passed",
+               "last_passed_at", "bundle_outdated", "rotation_status", "rotation_at", "rotation_message")
 VERIFY_COMMAND = ("openssl cms -verify -binary -purpose any -inform DER -CAfile CA.pem "
                   "-content PROOF.json -in PROOF.json.p7s -out /dev/null")
 
@@ -103,7 +117,7 @@ def scan_archive(archive):
         entry["sealed"] = entry["path"] + SEAL_SUFFIX in seals
     present = set(p["path"] for p in proofs)
     orphans = sorted(s for s in seals if s[:-len(SEAL_SUFFIX)] not in present)
-    return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive)}
+    return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive)}
 
 
 def ledger(runs):
@@ -117,17 +131,91 @@ def ledger(runs):
     return known
 
 
-def last_collection(runs):
-    """{(institution_id, site_id): the latest outcome of a collection run for that site}."""
-    latest = {}
+def _outcome_records(runs):
+    """Every outcome of the ledger with its run's time ("at") and id ("run"), oldest first."""
     for run in runs:
         for outcome in run.get("outcomes") or []:
-            key = ("%s" % outcome.get("institution_id"), "%s" % outcome.get("site_id"))
             record = dict(outcome)
             record["at"] = run.get("finished_at")
             record["run"] = run.get("run_id")
+            yield record
+
+
+def _outcome_key(outcome):
+    """(institution_id, site_id) of an outcome; None for a site refused by the preflight (no valid identity)."""
+    if outcome.get("status") == "refused":
+        return None
+    return ("%s" % outcome.get("institution_id"), "%s" % outcome.get("site_id"))
+
+
+def last_collection(runs):
+    """{(institution_id, site_id): the latest outcome of a collection run for that site}."""
+    latest = {}
+    for record in _outcome_records(runs):
+        key = _outcome_key(record)
+        if key is not None:
             latest[key] = record
     return latest
+
+
+def site_history(runs):
+    """{(institution_id, site_id): every outcome recorded for that site, oldest first}."""
+    history = {}
+    for record in _outcome_records(runs):
+        key = _outcome_key(record)
+        if key is not None:
+            history.setdefault(key, []).append(record)
+    return history
+
+
+def host_latest(runs):
+    """{inventory host: its latest outcome}, whatever identity it had then (refusals included)."""
+    latest = {}
+    for record in _outcome_records(runs):
+        if record.get("host"):
+            latest["%s" % record["host"]] = record
+    return latest
+
+
+def _truthy(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return value is True or (isinstance(value, int) and not isinstance(value, bool) and value == 1)
+
+
+def load_rotations(archive):
+    """{(institution_id, site_id): the latest rotation outcome} from ``<archive>/rotation.jsonl``.
+
+    ``playbooks/rotate_certificate.yml`` appends one JSON object per site and run. Lines that are not such
+    objects, entries of a check-mode run (nothing changed) and entries without an identity are left out;
+    a symbolic link is not followed.
+    """
+    path = os.path.join(archive, ROTATION_LOG)
+    if os.path.islink(path) or not os.path.isfile(path):
+        return {}
+    latest = {}
+    for number, line in enumerate(read_bytes(path).decode("utf-8", "replace").splitlines()):
+        try:
+            entry = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(entry, dict) or _truthy(entry.get("check_mode")):
+            continue
+        institution, site = entry.get("institution_id"), entry.get("site_id")
+        if institution in (None, "", "None") or site in (None, "", "None") or isinstance(institution, (dict, list)) \
+                or isinstance(site, (dict, list)):
+            continue
+        at = entry.get("at") if isinstance(entry.get("at"), str) else None
+        record = {"status": one_line(entry.get("status"), 40), "at": at, "host": one_line(entry.get("host"), 200),
+                  "category": one_line(entry.get("category"), 80), "message": one_line(entry.get("message")),
+                  "check_passed": _truthy(entry.get("check_passed"))}
+        if record["category"] in ("None", ""):
+            record["category"] = None
+        key = ("%s" % institution, "%s" % site)
+        order = (_parse_time(at) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc), number)
+        if key not in latest or order >= latest[key][0]:
+            latest[key] = (order, record)
+    return dict((key, record) for key, (dummy, record) in latest.items())
 
 
 # --- the index ------------------------------------------------------------------
@@ -159,11 +247,14 @@ def _proof_row(entry):
     }
 
 
-def build_index(scan, now=None, warn_days=30):
+def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
     """The index document (without generated_at) built from scan_archive()."""
     now = now or utcnow()
     known = ledger(scan["runs"])
     collections = last_collection(scan["runs"])
+    histories = site_history(scan["runs"])
+    hosts = host_latest(scan["runs"])
+    rotations = scan.get("rotations") or {}
     rows = [_proof_row(entry) for entry in scan["proofs"]]
     present = set(row["path"] for row in rows)
     for path in sorted(set(known) - present):
@@ -181,12 +272,18 @@ def build_index(scan, now=None, warn_days=30):
     sites = {}
     for row in rows:
         sites.setdefault((row["institution_id"], row["site_id"]), []).append(row)
-    for key in collections:
-        sites.setdefault(key, [])
+    for key in list(collections) + list(rotations):
+        if key not in sites and not _superseded(key, collections.get(key), hosts):
+            sites[key] = []
     site_rows = []
     for (institution, site), proofs in sorted(sites.items()):
-        site_rows.append(_site_row(institution, site, proofs, entries, collections.get((institution, site)), now))
+        row = _site_row(institution, site, proofs, entries, collections.get((institution, site)), now)
+        refusal = hosts.get(row["host"] or (collections.get((institution, site)) or {}).get("host"))
+        _latest_run(row, entries, histories.get((institution, site)) or [], rotations.get((institution, site)),
+                    refusal if (refusal or {}).get("status") == "refused" else None, now, stale_hours)
+        site_rows.append(row)
     site_rows.sort(key=lambda s: (STATUS_ORDER[s["status"]], s["institution_id"], s["site_id"]))
+    refused = refused_hosts(hosts)
 
     summary = {
         "sites": len(site_rows),
@@ -204,11 +301,17 @@ def build_index(scan, now=None, warn_days=30):
         "certificates_expiring": sum(1 for s in site_rows if s["certificate_days_left"] is not None
                                      and 0 <= s["certificate_days_left"] < warn_days),
         "warn_days": warn_days,
+        "stale": sum(1 for s in site_rows if s["stale"]),
+        "stale_hours": stale_hours,
+        "refused": len(refused),
+        "bundle_outdated": sum(1 for s in site_rows if s["bundle_outdated"]),
+        "rotation_problems": sum(1 for s in site_rows if (s["rotation"] or {}).get("status") in ROTATION_PROBLEMS),
     }
     return {
         "schema": INDEX_SCHEMA,
         "summary": summary,
         "sites": site_rows,
+        "refused": refused,
         "proofs": rows,
         "orphan_seals": scan["orphan_seals"],
         "runs": [r["_file"] for r in scan["runs"]],
@@ -256,6 +359,99 @@ def _site_row(institution, site, proofs, entries, collection, now):
     }
 
 
+# --- the latest run: no stale green -------------------------------------------------
+
+# Latest rotation outcomes shown as a problem (rotate_certificate.yml's statuses).
+ROTATION_PROBLEMS = ("rolled_back", "check_failed", "failed")
+
+
+def _after(moment_text, since):
+    moment = _parse_time(moment_text)
+    return moment is not None and (since is None or moment > since)
+
+
+def _failure_events(since, history, rotation, refusal):
+    """The failures recorded after ``since`` (the latest proof's time; None: no proof), as failure dicts.
+
+    A stage that failed (an ``error`` outcome), a rotation whose final check failed and a refusal of the
+    site's host by the preflight stay until a newer proof; an unreachable site counts only while
+    "unreachable" is its latest outcome.
+    """
+    events = []
+    if refusal and _after(refusal.get("at"), since):
+        events.append({"stage": "preflight", "category": refusal.get("error") or "refused",
+                       "message": refusal.get("message"), "hint": None, "endpoint": None, "step": None,
+                       "at": refusal.get("at")})
+    for number, record in enumerate(history):
+        status = record.get("status")
+        if status == "error" or (status == "unreachable" and number == len(history) - 1):
+            if _after(record.get("at"), since):
+                events.append({"stage": record.get("stage"),
+                               "category": record.get("error") or status,
+                               "message": record.get("message"), "hint": None, "endpoint": None, "step": None,
+                               "at": record.get("at")})
+    if rotation and not rotation["check_passed"] and _after(rotation.get("at"), since):
+        events.append({"stage": "rotation", "category": rotation.get("category") or rotation.get("status"),
+                       "message": rotation.get("message"), "hint": None, "endpoint": None, "step": None,
+                       "at": rotation.get("at")})
+    events.sort(key=lambda e: _parse_time(e["at"]))
+    return events
+
+
+def _age_days(text, now):
+    moment = _parse_time(text)
+    if moment is None:
+        return None
+    return max(int((now - moment).total_seconds() // 86400), 0)
+
+
+def _latest_run(row, entries, history, rotation, refusal, now, stale_hours):
+    """Make ``row`` (from _site_row) reflect the site's latest run; add history, age, staleness, rotation."""
+    since = _parse_time(row["finished_at"]) if row["latest"] else None
+    if row["failure"] is not None:
+        row["failure"].update(stage="check", at=row["finished_at"])
+    events = _failure_events(since, history, rotation, refusal)
+    row["latest_proof_status"] = None if row["status"] == "no_proof" else row["status"]
+    if events:
+        row["failure"] = events[-1]
+        if row["status"] == "passed":
+            row["status"] = "failed"
+    passing = entries[row["latest_passing"]]["document"] if row["latest_passing"] else None
+    row["latest_passing_at"] = passing.get("finished_at") if passing else None
+    row["latest_passing_age_days"] = _age_days(row["latest_passing_at"], now)
+    row["proof_age_days"] = _age_days(row["finished_at"], now) if row["latest"] else None
+    row["stale"] = bool(since is not None and (now - since).total_seconds() > stale_hours * 3600)
+    # The evidence bundle holds the latest passing proof; after it the site failed.
+    row["bundle_outdated"] = bool(row["latest_passing"] and row["status"] != "passed")
+    row["rotation"] = None if not rotation else dict(
+        (k, rotation.get(k)) for k in ("status", "at", "category", "message", "check_passed"))
+    if row["host"] is None and history:
+        row["host"] = history[-1].get("host")
+    return row
+
+
+def _superseded(key, collection, hosts):
+    """True for a site without proofs whose host was last recorded under another identity (or refused).
+
+    Such a row is a ghost: the identity was a typo since corrected, or one the preflight now refuses.
+    """
+    host = (collection or {}).get("host")
+    if not host or host not in hosts:
+        return False
+    return _outcome_key(hosts[host]) != key
+
+
+def refused_hosts(hosts):
+    """Hosts whose latest outcome is a refusal by the preflight: listed under their inventory name."""
+    refused = []
+    for host, record in sorted(hosts.items()):
+        if record.get("status") == "refused":
+            refused.append({"host": host, "at": record.get("at"), "run": record.get("run"),
+                            "stage": record.get("stage") or "preflight", "error": record.get("error"),
+                            "message": record.get("message")})
+    return refused
+
+
 def content_digest(index):
     return sha256_hex(canonical_json(index))
 
@@ -265,7 +461,7 @@ def content_digest(index):
 def _csv_row(site):
     failure = site["failure"] or {}
     collection = site["collection"] or {}
-    return {
+    row = {
         "institution_id": site["institution_id"], "site_id": site["site_id"], "host": site["host"] or "",
         "status": site["status"], "failure_category": failure.get("category") or "",
         "failure_message": failure.get("message") or "", "hint": failure.get("hint") or "",
@@ -275,6 +471,23 @@ def _csv_row(site):
         "certificate_serial": site["certificate_serial"] or "", "sealed": "yes" if site["sealed"] else "no",
         "proofs": site["proofs"], "last_collection": collection.get("status") or "",
         "last_collection_at": collection.get("at") or "", "last_collection_message": collection.get("message") or "",
+    }
+    row.update(_csv_latest_run(site))
+    return row
+
+
+def _csv_latest_run(site):
+    """The CSV columns of the latest run: environment, failure stage and time, age, history, rotation."""
+    failure = site["failure"] or {}
+    rotation = site["rotation"] or {}
+    return {
+        "environment": site["environment"] or "", "failure_stage": failure.get("stage") or "",
+        "failure_at": failure.get("at") or "",
+        "proof_age_days": "" if site["proof_age_days"] is None else site["proof_age_days"],
+        "stale": "yes" if site["stale"] else "no", "last_passed": site["latest_passing"] or "",
+        "last_passed_at": site["latest_passing_at"] or "", "bundle_outdated": "yes" if site["bundle_outdated"] else "no",
+        "rotation_status": rotation.get("status") or "", "rotation_at": rotation.get("at") or "",
+        "rotation_message": rotation.get("message") or "",
     }
 
 
@@ -287,41 +500,75 @@ def render_csv(index):
     return stream.getvalue().encode("utf-8")
 
 
+def _junit_failure_text(site):
+    failure = site["failure"] or {}
+    lines = [failure.get("message") or ""]
+    if failure.get("stage"):
+        lines.append("stage: %s" % failure["stage"])
+    if failure.get("hint"):
+        lines.append("hint: %s" % failure["hint"])
+    if failure.get("at"):
+        lines.append("at: %s" % failure["at"])
+    lines.append("proof: %s" % (site["latest"] or "none"))
+    if site["bundle_outdated"]:
+        lines.append("last passed: %s (%s); the evidence bundle holds that proof, older than this failure"
+                     % (site["latest_passing_at"], site["latest_passing"]))
+    return "\n".join(lines)
+
+
 def render_junit(index, generated_at):
     summary = index["summary"]
+    refused = index.get("refused") or []
+
+    def collection_error(site):
+        return (site["collection"] or {}).get("status") in ("unreachable", "error") or \
+            (site["failure"] or {}).get("category") == "unreachable"
+
     failures = summary["failed"] + sum(1 for s in index["sites"] if s["status"] == "no_proof"
-                                       and (s["collection"] or {}).get("status") not in ("unreachable", "error"))
-    errors = sum(1 for s in index["sites"] if s["status"] == "no_proof"
-                 and (s["collection"] or {}).get("status") in ("unreachable", "error"))
+                                       and not collection_error(s))
+    errors = sum(1 for s in index["sites"] if s["status"] == "no_proof" and collection_error(s)) + len(refused)
+    tests = len(index["sites"]) + len(refused)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<testsuites name="eeszt.connect proofs" tests="%d" failures="%d" errors="%d">'
-             % (len(index["sites"]), failures, errors),
+             % (tests, failures, errors),
              '  <testsuite name="eeszt.connect connection proofs" tests="%d" failures="%d" errors="%d" '
-             'skipped="0" timestamp=%s>' % (len(index["sites"]), failures, errors, quoteattr(generated_at))]
+             'skipped="0" timestamp=%s>' % (tests, failures, errors, quoteattr(generated_at))]
     for site in sorted(index["sites"], key=lambda s: (s["institution_id"], s["site_id"])):
         name = site["site_id"] + (" (%s)" % site["host"] if site["host"] else "")
         classname = quoteattr("eeszt.institution_%s" % site["institution_id"])
         head = '    <testcase classname=%s name=%s' % (classname, quoteattr(name))
         collection = site["collection"] or {}
+        failure = site["failure"] or {}
         if site["status"] == "passed":
             lines.append(head + ' file=%s/>' % quoteattr(site["latest"]))
             continue
         lines.append(head + (' file=%s>' % quoteattr(site["latest"]) if site["latest"] else '>'))
         if site["status"] == "failed":
-            failure = site["failure"] or {}
-            text = "%s\nhint: %s\nproof: %s" % (failure.get("message") or "", failure.get("hint") or "", site["latest"])
             lines.append('      <failure type=%s message=%s>%s</failure>' % (
                 quoteattr(failure.get("category") or "failed"), quoteattr(failure.get("message") or "check failed"),
-                escape(text)))
-        elif collection.get("status") in ("unreachable", "error"):
-            message = collection.get("message") or "the site could not be collected"
+                escape(_junit_failure_text(site))))
+        elif collection_error(site):
+            kind = failure.get("category") or collection["status"]
+            message = failure.get("message") or collection.get("message") or "the site could not be collected"
             lines.append('      <error type=%s message=%s>%s</error>' % (
-                quoteattr(collection["status"]), quoteattr(message), escape(message)))
+                quoteattr(kind), quoteattr(message), escape(_junit_failure_text(site) if failure else message)))
+        elif failure:
+            lines.append('      <failure type=%s message=%s>%s</failure>' % (
+                quoteattr(failure.get("category") or "failed"), quoteattr(failure.get("message") or "failed"),
+                escape(_junit_failure_text(site))))
         else:
             lines.append('      <failure type="no_proof" message="no proof in the archive">No connection check '
                          'proof of this site is in the archive: run check_connection.yml and collect_proofs.yml.'
                          '</failure>')
         lines.append('    </testcase>')
+    for entry in refused:
+        message = entry["message"] or "refused by the preflight"
+        lines += ['    <testcase classname="eeszt.preflight" name=%s>' % quoteattr(entry["host"]),
+                  '      <error type=%s message=%s>%s</error>' % (
+                      quoteattr(entry["error"] or "refused"), quoteattr(message),
+                      escape("%s\nThe host is refused by the preflight and has no site row until its variables are "
+                             "fixed in the inventory." % message)),
+                  '    </testcase>']
     lines += ['  </testsuite>', '</testsuites>', '']
     return "\n".join(lines).encode("utf-8")
 
@@ -359,7 +606,33 @@ def build_bundle(archive, institution, sites):
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
         bundle.writestr(info, "\n".join(sums) + "\n")
+        notice = bundle_notice(chosen)
+        if notice:
+            info = zipfile.ZipInfo(BUNDLE_NOTICE, date_time=_zip_time(max(
+                (s["failure"] or {}).get("at") or "" for s in chosen)))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            bundle.writestr(info, notice)
     return stream.getvalue()
+
+
+BUNDLE_NOTICE = "NOTICE-LATER-FAILURES.txt"
+
+
+def bundle_notice(sites):
+    """Text that names each bundled site whose passing proof is older than a later failure, or None."""
+    outdated = [s for s in sorted(sites, key=lambda s: s["site_id"]) if s.get("bundle_outdated")]
+    if not outdated:
+        return None
+    lines = ["This bundle holds the latest passing proof of each site. The sites below failed AFTER the proof",
+             "bundled for them: that proof is history, not their current state (see report.html).", ""]
+    for site in outdated:
+        failure = site["failure"] or {}
+        lines.append("%s (%s): passing proof of %s; failed at %s in the %s stage: %s: %s" % (
+            site["site_id"], site["host"] or "-", site["latest_passing_at"] or "?", failure.get("at") or "?",
+            failure.get("stage") or "collection", failure.get("category") or "failed",
+            failure.get("message") or "no message recorded"))
+    return "\n".join(lines) + "\n"
 
 
 # --- HTML ------------------------------------------------------------------------
@@ -381,9 +654,10 @@ main{padding:8px 28px 28px}
 figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 figcaption{font-weight:600;margin-bottom:6px}
 table{border-collapse:collapse;width:100%;margin-top:8px;font-size:13px}
-th,td{border-bottom:1px solid var(--line);padding:6px 6px;text-align:left;vertical-align:top}
-td.msg{min-width:240px}
-td.when{white-space:nowrap}
+th,td{border-bottom:1px solid var(--line);padding:6px 5px;text-align:left;vertical-align:top}
+td.msg{min-width:200px;overflow-wrap:anywhere}
+td.code{min-width:110px;max-width:170px;overflow-wrap:break-word}
+td.when,div.when{white-space:nowrap}
 th{background:var(--bg);position:sticky;top:0}
 th button{all:unset;cursor:pointer;font-weight:600}
 th button::after{content:" \\2195";color:#8c959f}
@@ -395,7 +669,9 @@ tr.no_proof td:first-child{box-shadow:inset 4px 0 var(--none)}
 tr.passed td:first-child{box-shadow:inset 4px 0 var(--ok)}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;color:#fff}
 .badge.passed{background:var(--ok)}.badge.failed{background:var(--bad)}.badge.no_proof{background:var(--none)}
-.badge.unreachable,.badge.error{background:var(--warn)}
+.badge.unreachable,.badge.error,.badge.stale,.badge.rolled_back,.badge.check_failed{background:var(--warn)}
+.badge.failed_rotation{background:var(--bad)}.badge.rotated,.badge.unchanged{background:#57606a}
+.badge.history{background:#fff;color:var(--ok);border:1px solid var(--ok)}
 .hint{color:#57606a;font-size:12.5px}
 .bad{color:var(--bad);font-weight:600}.warn{color:var(--warn);font-weight:600}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:1px 4px;border-radius:4px}
@@ -429,34 +705,156 @@ def _h(value):
     return escape("" if value is None else "%s" % value, {'"': "&quot;"})
 
 
-def _status_chart(summary):
+# Every word of report.html, per language. index.json, report.csv and junit.xml keep English keys.
+TEXT = {
+    "en": {
+        "lang": "en",
+        "title": "EESZT connection proofs",
+        "meta": "Fleet report built from the proof archive at %(generated)s UTC &middot; %(institutions)d "
+                "institution(s), %(proofs)d proof(s)",
+        "summary": "Summary",
+        "cards": {"sites": "Sites", "passed": "Passed", "failed": "Failed", "no_proof": "No proof",
+                  "unreachable": "Unreachable", "stale": "Stale (> %d h)", "refused": "Refused by preflight",
+                  "expiring": "Certs < %d days", "expired": "Certs expired", "rotation": "Rotation problems"},
+        "chart_status": "Sites by status (latest run)",
+        "chart_days": "Client certificates by days left",
+        "chart_aria": "Sites by status: %d passed, %d failed, %d without proof",
+        "chart_days_aria": "Sites by certificate days left",
+        "chart_days_title": "%s days: %d site(s)",
+        "expired_bucket": "expired",
+        "no_sites": "no sites yet",
+        "sites": "Sites",
+        "sites_note": "Failed sites first. Click a column heading to sort. A site is shown as it was at its latest "
+                      "run: a failure after its latest proof makes it failed until a newer proof; its last "
+                      "passing proof is shown as history. A proof older than %d hours is marked stale.",
+        "headers": ("Status", "Institution", "Site", "Host", "Environment", "Failure", "Message and hint",
+                    "Latest proof (UTC)", "Last passed (UTC)", "Rotation", "Cert. expires (days left)",
+                    "Collected (UTC)"),
+        "status": {"passed": "passed", "failed": "failed", "no_proof": "no proof"},
+        "collection": {"collected": "collected", "unreachable": "unreachable", "error": "error"},
+        "stale": "stale",
+        "environment": {"test": "test", "production": "production"},
+        "stage": {"preflight": "preflight", "certificate": "certificate stage", "tls": "tls stage",
+                  "check": "connection check", "proofs": "proofs stage", "rotation": "rotation", None: "collection"},
+        "rotation": {"rotated": "rotated", "rolled_back": "rolled back", "unchanged": "unchanged",
+                     "check_failed": "check failed", "failed": "failed"},
+        "no_proof_yet": "No proof collected yet.",
+        "last_collection": "Last collection: %s",
+        "bundle_outdated": "The evidence bundle holds the passing proof of %s, older than this failure.",
+        "never": "never",
+        "today": "today",
+        "days_ago": "%d day(s) ago",
+        "no_rows": "No proofs in the archive yet.",
+        "missing": "%d proof(s) recorded in the ledger are missing from the archive",
+        "unsealed": "%d proof(s) have no seal",
+        "run_verify": "%s: run <code>playbooks/verify_proofs.yml</code>.",
+        "refused_title": "Refused by the preflight",
+        "refused_note": "These hosts took no part in the run and have no row, because their variables are not "
+                        "valid. Fix them in the inventory (host_vars, group_vars or the site registry) and run again.",
+        "outdated_note": "%d site(s) failed after the passing proof that their institution's evidence bundle holds; "
+                         "the bundle says so in <code>NOTICE-LATER-FAILURES.txt</code>.",
+        "footer": "Every proof in the archive carries a detached CMS seal (<code>.p7s</code>). Check one with "
+                  "<code>%(verify)s</code>, or all of them with "
+                  "<code>ansible-playbook eeszt.connect.verify_proofs</code>. The machine-readable report is "
+                  "<code>index.json</code> (also <code>report.csv</code>, <code>junit.xml</code>); eKapu upload "
+                  "bundles are in <code>upload/</code>.",
+    },
+    "hu": {
+        "lang": "hu",
+        "title": "EESZT kapcsolódási igazolások",
+        "meta": "Összesítő jelentés az igazolásarchívum tartalmából, készült: %(generated)s UTC &middot; "
+                "%(institutions)d intézmény, %(proofs)d igazolás",
+        "summary": "Összesítés",
+        "cards": {"sites": "Telephely", "passed": "Sikeres", "failed": "Sikertelen", "no_proof": "Nincs igazolás",
+                  "unreachable": "Nem elérhető", "stale": "Elavult (> %d óra)",
+                  "refused": "Előellenőrzésen elutasítva", "expiring": "Tanúsítvány < %d nap",
+                  "expired": "Lejárt tanúsítvány", "rotation": "Tanúsítványcsere-hiba"},
+        "chart_status": "Telephelyek állapot szerint (legutóbbi futás)",
+        "chart_days": "Kliens-tanúsítványok a lejáratig hátralévő napok szerint",
+        "chart_aria": "Telephelyek állapot szerint: %d sikeres, %d sikertelen, %d igazolás nélkül",
+        "chart_days_aria": "Telephelyek a tanúsítvány lejáratáig hátralévő napok szerint",
+        "chart_days_title": "%s nap: %d telephely",
+        "expired_bucket": "lejárt",
+        "no_sites": "még nincs telephely",
+        "sites": "Telephelyek",
+        "sites_note": "Elöl a sikertelen telephelyek. Rendezéshez kattintson egy oszlopfejlécre. Minden telephely "
+                      "a legutóbbi futása szerint látszik: a legutóbbi igazolása utáni hiba miatt sikertelen, amíg "
+                      "újabb igazolás nem készül; az utolsó sikeres igazolás előzményként látszik. A %d óránál "
+                      "régebbi igazolás elavultként van jelölve.",
+        "headers": ("Állapot", "Intézmény", "Telephely", "Gép", "Környezet", "Hiba", "Üzenet és teendő",
+                    "Legutóbbi igazolás (UTC)", "Utolsó sikeres (UTC)", "Tanúsítványcsere",
+                    "Tanúsítvány lejár (hátralévő nap)", "Begyűjtve (UTC)"),
+        "status": {"passed": "sikeres", "failed": "sikertelen", "no_proof": "nincs igazolás"},
+        "collection": {"collected": "begyűjtve", "unreachable": "nem elérhető", "error": "hiba"},
+        "stale": "elavult",
+        "environment": {"test": "teszt", "production": "éles"},
+        "stage": {"preflight": "előellenőrzés", "certificate": "tanúsítvány-telepítés", "tls": "TLS-beállítás",
+                  "check": "kapcsolatellenőrzés", "proofs": "igazolásgyűjtés", "rotation": "tanúsítványcsere",
+                  None: "begyűjtés"},
+        "rotation": {"rotated": "lecserélve", "rolled_back": "visszaállítva", "unchanged": "változatlan",
+                     "check_failed": "ellenőrzés sikertelen", "failed": "sikertelen"},
+        "no_proof_yet": "Még nincs begyűjtött igazolás.",
+        "last_collection": "Utolsó begyűjtés: %s",
+        "bundle_outdated": "A bizonyítékcsomagban a(z) %s időpontú sikeres igazolás van, amely régebbi ennél a "
+                           "hibánál.",
+        "never": "még soha",
+        "today": "ma",
+        "days_ago": "%d napja",
+        "no_rows": "Az archívumban még nincs igazolás.",
+        "missing": "%d, a nyilvántartásban szereplő igazolás hiányzik az archívumból",
+        "unsealed": "%d igazolásnak nincs pecsétje",
+        "run_verify": "%s: futtassa a <code>playbooks/verify_proofs.yml</code> playbookot.",
+        "refused_title": "Az előellenőrzés elutasította",
+        "refused_note": "Ezek a gépek nem vettek részt a futásban, és nincs soruk, mert a változóik hibásak. "
+                        "Javítsa őket a leltárban (host_vars, group_vars vagy a telephely-nyilvántartás), majd "
+                        "futtassa újra.",
+        "outdated_note": "%d telephely hibásodott meg az intézményi bizonyítékcsomagban lévő sikeres igazolása "
+                         "után; ezt a csomag <code>NOTICE-LATER-FAILURES.txt</code> fájlja is jelzi.",
+        "footer": "Az archívum minden igazolásához külön CMS-pecsét (<code>.p7s</code>) tartozik. Egyet így "
+                  "ellenőrizhet: <code>%(verify)s</code>, az összeset pedig így: "
+                  "<code>ansible-playbook eeszt.connect.verify_proofs</code>. A géppel olvasható jelentés az "
+                  "<code>index.json</code> (valamint a <code>report.csv</code> és a <code>junit.xml</code>); az "
+                  "eKapu feltöltési csomagok az <code>upload/</code> mappában vannak.",
+    },
+}
+
+
+def _status_chart(summary, text):
     """Stacked bar of sites by status with a legend (SVG)."""
-    parts = (("passed", "Passed", "#1a7f37"), ("failed", "Failed", "#c62828"), ("no_proof", "No proof", "#6b7280"))
+    parts = (("passed", text["cards"]["passed"], "#1a7f37"), ("failed", text["cards"]["failed"], "#c62828"),
+             ("no_proof", text["cards"]["no_proof"], "#6b7280"))
     total = max(summary["sites"], 1)
     width, x = 360.0, 0.0
     bars, legend = [], []
-    for index, (key, label, colour) in enumerate(parts):
+    spot_x, spot_y = 0, 58
+    for key, label, colour in parts:
         count = summary[key]
         share = width * count / total
         if count:
             bars.append('<rect x="%.1f" y="10" width="%.1f" height="34" fill="%s"><title>%s: %d</title></rect>'
-                        % (x, share, colour, label, count))
+                        % (x, share, colour, _h(label), count))
             if share >= 24:
                 bars.append('<text x="%.1f" y="32" fill="#fff" font-size="13" font-weight="700" text-anchor="middle">'
                             '%d</text>' % (x + share / 2, count))
         x += share
-        legend.append('<rect x="%d" y="58" width="12" height="12" fill="%s"/><text x="%d" y="69" font-size="12">'
-                      '%s %d (%d%%)</text>' % (index * 122, colour, index * 122 + 16, label, count,
-                                               round(100.0 * count / total)))
+        entry = "%s %d (%d%%)" % (label, count, round(100.0 * count / total))
+        room = 16 + 7 * len(entry) + 14  # box, text at about 7 px a character, gap
+        if spot_x and spot_x + room > 380:
+            spot_x, spot_y = 0, spot_y + 20
+        legend.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" font-size="12">'
+                      '%s</text>' % (spot_x, spot_y, colour, spot_x + 16, spot_y + 11, _h(entry)))
+        spot_x += room
     if not summary["sites"]:
         bars.append('<rect x="0" y="10" width="360" height="34" fill="#eaeef2"/>'
-                    '<text x="180" y="32" font-size="12" text-anchor="middle">no sites yet</text>')
-    return ('<svg id="chart-status" role="img" aria-label="Sites by status: %d passed, %d failed, %d without proof" '
-            'width="380" height="80" viewBox="0 0 380 80" xmlns="http://www.w3.org/2000/svg">%s%s</svg>'
-            % (summary["passed"], summary["failed"], summary["no_proof"], "".join(bars), "".join(legend)))
+                    '<text x="180" y="32" font-size="12" text-anchor="middle">%s</text>' % _h(text["no_sites"]))
+    height = spot_y + 22
+    return ('<svg id="chart-status" role="img" aria-label="%s" '
+            'width="380" height="%d" viewBox="0 0 380 %d" xmlns="http://www.w3.org/2000/svg">%s%s</svg>'
+            % (_h(text["chart_aria"] % (summary["passed"], summary["failed"], summary["no_proof"])), height, height,
+               "".join(bars), "".join(legend)))
 
 
-def _days_chart(sites, warn_days):
+def _days_chart(sites, warn_days, text):
     """Histogram of the sites' certificate days left (SVG)."""
     counts = []
     for label, low, high in DAY_BUCKETS:
@@ -469,14 +867,15 @@ def _days_chart(sites, warn_days):
         colour = "#c62828" if low is None or low < 14 else "#b26a00" if low < warn_days else "#1a7f37"
         height = 90.0 * count / peak
         x = 10 + index * 52
-        bars.append('<rect x="%d" y="%.1f" width="40" height="%.1f" fill="%s"><title>%s days: %d site(s)</title>'
+        shown = text["expired_bucket"] if low is None else label
+        bars.append('<rect x="%d" y="%.1f" width="40" height="%.1f" fill="%s"><title>%s</title>'
                     '</rect><text x="%d" y="%.1f" font-size="12" text-anchor="middle">%d</text>'
                     '<text x="%d" y="128" font-size="11" text-anchor="middle">%s</text>'
-                    % (x, 104 - height, height, colour, label, count, x + 20, 100 - height, count, x + 20,
-                       escape(label)))
-    return ('<svg id="chart-days" role="img" aria-label="Sites by certificate days left" width="380" height="140" '
+                    % (x, 104 - height, height, colour, _h(text["chart_days_title"] % (shown, count)), x + 20,
+                       100 - height, count, x + 20, escape(shown)))
+    return ('<svg id="chart-days" role="img" aria-label="%s" width="380" height="140" '
             'viewBox="0 0 380 140" xmlns="http://www.w3.org/2000/svg"><line x1="4" y1="104.5" x2="374" y2="104.5" '
-            'stroke="#8c959f"/>%s</svg>' % "".join(bars))
+            'stroke="#8c959f"/>%s</svg>' % (_h(text["chart_days_aria"]), "".join(bars)))
 
 
 def _when(text):
@@ -484,63 +883,123 @@ def _when(text):
     return (text or "")[:16].replace("T", " ")
 
 
-def _site_html(site):
+def _age(days, text):
+    if days is None:
+        return ""
+    return text["today"] if days == 0 else text["days_ago"] % days
+
+
+def _site_html(site, text):
     failure = site["failure"] or {}
     collection = site["collection"] or {}
+    rotation = site["rotation"] or {}
     status = site["status"]
-    label = {"passed": "passed", "failed": "failed", "no_proof": "no proof"}[status]
-    badges = '<span class="badge %s">%s</span>' % (status, label)
+    badges = '<span class="badge %s">%s</span>' % (status, _h(text["status"][status]))
     if collection.get("status") in ("unreachable", "error"):
-        badges += ' <span class="badge %s">%s</span>' % (collection["status"], collection["status"])
+        badges += ' <span class="badge %s">%s</span>' % (collection["status"],
+                                                         _h(text["collection"][collection["status"]]))
     days = site["certificate_days_left"]
     days_class = "num" if days is None or days >= 30 else "num bad" if days < 14 else "num warn"
+    failure_cell = ""
+    if failure:
+        # An error code breaks after its underscores, never inside a word.
+        failure_cell = "<span title=\"%s\">%s</span><div class=\"hint\">%s</div>" % (
+            _h(failure.get("category")), _h(failure.get("category")).replace("_", "_<wbr>"),
+            _h(text["stage"].get(failure.get("stage"), failure.get("stage"))))
     problem = ""
     if failure:
-        problem = "%s<div class=\"hint\">%s</div>" % (_h(failure.get("message")), _h(failure.get("hint")))
-    if collection.get("status") in ("unreachable", "error"):
-        problem += "<div class=\"hint\">Last collection: %s</div>" % _h(collection.get("message"))
-    elif status == "no_proof":
-        problem = "No proof collected yet."
+        problem = _h(failure.get("message"))
+        if failure.get("hint"):
+            problem += "<div class=\"hint\">%s</div>" % _h(failure["hint"])
+        if failure.get("at") and failure.get("stage") != "check":
+            problem += "<div class=\"hint when\">%s UTC</div>" % _h(_when(failure["at"]))
+    if collection.get("status") in ("unreachable", "error") and collection.get("message") != failure.get("message"):
+        problem += "<div class=\"hint\">%s</div>" % _h(text["last_collection"] % collection.get("message"))
+    elif status == "no_proof" and not failure:
+        problem = _h(text["no_proof_yet"])
+    if site["bundle_outdated"]:
+        problem += "<div class=\"hint warn\">%s</div>" % _h(text["bundle_outdated"] % _when(site["latest_passing_at"]))
+    latest = ""
+    if site["latest"]:
+        latest = "%s<div class=\"hint\">%s%s</div>" % (
+            _h(_when(site["finished_at"])), _h(_age(site["proof_age_days"], text)),
+            ' <span class="badge stale">%s</span>' % _h(text["stale"]) if site["stale"] else "")
+    history = _h(text["never"]) if site["latest"] else ""
+    if site["latest_passing"]:
+        history = "%s<div class=\"hint\">%s</div>" % (_h(_when(site["latest_passing_at"])),
+                                                      _h(_age(site["latest_passing_age_days"], text)))
+    rotation_cell = ""
+    if rotation:
+        kind = "failed_rotation" if rotation.get("status") == "failed" else rotation.get("status") or ""
+        rotation_cell = '<span class="badge %s" title="%s">%s</span><div class="hint">%s</div>' % (
+            _h(kind), _h(rotation.get("message")), _h(text["rotation"].get(rotation.get("status"),
+                                                                           rotation.get("status"))),
+            _h(_when(rotation.get("at"))))
     last = ""
     if collection:
-        last = "%s<div class=\"hint\">%s</div>" % (_h(collection.get("status")), _h(_when(collection.get("at"))))
+        last = "%s<div class=\"hint\">%s</div>" % (
+            _h(text["collection"].get(collection.get("status"), collection.get("status"))),
+            _h(_when(collection.get("at"))))
+    environment = text["environment"].get(site["environment"], site["environment"])
+    expires = ""
+    if days is not None or site["certificate_not_after"]:
+        expires = "%s<div class=\"hint when\">%s</div>" % ("" if days is None else days,
+                                                          _h((site["certificate_not_after"] or "")[:10]))
     return ('<tr class="%s"><td data-sort="%d">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>'
-            '<td class="msg">%s</td><td class="when" data-sort="%s">%s</td><td class="%s" data-sort="%s">%s</td>'
-            '<td class="when">%s</td><td class="when" data-sort="%s">%s</td></tr>'
+            '<td class="code">%s</td><td class="msg">%s</td><td class="when" data-sort="%s">%s</td>'
+            '<td class="when" data-sort="%s">%s</td><td data-sort="%s">%s</td><td class="%s" data-sort="%s">%s</td>'
+            '<td class="when" data-sort="%s">%s</td></tr>'
             % (status, STATUS_ORDER[status], badges, _h(site["institution_id"]), _h(site["site_id"]),
-               _h(site["host"]), _h(failure.get("category")), problem, _h(site["finished_at"]),
-               _h(_when(site["finished_at"])), days_class, "" if days is None else days, "" if days is None else days,
-               _h((site["certificate_not_after"] or "")[:10]), _h(collection.get("at")), last))
+               _h(site["host"]), _h(environment), failure_cell, problem, _h(site["finished_at"]), latest,
+               _h(site["latest_passing_at"]), history, _h(rotation.get("status")), rotation_cell, days_class,
+               "" if days is None else days, expires, _h(collection.get("at")), last))
 
 
-def render_html(index, generated_at, title="EESZT connection proofs"):
+def _refused_html(refused, text):
+    if not refused:
+        return ""
+    items = "".join('<li><b>%s</b>: %s%s<div class="hint">%s UTC</div></li>' % (
+        _h(entry["host"]), "<code>%s</code> " % _h(entry["error"]) if entry.get("error") else "",
+        _h(entry.get("message")), _h(_when(entry.get("at")))) for entry in refused)
+    return ('<section id="refused"><h2>%s</h2><p class="meta">%s</p><ul class="msg">%s</ul></section>'
+            % (_h(text["refused_title"]), _h(text["refused_note"]), items))
+
+
+def render_html(index, generated_at, title=None, language="en"):
+    text = TEXT[language]
+    title = title or text["title"]
     summary = index["summary"]
-    cards = [
-        ("", "Sites", summary["sites"]), ("ok", "Passed", summary["passed"]), ("bad", "Failed", summary["failed"]),
-        ("none", "No proof", summary["no_proof"]), ("warn" if summary["unreachable"] else "", "Unreachable", summary["unreachable"]),
-        ("warn" if summary["certificates_expiring"] else "", "Certs < %d days" % summary["warn_days"],
+    cards = text["cards"]
+    tiles = [
+        ("", cards["sites"], summary["sites"]), ("ok", cards["passed"], summary["passed"]),
+        ("bad", cards["failed"], summary["failed"]), ("none", cards["no_proof"], summary["no_proof"]),
+        ("warn" if summary["unreachable"] else "", cards["unreachable"], summary["unreachable"]),
+        ("warn" if summary["stale"] else "", cards["stale"] % summary["stale_hours"], summary["stale"]),
+        ("bad" if summary["refused"] else "", cards["refused"], summary["refused"]),
+        ("warn" if summary["rotation_problems"] else "", cards["rotation"], summary["rotation_problems"]),
+        ("warn" if summary["certificates_expiring"] else "", cards["expiring"] % summary["warn_days"],
          summary["certificates_expiring"]),
-        ("bad" if summary["certificates_expired"] else "", "Certs expired", summary["certificates_expired"]),
+        ("bad" if summary["certificates_expired"] else "", cards["expired"], summary["certificates_expired"]),
     ]
     cards_html = "".join('<div class="card %s"><b>%d</b>%s</div>' % (cls, value, _h(label))
-                         for cls, label, value in cards)
-    headers = (("Status", "number"), ("Institution", "text"), ("Site", "text"), ("Host", "text"),
-               ("Failure", "text"), ("Message and hint", "text"), ("Checked (UTC)", "text"),
-               ("Cert. days left", "number"), ("Cert. expires", "text"), ("Collected (UTC)", "text"))
+                         for cls, label, value in tiles)
+    kinds = ("number", "text", "text", "text", "text", "text", "text", "text", "text", "text", "number", "text")
     head_html = "".join('<th scope="col" data-type="%s"><button type="button">%s</button></th>' % (kind, _h(label))
-                        for label, kind in headers)
-    rows_html = "\n".join(_site_html(site) for site in index["sites"])
+                        for label, kind in zip(text["headers"], kinds))
+    rows_html = "\n".join(_site_html(site, text) for site in index["sites"])
     if not index["sites"]:
-        rows_html = '<tr><td colspan="10">No proofs in the archive yet.</td></tr>'
+        rows_html = '<tr><td colspan="%d">%s</td></tr>' % (len(kinds), _h(text["no_rows"]))
     problems = []
     if summary["missing_proofs"]:
-        problems.append("%d proof(s) recorded in the ledger are missing from the archive" % summary["missing_proofs"])
+        problems.append(text["missing"] % summary["missing_proofs"])
     if summary["unsealed_proofs"]:
-        problems.append("%d proof(s) have no seal" % summary["unsealed_proofs"])
-    problems_html = "".join('<p class="bad">%s: run <code>playbooks/verify_proofs.yml</code>.</p>' % _h(p)
-                            for p in problems)
+        problems.append(text["unsealed"] % summary["unsealed_proofs"])
+    problems_html = "".join('<p class="bad">%s</p>' % (text["run_verify"] % _h(p)) for p in problems)
+    if summary["bundle_outdated"]:
+        problems_html += '<p class="warn">%s</p>' % (text["outdated_note"] % summary["bundle_outdated"])
+    problems_html += _refused_html(index.get("refused") or [], text)
     return ("""<!DOCTYPE html>
-<html lang="en">
+<html lang="%(lang)s">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -551,18 +1010,17 @@ def render_html(index, generated_at, title="EESZT connection proofs"):
 <body>
 <header>
 <h1>%(title)s</h1>
-<div class="meta">Fleet report built from the proof archive at %(generated)s UTC &middot; %(institutions)d institution(s),
-%(proofs)d proof(s)</div>
+<div class="meta">%(meta)s</div>
 </header>
 <main>
-<section class="cards" aria-label="Summary">%(cards)s</section>
+<section class="cards" aria-label="%(summary_label)s">%(cards)s</section>
 %(problems)s
 <section class="charts">
-<figure><figcaption>Sites by status (latest proof)</figcaption>%(status_chart)s</figure>
-<figure><figcaption>Client certificates by days left</figcaption>%(days_chart)s</figure>
+<figure><figcaption>%(chart_status_caption)s</figcaption>%(status_chart)s</figure>
+<figure><figcaption>%(chart_days_caption)s</figcaption>%(days_chart)s</figure>
 </section>
-<h2>Sites</h2>
-<p class="meta">Failed sites first. Click a column heading to sort.</p>
+<h2>%(sites_heading)s</h2>
+<p class="meta">%(sites_note)s</p>
 <table id="sites">
 <thead><tr>%(head)s</tr></thead>
 <tbody>
@@ -571,25 +1029,30 @@ def render_html(index, generated_at, title="EESZT connection proofs"):
 </table>
 </main>
 <footer>
-<p>Every proof in the archive carries a detached CMS seal (<code>.p7s</code>). Check one with
-<code>%(verify)s</code>, or all of them with <code>ansible-playbook eeszt.connect.verify_proofs</code>.
-The machine-readable report is <code>index.json</code> (also <code>report.csv</code>, <code>junit.xml</code>);
-eKapu upload bundles are in <code>upload/</code>.</p>
+<p>%(footer)s</p>
 </footer>
 <script>%(js)s</script>
 </body>
 </html>
-""" % {"title": _h(title), "css": _CSS, "generated": _h(generated_at), "institutions": summary["institutions"],
-       "proofs": summary["proofs"], "cards": cards_html, "problems": problems_html,
-       "status_chart": _status_chart(summary), "days_chart": _days_chart(index["sites"], summary["warn_days"]),
-       "head": head_html, "rows": rows_html, "verify": _h(VERIFY_COMMAND), "js": _JS}).encode("utf-8")
+""" % {"lang": text["lang"], "title": _h(title), "css": _CSS,
+       "meta": text["meta"] % {"generated": _h(generated_at), "institutions": summary["institutions"],
+                               "proofs": summary["proofs"]},
+       "summary_label": _h(text["summary"]), "cards": cards_html, "problems": problems_html,
+       "chart_status_caption": _h(text["chart_status"]), "chart_days_caption": _h(text["chart_days"]),
+       "status_chart": _status_chart(summary, text), "days_chart": _days_chart(index["sites"], summary["warn_days"], text),
+       "sites_heading": _h(text["sites"]), "sites_note": _h(text["sites_note"] % summary["stale_hours"]),
+       "head": head_html, "rows": rows_html, "footer": text["footer"] % {"verify": _h(VERIFY_COMMAND)},
+       "js": _JS}).encode("utf-8")
 
 
 # --- the ledger: collection run records ---------------------------------------------
 
-OUTCOME_STATUSES = ("collected", "unreachable", "error")
+OUTCOME_STATUSES = ("collected", "unreachable", "error", "refused")
 # A collection message (an ssh error, for example) is kept on one line and cut to this length.
 MESSAGE_MAX = 500
+# An error code (eeszt.connect's ``error`` return value): a short word, never free text.
+ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
+STAGES = ("preflight", "certificate", "tls", "check", "proofs", "rotation")
 
 
 def one_line(text, limit=MESSAGE_MAX):
@@ -602,43 +1065,95 @@ def one_line(text, limit=MESSAGE_MAX):
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
 
+def _error_code(value):
+    return value if isinstance(value, str) and ERROR_CODE.match(value) else None
+
+
 def normalize_outcome(outcome):
-    """One site's outcome of a collection run, reduced to the fields the ledger keeps."""
+    """One site's outcome of a collection run, reduced to the fields the ledger keeps.
+
+    ``refused`` is a host the preflight refused: it is kept under its inventory name (``host``) only,
+    never under identifiers that may be the very thing the preflight refused.
+    """
     status = outcome.get("status")
     if status not in OUTCOME_STATUSES:
         raise ProofsError("collection outcome status must be one of %s, got %r" % (", ".join(OUTCOME_STATUSES), status))
+    refused = status == "refused"
+    if refused and not outcome.get("host"):
+        raise ProofsError("a refused outcome must name the host (its inventory name)")
+    if not refused and (outcome.get("institution_id") in (None, "") or outcome.get("site_id") in (None, "")):
+        raise ProofsError("the collection outcome of host %s (status %s) must have institution_id and site_id"
+                          % (outcome.get("host") or "?", status))
+    stage = outcome.get("stage")
+    if stage is not None and stage not in STAGES:
+        raise ProofsError("collection outcome stage must be one of %s, got %r" % (", ".join(STAGES), stage))
     archived = []
     for item in outcome.get("archived") or []:
         archived.append(dict((k, item.get(k)) for k in ("path", "sha256", "seal", "signer")))
     return {
         "host": outcome.get("host"),
-        "institution_id": "%s" % outcome.get("institution_id"),
-        "site_id": "%s" % outcome.get("site_id"),
+        "institution_id": None if refused else "%s" % outcome.get("institution_id"),
+        "site_id": None if refused else "%s" % outcome.get("site_id"),
         "status": status,
+        "stage": stage,
+        "error": _error_code(outcome.get("error")),
         "message": one_line(outcome.get("reason") or outcome.get("message")),
         "archived": archived,
     }
 
 
-def problem_sites(index):
-    """``INSTITUTION/SITE (host): why`` for each site of an index that did not pass or was not collected.
+def _why(site):
+    """Why a site that did not pass is listed: the stage, the error code or category, and the message."""
+    failure = site.get("failure") or {}
+    collection = site.get("collection") or {}
+    if failure.get("category") == "unreachable":
+        return "unreachable: %s" % (failure.get("message") or "no reason recorded")
+    if failure.get("stage") == "check":
+        why = "check failed: %s" % (failure.get("category") or "unknown")
+    elif failure.get("stage"):
+        why = "%s stage failed: %s" % (failure["stage"], failure.get("category") or "error")
+    elif failure:
+        why = "%s" % (failure.get("category") or "error")
+    elif collection.get("status") in ("unreachable", "error"):
+        return "%s: %s" % (collection["status"], collection.get("message") or "no reason recorded")
+    elif site["status"] == "no_proof":
+        return "no proof"
+    else:
+        why = "check failed: unknown"
+    if failure.get("message"):
+        why += ": %s" % failure["message"]
+    if site.get("bundle_outdated"):
+        why += " (last passed %s)" % (site.get("latest_passing_at") or "?")
+    return why
 
-    A site is listed once: with its collection status and message when its last collection was
-    "unreachable" or "error", else with the failure category of its latest proof, or as without proof.
+
+def problem_sites(index):
+    """``INSTITUTION/SITE (host): why`` for each site of an index that did not pass, and
+    ``HOST: refused by the preflight: why`` for each host the preflight refused.
+
+    Why is the failure of the site's latest run (stage, error code or failure category, message), the
+    connection error of a site unreachable at its last run, or "no proof".
     """
     problems = []
     for site in index["sites"]:
-        collection = site.get("collection") or {}
-        if collection.get("status") in ("unreachable", "error"):
-            why = "%s: %s" % (collection["status"], collection.get("message") or "no reason recorded")
-        elif site["status"] == "failed":
-            why = "check failed: %s" % ((site.get("failure") or {}).get("category") or "unknown")
-        elif site["status"] == "no_proof":
-            why = "no proof"
-        else:
+        if site["status"] == "passed":
             continue
-        problems.append("%s/%s (%s): %s" % (site["institution_id"], site["site_id"], site.get("host") or "-", why))
+        problems.append("%s/%s (%s): %s" % (site["institution_id"], site["site_id"], site.get("host") or "-",
+                                            _why(site)))
+    for entry in index.get("refused") or []:
+        problems.append("%s: refused by the preflight: %s%s" % (
+            entry["host"], "%s: " % entry["error"] if entry.get("error") else "",
+            entry.get("message") or "no reason recorded"))
     return problems
+
+
+def _changed(outcome, last, hosts):
+    """True when ``outcome`` says something the ledger's latest record of that site (or refused host) does not."""
+    key = _outcome_key(outcome)
+    previous = hosts.get(outcome["host"]) if key is None else last.get(key)
+    if previous is None or (key is None and previous.get("status") != "refused"):
+        return True
+    return any((previous.get(field) or None) != outcome[field] for field in ("status", "message", "stage", "error"))
 
 
 def record_run(archive, outcomes, controller, now=None, check_mode=False):
@@ -652,9 +1167,8 @@ def record_run(archive, outcomes, controller, now=None, check_mode=False):
     outcomes = [normalize_outcome(o) for o in outcomes]
     runs = load_runs(archive)
     last = last_collection(runs)
-    news = [o for o in outcomes if o["archived"] or (o["institution_id"], o["site_id"]) not in last
-            or last[(o["institution_id"], o["site_id"])].get("status") != o["status"]
-            or (last[(o["institution_id"], o["site_id"])].get("message") or None) != o["message"]]
+    hosts = host_latest(runs)
+    news = [o for o in outcomes if o["archived"] or _changed(o, last, hosts)]
     if not news:
         return None
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
@@ -666,7 +1180,8 @@ def record_run(archive, outcomes, controller, now=None, check_mode=False):
         sequence = max([r.get("sequence") or 0 for r in runs] + [0]) + 1
         record = {"schema": RUN_SCHEMA, "run_id": name[:-5], "controller": controller, "finished_at": _iso(now),
                   "sequence": sequence,
-                  "outcomes": sorted(outcomes, key=lambda o: (o["institution_id"], o["site_id"], o["host"] or ""))}
+                  "outcomes": sorted(outcomes, key=lambda o: (o["institution_id"] or "", o["site_id"] or "",
+                                                             o["host"] or ""))}
         path = os.path.join(archive, RUNS_DIR, name)
         ensure_dir(os.path.dirname(path))
         write_new(path, canonical_json(record))
@@ -675,14 +1190,18 @@ def record_run(archive, outcomes, controller, now=None, check_mode=False):
 
 # --- writing everything -----------------------------------------------------------
 
-def build_report(archive, now=None, warn_days=30, bundles=True, title="EESZT connection proofs", check_mode=False):
+def build_report(archive, now=None, warn_days=30, bundles=True, title=None, check_mode=False,
+                 stale_hours=DEFAULT_STALE_HOURS, language="en"):
     """Rebuild every report file of the archive; returns (changed files, index).
 
     generated_at changes only when the content does, so a re-run on an
-    unchanged archive (on the same day) writes nothing.
+    unchanged archive (on the same day) writes nothing. ``language`` (en, hu)
+    is the language of report.html; ``title`` None is that language's default.
     """
+    if language not in LANGUAGES:
+        raise ProofsError("the report language must be one of %s, got %r" % (", ".join(LANGUAGES), language))
     now = now or utcnow()
-    index = build_index(scan_archive(archive), now=now, warn_days=warn_days)
+    index = build_index(scan_archive(archive), now=now, warn_days=warn_days, stale_hours=stale_hours)
     digest = content_digest(index)
     index_path = os.path.join(archive, "index.json")
     generated_at = _iso(now)
@@ -699,7 +1218,7 @@ def build_report(archive, now=None, warn_days=30, bundles=True, title="EESZT con
     outputs = [
         ("index.json", canonical_json(document)),
         ("report.csv", render_csv(index)),
-        ("report.html", render_html(index, generated_at, title)),
+        ("report.html", render_html(index, generated_at, title, language)),
         ("junit.xml", render_junit(index, generated_at)),
     ]
     if bundles:

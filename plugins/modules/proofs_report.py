@@ -22,6 +22,19 @@ description:
     message and hint, sortable columns; no network access needed), C(junit.xml) (one test case per
     site) and, per institution, the eKapu upload bundle C(upload/INSTITUTION_ID_ekapu.zip) (the latest
     passing proof of each site with its seal, and C(SHA256SUMS)).
+  - "A site's row reflects its latest run at every stage, never a stale green: a failure recorded after its
+    latest proof (a stage that failed, in the run ledger with its stage, error code and message; a refusal of
+    its host by the preflight; a rotation from C(rotation.jsonl) whose final check failed) makes the site
+    failed with that reason until a newer proof is archived, and a site unreachable at its last run is failed
+    until it is reached again. Its last passing proof is shown as history, with its age; a bundle whose proof
+    of a site is older than such a failure holds C(NOTICE-LATER-FAILURES.txt) saying so."
+  - A host refused by the preflight (status V(refused)) is recorded under its inventory name only and listed
+    as a problem (C(refused) in C(index.json), a test case in C(junit.xml), a section of C(report.html)), never
+    as a site row under identifiers that may be the very thing the preflight refused. A site row without
+    proofs whose host was later recorded under another identity (a typo since corrected) is left out.
+  - The latest outcome of each site in C(rotation.jsonl) (written by C(playbooks/rotate_certificate.yml);
+    check-mode entries are left out) is shown in the row; the latest proof's age and a staleness marker
+    past O(stale_hours), and the site's environment, too.
   - With O(outcomes), first records the collection run in C(runs/) (the ledger that
     M(eeszt.connect.proofs_verify) uses to notice removed proofs); a record is written only when it
     adds something (new proofs, or a site whose collection status changed).
@@ -55,21 +68,33 @@ options:
     default: []
     suboptions:
       host:
-        description: Inventory name of the site.
+        description: Inventory name of the site. Required with O(outcomes[].status=refused).
         type: str
       institution_id:
-        description: Institution ID of the site.
+        description: Institution ID of the site. Required unless O(outcomes[].status=refused).
         type: str
-        required: true
       site_id:
-        description: Site ID of the site.
+        description: Site ID of the site. Required unless O(outcomes[].status=refused).
         type: str
-        required: true
       status:
-        description: V(collected), V(unreachable) or V(error).
+        description:
+          - V(collected), V(unreachable) or V(error) (a stage failed on the site, or its proofs could not be
+            archived).
+          - V(refused) for a host the preflight refused; it is recorded under O(outcomes[].host) only, its
+            identifiers are not used.
         type: str
         required: true
-        choices: [collected, unreachable, error]
+        choices: [collected, unreachable, error, refused]
+      stage:
+        description:
+          - The stage where the site failed or was unreachable; V(preflight), V(certificate), V(tls),
+            V(check), V(proofs) or V(rotation). Null for a site that was collected.
+        type: str
+      error:
+        description:
+          - The error code of the failed stage's result (its C(error) return value, for example
+            V(pfx_wrong_password)). Anything that is not a short code is dropped.
+        type: str
       reason:
         description:
           - Why the site was not collected, for example the connection error of an unreachable site.
@@ -93,14 +118,26 @@ options:
     description: Certificates with fewer days left are counted and shown as expiring.
     type: int
     default: 30
+  stale_hours:
+    description: A site whose latest proof is older than this many hours is counted and marked stale.
+    type: int
+    default: 192
+  language:
+    description:
+      - Language of C(report.html) (headings, tiles, status words, legends, notes); V(hu) is Hungarian.
+      - C(index.json), C(report.csv), C(junit.xml) and the bundles keep English keys and values.
+    type: str
+    choices: [en, hu]
+    default: en
   bundles:
     description: Build the per-institution eKapu upload bundles.
     type: bool
     default: true
   title:
-    description: Title of the HTML report.
+    description:
+      - Title of the HTML report.
+      - Default V(EESZT connection proofs), or V(EESZT kapcsolódási igazolások) with O(language=hu).
     type: str
-    default: EESZT connection proofs
 seealso:
   - module: eeszt.connect.proofs_archive
   - module: eeszt.connect.proofs_verify
@@ -198,8 +235,25 @@ summary:
     warn_days:
       description: The O(warn_days) used.
       type: int
+    stale:
+      description: Sites whose latest proof is older than O(stale_hours).
+      type: int
+    stale_hours:
+      description: The O(stale_hours) used.
+      type: int
+    refused:
+      description: Hosts whose latest outcome is a refusal by the preflight (they have no site row).
+      type: int
+    bundle_outdated:
+      description: Sites that failed after the passing proof their institution's bundle holds.
+      type: int
+    rotation_problems:
+      description: Sites whose latest rotation was V(rolled_back), V(check_failed) or V(failed).
+      type: int
 failed_sites:
-  description: C(INSTITUTION_ID/SITE_ID) of each site whose latest proof failed, with the failure category.
+  description:
+    - C(INSTITUTION_ID/SITE_ID) of each failed site, with the failure category of its latest proof or the
+      error code of the stage that failed after it.
   returned: always
   type: list
   elements: str
@@ -207,15 +261,19 @@ failed_sites:
 problem_sites:
   description:
     - One string per site that did not pass, with its institution ID, site ID, host and why it is listed
-      (see the samples); a site unreachable or in error at its last collection with the recorded reason, a
-      failed site with the failure category of its latest proof, or a site without proof.
+      (see the samples): the failure of its latest run (the stage, the error code or failure category and
+      the message, and when it last passed), the connection error of a site unreachable at its last run, or
+      C(no proof); then one string per host refused by the preflight, under its inventory name.
   returned: always
   type: list
   elements: str
   sample:
-    - "100001/100001002 (site002): check failed: tls_client_cert_rejected"
+    - "100001/100001002 (site002): check failed: tls_client_cert_rejected: The WAF rejected the client certificate."
+    - "100001/100001003 (site003): certificate stage failed: pfx_wrong_password: the password for the PFX file
+      site003.p12 is wrong (last passed 2026-11-20T10:00:02Z)"
     - "100002/100002003 (site006): unreachable: Data could not be sent to remote host \"site006.example\". Make sure
       this host can be reached over ssh: ssh: Could not resolve hostname site006.example: Name or service not known"
+    - "site-typo: refused by the preflight: bad_variables: Preflight: 1 bad variable for site-typo, ..."
 """
 
 import os
@@ -236,17 +294,21 @@ def main():
             archive_dir=dict(type="path", required=True),
             outcomes=dict(type="list", elements="dict", default=[], options=dict(
                 host=dict(type="str"),
-                institution_id=dict(type="str", required=True),
-                site_id=dict(type="str", required=True),
-                status=dict(type="str", required=True, choices=["collected", "unreachable", "error"]),
+                institution_id=dict(type="str"),
+                site_id=dict(type="str"),
+                status=dict(type="str", required=True, choices=["collected", "unreachable", "error", "refused"]),
+                stage=dict(type="str"),
+                error=dict(type="str"),
                 reason=dict(type="str"),
                 archived=dict(type="list", elements="dict", default=[]),
             )),
             controller=dict(type="str"),
             merge_from=dict(type="list", elements="path", default=[]),
             warn_days=dict(type="int", default=30),
+            stale_hours=dict(type="int", default=192),
+            language=dict(type="str", default="en", choices=["en", "hu"]),
             bundles=dict(type="bool", default=True),
-            title=dict(type="str", default="EESZT connection proofs"),
+            title=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -254,6 +316,8 @@ def main():
     archive = os.path.abspath(params["archive_dir"])
     if params["warn_days"] < 0:
         module.fail_json(msg="warn_days must not be negative")
+    if params["stale_hours"] < 1:
+        module.fail_json(msg="stale_hours must be at least 1 (eeszt_proofs_stale_hours), got %d" % params["stale_hours"])
     result = dict(changed=False, archive_dir=archive, merged=[], run_record=None)
     try:
         if not module.check_mode:
@@ -264,7 +328,8 @@ def main():
             result["run_record"] = record_run(archive, params["outcomes"], params["controller"] or socket.gethostname(),
                                               check_mode=module.check_mode)
         changed_files, index = build_report(archive, warn_days=params["warn_days"], bundles=params["bundles"],
-                                            title=params["title"], check_mode=module.check_mode)
+                                            title=params["title"], check_mode=module.check_mode,
+                                            stale_hours=params["stale_hours"], language=params["language"])
     except EESZTConnectError as exc:
         module.fail_json(msg=to_text(exc), **result)
     result.update(

@@ -81,6 +81,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description:
+    - On failure, what went wrong, for reports; V(bad_variables) (see RV(problems)) or
+      V(argument_spec_unreadable).
+  returned: failure
+  type: str
+  sample: bad_variables
 checked:
   description: How many variables were checked (the options of the roles' argument specs and the identity).
   returned: always

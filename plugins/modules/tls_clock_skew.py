@@ -60,6 +60,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description:
+    - On failure, what went wrong, for reports; V(clock_skew) (the skew is over the limit and
+      O(on_skew=fail)) or V(clock_unreadable) (the site's clock could not be read).
+  returned: failure
+  type: str
+  sample: clock_skew
 site_time:
   description: The site's Unix time (whole seconds).
   returned: success

@@ -109,6 +109,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: On failure, V(write_failed), for reports; RV(msg) names the file and why.
+  returned: failure
+  type: str
+  sample: write_failed
 changed_files:
   description: The files whose content, owner, group or mode changed (or would change in check mode).
   returned: always
@@ -296,7 +301,7 @@ def main():
     try:
         files.run(module.params)
     except EESZTConnectError as exc:
-        module.fail_json(msg=str(exc), changed_files=files.changed_files, removed=files.removed,
+        module.fail_json(msg=str(exc), error="write_failed", changed_files=files.changed_files, removed=files.removed,
                          created_directories=files.created_directories)
     result = dict(
         changed=bool(files.changed_files or files.removed or files.created_directories),

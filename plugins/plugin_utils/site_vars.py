@@ -57,6 +57,7 @@ LOWER_BOUNDS = (
     ("eeszt_tls_gateway_connect_timeout", 0, True),
     ("eeszt_check_timeout", 0, True),
     ("eeszt_proofs_warn_days", 0, False),
+    ("eeszt_proofs_stale_hours", 0, True),
 )
 PROXIES = ("eeszt_tls_proxy", "eeszt_check_proxy")
 

@@ -219,7 +219,7 @@ def test_the_summary_names_every_problem_site_with_its_reason(fleet):
     for host, dummy, dummy2 in UNREACHABLE:
         assert rows[host].split()[4] == "UNREACHABLE", rows[host]
     assert sorted(problems) == sorted([SLOW[0]] + [site[0] for site in UNREACHABLE]), problems
-    assert problems[SLOW[0]] in ("connection check failed: timeout", "connection check failed: tcp_timeout")
+    assert problems[SLOW[0]].startswith(("connection check failed: timeout: ", "connection check failed: tcp_timeout: "))
     assert problems[REFUSED[0]].startswith("unreachable: ") and "Connection refused" in problems[REFUSED[0]]
     assert "port %d" % fleet.closed_port in problems[REFUSED[0]]
     assert "Could not resolve hostname %s" % NO_DNS_NAME in problems[NO_DNS[0]]
@@ -247,6 +247,7 @@ def test_the_report_lists_every_problem_site_with_its_reason(fleet):
         assert row["collection"]["status"] == "collected"
     slow = sites[SLOW[0]]
     assert slow["status"] == "failed" and slow["failure"]["category"] in ("timeout", "tcp_timeout"), slow
+    assert slow["failure"]["stage"] == "check" and slow["failure"]["message"], slow
     assert slow["collection"]["status"] == "collected"
     assert len(list((fleet.archive / SLOW[1] / SLOW[2]).glob("*.json.p7s"))) == 1  # its proof, sealed
     reasons = {}

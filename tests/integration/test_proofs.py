@@ -276,3 +276,101 @@ def test_report_renders_in_headless_chromium(flow, tmp_path):
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (1280, 900)
     assert os.path.getsize(png) > 20000  # a rendered page, not a blank one
+
+
+# --- issue 11 §4-5: the latest run at every stage, with its reason; issue 12 §4: Hungarian ----------------
+
+BROKEN_TLS, BROKEN_CERT, REFUSED = "site003", "site004", "site901"
+WRONG_PASSWORD = "not-the-pfx-password"
+
+
+def test_sites_that_passed_and_then_fail_a_stage_are_failed_everywhere_with_the_reason(flow):
+    """site003 (tls stage) and site004 (certificate stage) passed before; site901 is refused by the preflight."""
+    before = dict((s["host"], s["status"]) for s in json.loads((flow.archive / "index.json").read_text())["sites"])
+    assert (before[BROKEN_TLS], before[BROKEN_CERT]) == ("passed", "passed"), before
+    broken = flow.root / "broken.ini"
+    broken.write_text(
+        "[eeszt_sites]\n"
+        "%s eeszt_tls_ca_bundle_src=%s\n"
+        "%s eeszt_certificate_pfx_password=%s\n"
+        "%s ansible_connection=local eeszt_institution_id=100009 eeszt_site_id=65432l\n"
+        % (BROKEN_TLS, flow.root / "no-such-ca.pem", BROKEN_CERT, WRONG_PASSWORD, REFUSED))
+    result = flow.play("site.yml", "--limit", ",".join(["site001", BROKEN_TLS, BROKEN_CERT, REFUSED]),
+                       inventory=broken)
+    assert not result.ok, result.output
+    assert result.recap["site001"]["failed"] == 0, result.output
+
+    index = json.loads((flow.archive / "index.json").read_text())
+    sites = dict((s["host"], s) for s in index["sites"])
+    tls, cert = sites[BROKEN_TLS], sites[BROKEN_CERT]
+    assert (tls["status"], tls["latest_proof_status"], tls["failure"]["stage"], tls["failure"]["category"]) == (
+        "failed", "passed", "tls", "not_found"), tls
+    assert "no-such-ca.pem" in tls["failure"]["message"], tls
+    assert (cert["status"], cert["failure"]["stage"], cert["failure"]["category"]) == (
+        "failed", "certificate", "pfx_wrong_password"), cert
+    assert cert["failure"]["message"] and WRONG_PASSWORD not in json.dumps(index)
+    for site in (tls, cert):
+        assert site["latest_passing"] and site["bundle_outdated"] is True and site["latest_passing_age_days"] == 0
+    assert sites["site001"]["status"] == "passed"
+    # The refused host: no row, no institution under its bad identifiers; a problem under its name.
+    assert REFUSED not in sites and "65432l" not in json.dumps(index["sites"])
+    assert [(r["host"], r["stage"], r["error"]) for r in index["refused"]] == [(REFUSED, "preflight", "bad_variables")]
+    assert "eeszt_site_id" in index["refused"][0]["message"] and "65432l" in index["refused"][0]["message"]
+    summary = index["summary"]
+    assert (summary["passed"], summary["failed"], summary["refused"], summary["institutions"]) == (
+        SITES - 3, 3, 1, 3), summary  # 100001, 100002 and site900's 100009
+
+    with open(str(flow.archive / "report.csv"), newline="") as handle:
+        rows = dict((r["host"], r) for r in csv.DictReader(handle))
+    assert (rows[BROKEN_TLS]["status"], rows[BROKEN_TLS]["failure_stage"], rows[BROKEN_TLS]["failure_category"]) == (
+        "failed", "tls", "not_found")
+    assert (rows[BROKEN_CERT]["failure_category"], rows[BROKEN_CERT]["bundle_outdated"]) == ("pfx_wrong_password", "yes")
+    assert rows[BROKEN_CERT]["environment"] == "test" and REFUSED not in rows
+    suite = ET.parse(str(flow.archive / "junit.xml")).getroot().find("testsuite")
+    cases = dict((c.get("name").split()[0], c) for c in suite.findall("testcase"))
+    assert cases[flow.host_vars(BROKEN_CERT)[1]].find("failure").get("type") == "pfx_wrong_password"
+    assert cases[flow.host_vars(BROKEN_TLS)[1]].find("failure").get("type") == "not_found"
+    assert cases[REFUSED].find("error").get("type") == "bad_variables"
+    html = (flow.archive / "report.html").read_text()
+    assert '<div class="card ok"><b>%d</b>Passed</div>' % (SITES - 3) in html
+    assert "pfx_<wbr>wrong_<wbr>password</span><div class=\"hint\">certificate stage</div>" in html
+    assert '<section id="refused"><h2>Refused by the preflight</h2>' in html
+    # The run's own lines: the fleet report's problem sites, with the code and the message.
+    institution, site = flow.host_vars(BROKEN_CERT)
+    assert "%s/%s (%s): certificate stage failed: pfx_wrong_password: " % (institution, site, BROKEN_CERT) \
+        in result.stdout
+    assert "%s: refused by the preflight: bad_variables: Preflight: " % REFUSED in result.stdout
+    assert WRONG_PASSWORD not in result.stdout
+
+
+def overflow_probe(html):
+    """The report with a script that records whether the page is wider than the window."""
+    probe = ("<script>window.addEventListener('load',function(){var d=document.documentElement;"
+             "d.setAttribute('data-overflow',String(d.scrollWidth>window.innerWidth));});</script></body>")
+    return html.replace("</body>", probe)
+
+
+@pytest.mark.parametrize("language", ["hu", "en"])
+def test_report_in_each_language_renders_without_overflow(flow, tmp_path, language):
+    result = flow.play("collect_proofs.yml", eeszt_proofs_report_language=language)
+    assert result.ok, result.output
+    html = (flow.archive / "report.html").read_text()
+    assert ('<html lang="%s">' % language) in html
+    if language == "hu":
+        for words in ("Sikeres", "Sikertelen", "Nem elérhető", "Telephely", "Intézmény", "Környezet", "Lejár",
+                      "Az előellenőrzés elutasította", "<td>teszt</td>", "tanúsítvány-telepítés"):
+            assert words in html, words
+    page = tmp_path / "report.html"
+    page.write_text(overflow_probe(html))
+    url = "file://" + str(page)
+    dom = run_chromium(tmp_path / "profile-dom", "--window-size=1400,1000", "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr
+    assert 'data-overflow="false"' in dom.stdout, "the report is wider than a 1400 px window"
+    os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+    png = os.path.join(SCREENSHOT_DIR, "report-%s.png" % language)
+    if os.path.exists(png):
+        os.unlink(png)
+    shot = run_chromium(tmp_path / "profile-shot", "--screenshot=%s" % png, "--window-size=1400,1000",
+                        "--hide-scrollbars", "file://" + str(flow.archive / "report.html"))
+    assert shot.returncode == 0, shot.stderr
+    assert os.path.getsize(png) > 20000

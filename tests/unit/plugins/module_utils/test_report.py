@@ -93,7 +93,8 @@ def test_index_latest_per_site_and_summary(fleet):
     assert index["summary"] == {
         "sites": 5, "passed": 2, "failed": 2, "no_proof": 1, "unreachable": 1, "collection_errors": 0,
         "institutions": 2, "proofs": 6, "missing_proofs": 0, "unsealed_proofs": 0,
-        "certificates_expired": 1, "certificates_expiring": 1, "warn_days": 30}
+        "certificates_expired": 1, "certificates_expiring": 1, "warn_days": 30,
+        "stale": 0, "stale_hours": 192, "refused": 0, "bundle_outdated": 1, "rotation_problems": 0}
     sites = dict((s["site_id"], s) for s in index["sites"])
     assert [s["status"] for s in index["sites"]] == ["failed", "failed", "no_proof", "passed", "passed"]
     assert sites["100001001"]["status"] == "passed"  # the 10:00 proof replaced the failed 09:00 one
@@ -166,12 +167,18 @@ def test_upload_bundle_holds_latest_passing_proofs_and_seals(fleet):
         assert names == ["100002001/20261125T090000Z_100002_100002001.json",
                          "100002001/20261125T090000Z_100002_100002001.json.p7s",
                          "100002002/20261125T100000Z_100002_100002002.json",
-                         "100002002/20261125T100000Z_100002_100002002.json.p7s", "SHA256SUMS"]
+                         "100002002/20261125T100000Z_100002_100002002.json.p7s", "SHA256SUMS",
+                         "NOTICE-LATER-FAILURES.txt"]
         sums = bundle.read("SHA256SUMS").decode("ascii").splitlines()
         assert sums[0] == "%s  %s" % (sha256_hex(bundle.read(names[0])), names[0])
+        # 100002001 failed at 11:00, after the 09:00 proof in the bundle: the bundle says so.
+        assert bundle.read("NOTICE-LATER-FAILURES.txt").decode("utf-8").splitlines()[3:] == [
+            "100002001 (site-100002001): passing proof of 2026-11-25T09:00:00Z; failed at 2026-11-25T11:00:00Z in "
+            "the check stage: tls_client_cert_rejected: The WAF rejected the client certificate."]
     with zipfile.ZipFile(os.path.join(fleet, "upload", "100001_ekapu.zip")) as bundle:
         assert [n for n in bundle.namelist() if n.endswith(".json")] == [
             "100001001/20261125T100000Z_100001_100001001.json"]  # 100001002 never passed
+        assert "NOTICE-LATER-FAILURES.txt" not in bundle.namelist()  # 100001001 passes now
 
 
 def test_two_archives_of_disjoint_halves_merge_into_one_report(tmp_path, signer):
@@ -246,7 +253,236 @@ def test_a_multi_line_connection_error_is_kept_on_one_line_and_cut(tmp_path):
 def test_problem_sites_name_each_site_that_did_not_pass_with_why(fleet):
     dummy, index = build_report(fleet, now=NOW)
     assert problem_sites(index) == [
-        "100001/100001002 (site-100001002): check failed: tls_client_cert_rejected",
-        "100002/100002001 (site-100002001): check failed: tls_client_cert_rejected",
+        "100001/100001002 (site-100001002): check failed: tls_client_cert_rejected: "
+        "The WAF rejected the client certificate.",
+        "100002/100002001 (site-100002001): check failed: tls_client_cert_rejected: "
+        "The WAF rejected the client certificate. (last passed 2026-11-25T09:00:00Z)",
         "100002/100002003 (site-100002003): unreachable: ssh: connect to host 192.0.2.7 port 22: Connection timed out",
     ]
+
+
+# --- the latest run at every stage: never a stale green (issue 11 §4-5) -------------------------------
+
+LATER = NOW + datetime.timedelta(hours=1)
+TLS_ERROR = {"host": "site-100001001", "institution_id": "100001", "site_id": "100001001", "status": "error",
+             "stage": "tls", "error": "ca_bundle_not_found",
+             "reason": "the EESZT CA bundle /srv/eeszt/eeszt-ca.pem does not exist: set eeszt_tls_ca_bundle_src"}
+
+
+def site_of(index, site_id):
+    return [s for s in index["sites"] if s["site_id"] == site_id][0]
+
+
+def csv_rows(archive):
+    return dict((r["site_id"], r) for r in csv.DictReader(io.StringIO(read(archive, "report.csv").decode("utf-8"))))
+
+
+def junit_cases(archive):
+    return dict((c.get("name").split()[0], c) for c in ET.fromstring(read(archive, "junit.xml")).iter("testcase"))
+
+
+def test_a_site_that_passed_and_then_failed_in_the_tls_stage_is_failed_everywhere(fleet, signer):
+    dummy, before = build_report(fleet, now=NOW)
+    assert site_of(before, "100001001")["status"] == "passed"
+    assert record_run(fleet, [TLS_ERROR], "controller-a", now=LATER)
+    dummy, index = build_report(fleet, now=LATER)
+
+    site = site_of(index, "100001001")
+    assert site["status"] == "failed"
+    assert site["latest_proof_status"] == "passed"  # the proof itself passed: history
+    assert site["failure"] == {"stage": "tls", "category": "ca_bundle_not_found", "message": TLS_ERROR["reason"],
+                               "hint": None, "endpoint": None, "step": None, "at": "2026-11-25T13:00:00Z"}
+    assert (site["latest_passing_at"], site["latest_passing_age_days"]) == ("2026-11-25T10:00:00Z", 0)
+    assert site["bundle_outdated"] is True
+    assert (index["summary"]["passed"], index["summary"]["failed"]) == (1, 3)
+
+    row = csv_rows(fleet)["100001001"]
+    assert (row["status"], row["failure_stage"], row["failure_category"], row["failure_message"]) == (
+        "failed", "tls", "ca_bundle_not_found", TLS_ERROR["reason"])
+    assert (row["last_passed_at"], row["bundle_outdated"], row["environment"]) == (
+        "2026-11-25T10:00:00Z", "yes", "test")
+
+    failure = junit_cases(fleet)["100001001"].find("failure")
+    assert (failure.get("type"), failure.get("message")) == ("ca_bundle_not_found", TLS_ERROR["reason"])
+    assert "stage: tls" in failure.text and "last passed: 2026-11-25T10:00:00Z" in failure.text
+
+    html = read(fleet, "report.html").decode("utf-8")
+    assert html.count('<tr class="passed">') == 1 and html.count('<tr class="failed">') == 3
+    assert '<div class="card ok"><b>1</b>Passed</div>' in html
+    assert '<div class="card bad"><b>3</b>Failed</div>' in html
+    assert "<span title=\"ca_bundle_not_found\">ca_<wbr>bundle_<wbr>not_<wbr>found</span><div class=\"hint\">tls stage</div>" in html
+    assert "The evidence bundle holds the passing proof of 2026-11-25 10:00, older than this failure." in html
+    assert ("100001/100001001 (site-100001001): tls stage failed: ca_bundle_not_found: %s (last passed "
+            "2026-11-25T10:00:00Z)" % TLS_ERROR["reason"]) in problem_sites(index)
+    with zipfile.ZipFile(os.path.join(fleet, "upload", "100001_ekapu.zip")) as bundle:
+        assert "failed at 2026-11-25T13:00:00Z in the tls stage: ca_bundle_not_found" in bundle.read(
+            "NOTICE-LATER-FAILURES.txt").decode("utf-8")
+
+    # A later collection without a newer proof does not turn it green again: the failure stays ...
+    collected = {"host": "site-100001001", "institution_id": "100001", "site_id": "100001001", "status": "collected"}
+    assert record_run(fleet, [collected], "controller-a", now=LATER + datetime.timedelta(hours=1))
+    dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=1))
+    assert site_of(index, "100001001")["status"] == "failed"
+    # ... until a newer proof: it passes again, and the bundle notice is gone.
+    collect(fleet, [("100001", "100001001", 15, True, "2026-12-01T00:00:00Z")], signer, "controller-a")
+    dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=2))
+    site = site_of(index, "100001001")
+    assert (site["status"], site["failure"], site["bundle_outdated"]) == ("passed", None, False)
+    with zipfile.ZipFile(os.path.join(fleet, "upload", "100001_ekapu.zip")) as bundle:
+        assert "NOTICE-LATER-FAILURES.txt" not in bundle.namelist()
+
+
+def test_an_unreachable_site_is_failed_while_unreachable_is_its_latest_outcome(fleet):
+    down = {"host": "site-100002002", "institution_id": "100002", "site_id": "100002002", "status": "unreachable",
+            "stage": "certificate", "reason": "ssh: connect to host 192.0.2.9 port 22: Connection timed out"}
+    record_run(fleet, [down], "controller-a", now=LATER)
+    dummy, index = build_report(fleet, now=LATER)
+    site = site_of(index, "100002002")
+    assert (site["status"], site["failure"]["category"], site["failure"]["stage"]) == (
+        "failed", "unreachable", "certificate")
+    assert "100002/100002002 (site-100002002): unreachable: %s" % down["reason"] in problem_sites(index)
+    assert junit_cases(fleet)["100002002"].find("failure").get("type") == "unreachable"
+    # Reached again: nothing changed on the site since its proof, which stands.
+    back = dict(down, status="collected", reason=None, stage=None)
+    record_run(fleet, [back], "controller-a", now=LATER + datetime.timedelta(hours=1))
+    dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=1))
+    assert site_of(index, "100002002")["status"] == "passed"
+
+
+REFUSAL = {"host": "site-typo", "status": "refused", "stage": "preflight", "error": "bad_variables",
+           "reason": "Preflight: 1 bad variable for site-typo, so nothing was done on this site: (1) eeszt_site_id "
+                     "\"65432l\": must match ^[0-9]{9}$ ..."}
+
+
+def test_a_host_refused_by_the_preflight_is_a_problem_under_its_name_never_a_row(fleet):
+    # An older run recorded it under its bad identity (before this fix): a ghost row and institution.
+    ghost = {"host": "site-typo", "institution_id": "65432l", "site_id": "65432l001", "status": "error",
+             "reason": "not collected: the site left the run before the proofs stage"}
+    record_run(fleet, [ghost], "controller-a", now=NOW)
+    dummy, index = build_report(fleet, now=NOW)
+    assert "65432l" in [s["institution_id"] for s in index["sites"]]
+
+    assert record_run(fleet, [REFUSAL], "controller-a", now=LATER)
+    assert record_run(fleet, [REFUSAL], "controller-a", now=LATER) is None  # nothing new
+    dummy, index = build_report(fleet, now=LATER)
+    assert "65432l" not in [s["institution_id"] for s in index["sites"]]
+    assert (index["summary"]["sites"], index["summary"]["institutions"], index["summary"]["refused"]) == (5, 2, 1)
+    assert index["refused"] == [{"host": "site-typo", "at": "2026-11-25T13:00:00Z", "run": index["refused"][0]["run"],
+                                 "stage": "preflight", "error": "bad_variables", "message": REFUSAL["reason"]}]
+    assert problem_sites(index)[-1] == "site-typo: refused by the preflight: bad_variables: %s" % REFUSAL["reason"]
+    assert "65432l" not in read(fleet, "report.csv").decode("utf-8")
+    case = junit_cases(fleet)["site-typo"]
+    assert case.get("classname") == "eeszt.preflight"
+    assert (case.find("error").get("type"), case.find("error").get("message")) == ("bad_variables", REFUSAL["reason"])
+    suite = ET.fromstring(read(fleet, "junit.xml")).find("testsuite")
+    assert (suite.get("tests"), suite.get("errors")) == ("6", "2")
+    html = read(fleet, "report.html").decode("utf-8")
+    assert '<section id="refused"><h2>Refused by the preflight</h2>' in html
+    assert "<li><b>site-typo</b>: <code>bad_variables</code> Preflight: 1 bad variable" in html
+
+    # Fixed in the inventory and collected under its real identity: no longer listed.
+    fixed = {"host": "site-typo", "institution_id": "100002", "site_id": "100002004", "status": "collected"}
+    record_run(fleet, [fixed], "controller-a", now=LATER + datetime.timedelta(hours=1))
+    dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=1))
+    assert index["refused"] == [] and not [p for p in problem_sites(index) if "refused" in p]
+    assert site_of(index, "100002004")["host"] == "site-typo"
+
+
+def test_a_site_with_proofs_whose_host_is_refused_later_is_failed(fleet):
+    refused = dict(REFUSAL, host="site-100002002")
+    record_run(fleet, [refused], "controller-a", now=LATER)
+    dummy, index = build_report(fleet, now=LATER)
+    site = site_of(index, "100002002")
+    assert (site["status"], site["failure"]["stage"], site["failure"]["category"]) == (
+        "failed", "preflight", "bad_variables")
+
+
+def write_rotation(archive, *entries):
+    with open(os.path.join(archive, "rotation.jsonl"), "a") as handle:
+        for entry in entries:
+            handle.write((entry if isinstance(entry, str) else json.dumps(entry)) + "\n")
+
+
+def rotation(site_id, status, hour, check_passed, **extra):
+    entry = {"host": "site-" + site_id, "institution_id": site_id[:6], "site_id": site_id, "status": status,
+             "at": "2026-11-25T%02d:00:00Z" % hour, "check_passed": check_passed, "category": None,
+             "message": "%s at %02d" % (status, hour), "check_mode": False}
+    entry.update(extra)
+    return entry
+
+
+def test_rotation_outcomes_are_shown_and_a_failed_one_after_the_proof_fails_the_site(fleet):
+    write_rotation(
+        fleet,
+        rotation("100001001", "rotated", 11, True),
+        rotation("100001001", "rolled_back", 13, True, category="tls_client_cert_rejected"),
+        rotation("100001001", "rotated", 14, True, check_mode=True),  # check mode: nothing happened
+        "not json {",
+        rotation("100002002", "check_failed", 13, False, category="tls_client_cert_rejected",
+                 message="the certificate is unchanged and the connection check fails"),
+        rotation("100003001", "rotated", 12, True, institution_id=None))
+    dummy, index = build_report(fleet, now=LATER)
+    rolled = site_of(index, "100001001")
+    assert rolled["status"] == "passed"  # rolled back to a certificate that passes
+    assert rolled["rotation"] == {"status": "rolled_back", "at": "2026-11-25T13:00:00Z",
+                                  "category": "tls_client_cert_rejected", "message": "rolled_back at 13",
+                                  "check_passed": True}
+    failed = site_of(index, "100002002")
+    assert (failed["status"], failed["failure"]["stage"], failed["failure"]["category"],
+            failed["failure"]["message"]) == ("failed", "rotation", "tls_client_cert_rejected",
+                                              "the certificate is unchanged and the connection check fails")
+    assert index["summary"]["rotation_problems"] == 2 and index["summary"]["sites"] == 5
+    rows = csv_rows(fleet)
+    assert (rows["100001001"]["rotation_status"], rows["100001001"]["rotation_at"]) == (
+        "rolled_back", "2026-11-25T13:00:00Z")
+    html = read(fleet, "report.html").decode("utf-8")
+    assert '<span class="badge rolled_back" title="rolled_back at 13">rolled back</span>' in html
+
+
+def test_age_and_staleness_of_the_latest_proof(fleet):
+    dummy, index = build_report(fleet, now=NOW + datetime.timedelta(days=3), stale_hours=48)
+    site = site_of(index, "100002002")
+    assert (site["proof_age_days"], site["stale"]) == (3, True)
+    assert site_of(index, "100002003")["stale"] is False  # no proof: nothing to be stale
+    assert (index["summary"]["stale"], index["summary"]["stale_hours"]) == (4, 48)
+    assert csv_rows(fleet)["100002002"]["stale"] == "yes"
+    html = read(fleet, "report.html").decode("utf-8")
+    assert '<div class="card warn"><b>4</b>Stale (&gt; 48 h)</div>' in html
+    assert '3 day(s) ago <span class="badge stale">stale</span>' in html
+    dummy, index = build_report(fleet, now=NOW + datetime.timedelta(days=3))
+    assert index["summary"]["stale"] == 0  # 192 hours by default
+
+
+def test_the_report_in_hungarian_keeps_the_machine_readable_files_english(fleet):
+    build_report(fleet, now=NOW)
+    english = dict((n, read(fleet, n)) for n in ("index.json", "report.csv", "junit.xml"))
+    changed, dummy = build_report(fleet, now=NOW, language="hu")
+    assert changed == ["report.html"]
+    assert english == dict((n, read(fleet, n)) for n in english)
+    html = read(fleet, "report.html").decode("utf-8")
+    assert '<html lang="hu">' in html and "<title>EESZT kapcsolódási igazolások</title>" in html
+    for words in ("Sikeres", "Sikertelen", "Nincs igazolás", "Nem elérhető", "Telephely", "Intézmény", "Környezet",
+                  "Lejár", "Legutóbbi igazolás (UTC)", "Utolsó sikeres (UTC)", "Tanúsítványcsere",
+                  "Elöl a sikertelen telephelyek.", "Az archívum minden igazolásához külön CMS-pecsét",
+                  '<span class="badge failed">sikertelen</span>', '<span class="badge passed">sikeres</span>',
+                  '<span class="badge unreachable">nem elérhető</span>', "<td>teszt</td>",
+                  "2 sikeres, 2 sikertelen, 1 igazolás nélkül", "A bizonyítékcsomagban a(z) 2026-11-25 09:00"):
+        assert words in html, words
+    for english_words in ("Passed", "Failed sites first", "No proof", "Unreachable", "Institution", "Every proof"):
+        assert english_words not in html, english_words
+    with pytest.raises(ProofsError, match="report language must be one of en, hu, got 'de'"):
+        build_report(fleet, now=NOW, language="de")
+
+
+def test_outcomes_are_checked_before_they_enter_the_ledger(tmp_path):
+    archive = str(tmp_path / "archive")
+    with pytest.raises(ProofsError, match="a refused outcome must name the host"):
+        record_run(archive, [dict(REFUSAL, host=None)], "c")
+    with pytest.raises(ProofsError, match=r"the collection outcome of host h \(status error\) must have institution_id and site_id"):
+        record_run(archive, [{"host": "h", "status": "error", "site_id": "100001001"}], "c")
+    with pytest.raises(ProofsError, match="stage must be one of preflight, certificate, tls, check, proofs, "
+                                          "rotation, got 'deploy'"):
+        record_run(archive, [dict(TLS_ERROR, stage="deploy")], "c")
+    record_run(archive, [dict(TLS_ERROR, error="not a code: free text")], "c", now=NOW)
+    dummy, index = build_report(archive, now=NOW)
+    assert index["sites"][0]["failure"]["category"] == "error"  # free text is never taken for a code
