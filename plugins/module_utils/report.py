@@ -943,8 +943,8 @@ def _site_html(site, text):
     environment = text["environment"].get(site["environment"], site["environment"])
     expires = ""
     if days is not None or site["certificate_not_after"]:
-        expires = "%s<div class=\"hint when\">%s</div>" % ("" if days is None else days,
-                                                          _h((site["certificate_not_after"] or "")[:10]))
+        expires = "%s<div class=\"hint when\">%s</div>" % (
+            "" if days is None else days, _h((site["certificate_not_after"] or "")[:10]))
     return ('<tr class="%s"><td data-sort="%d">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>'
             '<td class="code">%s</td><td class="msg">%s</td><td class="when" data-sort="%s">%s</td>'
             '<td class="when" data-sort="%s">%s</td><td data-sort="%s">%s</td><td class="%s" data-sort="%s">%s</td>'
@@ -1180,8 +1180,8 @@ def record_run(archive, outcomes, controller, now=None, check_mode=False):
         sequence = max([r.get("sequence") or 0 for r in runs] + [0]) + 1
         record = {"schema": RUN_SCHEMA, "run_id": name[:-5], "controller": controller, "finished_at": _iso(now),
                   "sequence": sequence,
-                  "outcomes": sorted(outcomes, key=lambda o: (o["institution_id"] or "", o["site_id"] or "",
-                                                             o["host"] or ""))}
+                  "outcomes": sorted(outcomes, key=lambda o: (
+                      o["institution_id"] or "", o["site_id"] or "", o["host"] or ""))}
         path = os.path.join(archive, RUNS_DIR, name)
         ensure_dir(os.path.dirname(path))
         write_new(path, canonical_json(record))

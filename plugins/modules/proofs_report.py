@@ -261,9 +261,10 @@ failed_sites:
 problem_sites:
   description:
     - One string per site that did not pass, with its institution ID, site ID, host and why it is listed
-      (see the samples): the failure of its latest run (the stage, the error code or failure category and
-      the message, and when it last passed), the connection error of a site unreachable at its last run, or
-      C(no proof); then one string per host refused by the preflight, under its inventory name.
+      (see the samples); why is the failure of its latest run (the stage, the error code or failure category
+      and the message, and when it last passed), the connection error of a site unreachable at its last run,
+      or C(no proof).
+    - Then one string per host refused by the preflight, under its inventory name.
   returned: always
   type: list
   elements: str

@@ -110,7 +110,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 error:
-  description: On failure, V(write_failed), for reports; RV(msg) names the file and why.
+  description: On failure, V(write_failed), for reports; the message names the file and why.
   returned: failure
   type: str
   sample: write_failed
