@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import datetime
+import hashlib
 import os
 import posixpath
 
@@ -18,7 +20,9 @@ from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTC
 from ansible_collections.eeszt.connect.plugins.module_utils.certificate import load_pfx
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import (
     accept_proof,
+    plan_operator_files,
     plan_site,
+    store_operator_file,
     store_proof,
 )
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
@@ -48,13 +52,25 @@ class ActionModule(ActionBase):
             required_one_of=[("signing_pfx", "signing_key")],
             mutually_exclusive=[("signing_pfx", "signing_key")],
         )
-        result.update(changed=False, archived=[], skipped=[], errors=[], listed=0)
+        result.update(changed=False, archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
+                      operator_skipped=[], operator_refused=[], operator_unmatched=[])
+        self._cached_signer = None
         try:
-            self._archive(args, task_vars, result)
-        except EESZTConnectError as exc:
-            result["errors"].append(to_text(exc))
+            try:
+                self._archive(args, task_vars, result)
+            except EESZTConnectError as exc:
+                result["errors"].append(to_text(exc))
+            if args["operator_files"]:
+                try:
+                    self._operator_files(args, task_vars, result)
+                except EESZTConnectError as exc:
+                    result["errors"].append("operator files: %s" % to_text(exc))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+        if result["operator_refused"]:
+            result["warnings"] = ["operator file %s of site %s/%s was not collected: it %s" % (
+                item["path"], args["institution_id"], args["site_id"], item["reason"])
+                for item in result["operator_refused"]]
         if result["errors"]:
             result["failed"] = True
             result["msg"] = "%d proof file(s) of site %s/%s could not be archived: %s" % (
@@ -103,6 +119,11 @@ class ActionModule(ActionBase):
             self._loader.cleanup_tmp_file(real)
 
     def _signer(self, args):
+        if self._cached_signer is None:
+            self._cached_signer = self._load_signer(args)
+        return self._cached_signer
+
+    def _load_signer(self, args):
         if args["signing_key"]:
             shown, key = self._read_controller(args["signing_key"], "signing key")
             dummy, cert = self._read_controller(args["signing_cert"], "signing certificate")
@@ -163,4 +184,57 @@ class ActionModule(ActionBase):
                 continue
             if stored is not None:
                 result["archived"].append(stored)
+                result["changed"] = True
+
+    # --- operator files ------------------------------------------------------------
+
+    def _operator_files(self, args, task_vars, result):
+        """Archive, seal and record the operator files of the site (eeszt.connect.operator_files lists them)."""
+        archive = os.path.abspath(args["archive_dir"])
+        institution_id, site_id = args["institution_id"], args["site_id"]
+        if args["operator_files_max_bytes"] < 1:
+            raise ProofsError("operator_files_max_bytes (eeszt_proofs_operator_files_max_bytes) must be at least 1, "
+                              "got %d" % args["operator_files_max_bytes"])
+        site_args = dict(patterns=args["operator_files"], max_bytes=args["operator_files_max_bytes"])
+        listing = self._remote("eeszt.connect.operator_files", site_args, task_vars)
+        result["operator_unmatched"] = listing.get("unmatched", [])
+        refused = [{"path": item["path"], "reason": item["reason"]} for item in listing.get("refused", [])]
+        new, skipped, not_taken = plan_operator_files(archive, institution_id, site_id, listing.get("files", []))
+        result["operator_skipped"] = skipped
+        refused += [{"path": item["path"], "reason": reason} for item, reason in not_taken]
+        result["operator_refused"] = refused
+        if not new:
+            return
+        if self._play_context.check_mode:
+            result["operator_archived"] = [
+                {"name": name, "path": "/".join((institution_id, site_id, "operator", "files", name)),
+                 "source": item["path"], "size": item["size"], "sha256": item["sha256"], "seal": None,
+                 "signer": None, "collected_at": None} for item, name in new]
+            result["changed"] = True
+            return
+        signer = self._signer(args)
+        ensure_dir(archive)
+        for item, name in new:
+            read = dict(site_args, read=item["path"])
+            fetched = self._execute_module(module_name="eeszt.connect.operator_files", module_args=read,
+                                           task_vars=task_vars)
+            if fetched.get("failed"):
+                refused.append({"path": item["path"], "reason": fetched.get("reason") or
+                                "could not be read on the site: %s" % fetched.get("msg", "no message")})
+                continue
+            data = base64.b64decode(fetched["content"])
+            digest = hashlib.sha256(data).hexdigest()
+            if len(data) > args["operator_files_max_bytes"] or digest != item["sha256"]:
+                refused.append({"path": item["path"], "reason": "changed while it was collected (SHA-256 %s when "
+                                "listed, %s when read); it is collected at the next run" % (item["sha256"], digest)})
+                continue
+            facts = {"source": item["path"], "source_name": item["name"], "modified_at": item.get("modified_at"),
+                     "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            try:
+                stored = store_operator_file(archive, institution_id, site_id, name, data, signer, facts)
+            except ProofsError as exc:
+                result["errors"].append(to_text(exc))
+                continue
+            if stored is not None:
+                result["operator_archived"].append(stored)
                 result["changed"] = True

@@ -17,7 +17,10 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.eeszt.connect.plugins.module_utils.operator_files import NAME_MAX, name_problem
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
+    OPERATOR_FILES,
+    OPERATOR_SEALS,
     PROOF_NAME,
     RUNS_DIR,
     SEAL_SUFFIX,
@@ -27,6 +30,8 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     ensure_dir,
     file_sha256,
     iter_archive_files,
+    iter_operator_entries,
+    operator_dir,
     parse_proof,
     read_bytes,
     sha256_hex,
@@ -108,8 +113,80 @@ def store_proof(archive, institution_id, site_id, name, data, signer):
     }
 
 
+# --- operator files -------------------------------------------------------------
+
+def version_name(name, sha256):
+    """The archive name of another version of the operator file ``name``: ``STEM_<12 hex of SHA-256>EXT``."""
+    stem, ext = os.path.splitext(name)
+    return "%s_%s%s" % (stem, sha256[:12], ext)
+
+
+def plan_operator_files(archive, institution_id, site_id, listed):
+    """Sort the operator files listed on a site into new and already archived.
+
+    ``listed``: [{"name", "sha256", ...}] as the site listed them. An archived
+    operator file is never overwritten: a file whose name is taken by other
+    content is stored as another version (``version_name``). Returns (new,
+    skipped, refused): new is [(listed item, archive name)], skipped the names
+    already archived with the same SHA-256, refused [(listed item, reason)].
+    """
+    folder = operator_dir(archive, institution_id, site_id, OPERATOR_FILES)
+    new, skipped, refused = [], [], []
+    for item in sorted(listed, key=lambda i: i["name"]):
+        problem = name_problem(item["name"])
+        if problem:
+            refused.append((item, problem))
+            continue
+        for candidate in (item["name"], version_name(item["name"], item["sha256"])):
+            path = os.path.join(folder, candidate)
+            if not os.path.lexists(path):
+                new.append((item, candidate))
+                break
+            if os.path.isfile(path) and not os.path.islink(path) and file_sha256(path) == item["sha256"]:
+                skipped.append(item["name"])
+                break
+        else:
+            refused.append((item, "clashes with %s in the archive, whose content is not the SHA-256 its name "
+                                  "says; find out who changed it" % os.path.join(folder, candidate)))
+    return new, skipped, refused
+
+
+def store_operator_file(archive, institution_id, site_id, name, data, signer, facts=None):
+    """Seal and store one new operator file as ``name``; returns a dict describing it.
+
+    As for proofs: the seal first, then the file with one hard link that never
+    replaces an existing one. ``facts`` (source, source_name, collected_at) are
+    returned with it.
+    """
+    problem = name_problem(name, limit=NAME_MAX + 13)  # room for version_name's suffix
+    if problem:
+        raise ProofRejectedError("operator file %r %s" % (name, problem))
+    files = operator_dir(archive, institution_id, site_id, OPERATOR_FILES)
+    seals = operator_dir(archive, institution_id, site_id, OPERATOR_SEALS)
+    ensure_dir(files)
+    ensure_dir(seals)
+    path = os.path.join(files, name)
+    if os.path.lexists(path):
+        if os.path.isfile(path) and not os.path.islink(path) and file_sha256(path) == sha256_hex(data):
+            return None
+        raise ArchiveConflictError("%s is already in the archive with other content; it is never overwritten" % path)
+    seal = os.path.join(seals, name + SEAL_SUFFIX)
+    write_atomic(seal, sign_detached(data, signer))
+    write_new(path, data)
+    stored = {
+        "name": name,
+        "path": os.path.relpath(path, archive).replace(os.sep, "/"),
+        "size": len(data),
+        "sha256": sha256_hex(data),
+        "seal": os.path.relpath(seal, archive).replace(os.sep, "/"),
+        "signer": signer.subject,
+    }
+    stored.update(facts or {})
+    return stored
+
+
 def merge_archive(source, archive, check_mode=False):
-    """Copy the proofs, seals and run records of ``source`` into ``archive``.
+    """Copy the proofs, operator files, seals and run records of ``source`` into ``archive``.
 
     Files already present with the same content are skipped; the same name
     with other content is an ArchiveConflictError naming both. Report files
@@ -121,6 +198,7 @@ def merge_archive(source, archive, check_mode=False):
     if os.path.realpath(source) == os.path.realpath(archive):
         return []
     relatives = [os.path.join(i, s, n) for i, s, n in iter_archive_files(source)]
+    relatives += [os.path.join(*r.split("/")) for r, what in iter_operator_entries(source) if what != "link"]
     runs = os.path.join(source, RUNS_DIR)
     if os.path.isdir(runs):
         relatives += [os.path.join(RUNS_DIR, n) for n in sorted(os.listdir(runs))

@@ -8,9 +8,16 @@ Layout of the archive (``eeszt_proofs_archive_dir``)::
 
     <archive>/<institution_id>/<site_id>/<proof>.json       the proof, byte for byte as on the site
     <archive>/<institution_id>/<site_id>/<proof>.json.p7s   its detached CMS seal (DER)
+    <archive>/<institution_id>/<site_id>/operator/files/<name>       an operator file, byte for byte as on the site
+    <archive>/<institution_id>/<site_id>/operator/seals/<name>.p7s   its detached CMS seal (DER)
     <archive>/runs/<run id>.json        one record per collection run (the ledger)
     <archive>/index.json report.csv report.html junit.xml   the fleet report
-    <archive>/upload/<institution_id>_ekapu.zip             eKapu upload bundle per institution
+    <archive>/evidence/<institution_id>_evidence.zip        institution evidence bundle
+    <archive>/upload/<institution_id>_ekapu.zip             the bundle under its earlier name (removed when
+                                                            the report is rebuilt)
+
+The evidence is the vendor's own; it is not the certificate that the
+operator's verification program (eesztConnect.exe) issues for eKapu.
 
 Standard library only.
 """
@@ -35,9 +42,13 @@ REQUIRED_FIELDS = ("schema", "institution_id", "site_id", "host", "environment",
                    "client_certificate", "endpoints", "passed", "failure", "tool")
 SEAL_SUFFIX = ".p7s"
 RUNS_DIR = "runs"
-UPLOAD_DIR = "upload"
+UPLOAD_DIR = "upload"  # bundles of earlier versions (<id>_ekapu.zip); still a reserved name
+EVIDENCE_DIR = "evidence"
+OPERATOR_DIR = "operator"
+OPERATOR_FILES = "files"
+OPERATOR_SEALS = "seals"
 REPORT_FILES = ("index.json", "report.csv", "report.html", "junit.xml")
-RESERVED = frozenset((RUNS_DIR, UPLOAD_DIR))
+RESERVED = frozenset((RUNS_DIR, UPLOAD_DIR, EVIDENCE_DIR))
 FILE_MODE = 0o640
 DIR_MODE = 0o750
 # Names of folders and proof files in the archive: no separators, no dot files.
@@ -258,6 +269,65 @@ def iter_archive_links(archive):
             yield "/".join(parts)
 
 
+def operator_dir(archive, institution_id, site_id, part):
+    """``<site folder>/operator/files`` or ``.../seals`` (``part``: OPERATOR_FILES or OPERATOR_SEALS)."""
+    return os.path.join(site_dir(archive, institution_id, site_id), OPERATOR_DIR, part)
+
+
+def iter_operator_entries(archive):
+    """(relative path, what) of every entry of the site folders' ``operator`` folders, sorted.
+
+    ``what`` is ``file`` (a regular file in ``operator/files``), ``seal`` (a
+    regular file in ``operator/seals``) or ``link`` (a symbolic link there, or
+    an ``operator``, ``files`` or ``seals`` folder that is one: never followed).
+    """
+    if not _is_real_dir(archive):
+        return
+    for institution in sorted(os.listdir(archive)):
+        base = os.path.join(archive, institution)
+        if institution in RESERVED or not SAFE_NAME.match(institution) or not _is_real_dir(base):
+            continue
+        for site in sorted(os.listdir(base)):
+            folder = os.path.join(base, site, OPERATOR_DIR)
+            if not SAFE_NAME.match(site) or not _is_real_dir(os.path.join(base, site)):
+                continue
+            relative = (institution, site, OPERATOR_DIR)
+            if os.path.islink(folder):
+                yield "/".join(relative), "link"
+                continue
+            if not os.path.isdir(folder):
+                continue
+            for part, what in ((OPERATOR_FILES, "file"), (OPERATOR_SEALS, "seal")):
+                path = os.path.join(folder, part)
+                if os.path.islink(path):
+                    yield "/".join(relative + (part,)), "link"
+                    continue
+                if not os.path.isdir(path):
+                    continue
+                for name in sorted(os.listdir(path)):
+                    entry = os.path.join(path, name)
+                    if name.startswith("."):
+                        continue
+                    if os.path.islink(entry):
+                        yield "/".join(relative + (part, name)), "link"
+                    elif os.path.isfile(entry):
+                        yield "/".join(relative + (part, name)), what
+
+
+def operator_seal_path(relative):
+    """``I/S/operator/seals/NAME.p7s`` for the operator file ``I/S/operator/files/NAME``."""
+    parts = relative.split("/")
+    return "/".join(parts[:3] + [OPERATOR_SEALS, parts[-1] + SEAL_SUFFIX])
+
+
+def operator_file_path(seal):
+    """The operator file that the seal ``I/S/operator/seals/NAME.p7s`` belongs to, or None."""
+    parts = seal.split("/")
+    if len(parts) != 5 or not parts[-1].endswith(SEAL_SUFFIX):
+        return None
+    return "/".join(parts[:3] + [OPERATOR_FILES, parts[-1][:-len(SEAL_SUFFIX)]])
+
+
 def _damaged_run(name, why):
     return ProofsError("the run record %s is damaged (%s); restore it from a backup" % (name, why))
 
@@ -272,17 +342,21 @@ def _check_run(record, shown):
     for number, outcome in enumerate(outcomes):
         if not isinstance(outcome, dict):
             raise _damaged_run(shown, "outcome %d is not a mapping" % number)
-        archived = outcome.get("archived")
-        if archived is None:
-            continue
-        if not isinstance(archived, list):
-            raise _damaged_run(shown, "outcome %d: archived is not a list" % number)
-        for item in archived:
-            if not isinstance(item, dict):
-                raise _damaged_run(shown, "outcome %d: an archived entry is not a mapping" % number)
-            for field in ("path", "sha256"):
-                if item.get(field) is not None and not isinstance(item[field], str):
-                    raise _damaged_run(shown, "outcome %d: an archived %s is not text" % (number, field))
+        for key in ("archived", "operator_files"):
+            _check_run_items(outcome.get(key), key, number, shown)
+
+
+def _check_run_items(items, key, number, shown):
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise _damaged_run(shown, "outcome %d: %s is not a list" % (number, key))
+    for item in items:
+        if not isinstance(item, dict):
+            raise _damaged_run(shown, "outcome %d: an entry of %s is not a mapping" % (number, key))
+        for field in ("path", "sha256"):
+            if item.get(field) is not None and not isinstance(item[field], str):
+                raise _damaged_run(shown, "outcome %d: a %s entry's %s is not text" % (number, key, field))
 
 
 def load_runs(archive):

@@ -16,6 +16,12 @@ Problems found, one entry per file, each with a kind:
 ``unreadable``   not a proof document although its seal verifies (sealed garbage)
 ``orphan_seal``  a seal without its proof, and no record of the proof
 
+Operator files (``<site>/operator/files/NAME`` with the seal
+``<site>/operator/seals/NAME.p7s``) are checked the same way against their
+seals and the run records' ``operator_files`` (and ``index.json``'s), with the
+same kinds except ``misplaced`` and ``unreadable`` for their content (they are
+not proof documents).
+
 Symbolic links in the site folders are reported (``unreadable``) and never
 followed: nothing outside the archive is read.
 """
@@ -33,12 +39,15 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     SealInvalidError,
     iter_archive_files,
     iter_archive_links,
+    iter_operator_entries,
     load_runs,
+    operator_file_path,
+    operator_seal_path,
     parse_proof,
     read_bytes,
     sha256_hex,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.report import ledger
+from ansible_collections.eeszt.connect.plugins.module_utils.report import ledger, operator_ledger
 from ansible_collections.eeszt.connect.plugins.module_utils.seal import (
     SealDigestMismatchError,
     SealUntrustedError,
@@ -48,29 +57,45 @@ from ansible_collections.eeszt.connect.plugins.module_utils.seal import (
 KIND_ORDER = ("missing", "altered", "seal_invalid", "unsigned", "untrusted", "misplaced", "unreadable", "orphan_seal")
 
 
-def _index_records(archive):
+def _load_index(archive):
     path = os.path.join(archive, "index.json")
     if os.path.islink(path):
         raise ProofsError("%s is a symbolic link, not a file of the archive; it is not followed: rebuild it "
                           "with collect_proofs.yml or restore it" % path)
     if not os.path.isfile(path):
-        return {}
+        return None
     try:
         index = json.loads(read_bytes(path).decode("utf-8"))
     except (IOError, OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProofsError("%s cannot be read (%s); rebuild it with collect_proofs.yml or restore it" % (path, exc))
-    rows = index.get("proofs") if isinstance(index, dict) else None
-    if not isinstance(rows, (list, type(None))) or not isinstance(index, dict):
+    if not isinstance(index, dict):
         raise ProofsError("%s is damaged (not an index with a list of proofs); rebuild it with "
                           "collect_proofs.yml or restore it" % path)
+    return path, index
+
+
+def _index_rows(archive, key):
+    """{path: sha256} of the index's ``key`` list (``proofs`` or ``operator_files``)."""
+    loaded = _load_index(archive)
+    if not loaded:
+        return {}
+    path, index = loaded
+    rows = index.get(key)
+    if not isinstance(rows, (list, type(None))):
+        raise ProofsError("%s is damaged (%s is not a list); rebuild it with collect_proofs.yml or restore it"
+                          % (path, key))
     known = {}
     for number, row in enumerate(rows or []):
         if isinstance(row, dict) and row.get("path") and row.get("sha256"):
             if not isinstance(row["path"], str) or not isinstance(row["sha256"], str):
-                raise ProofsError("%s is damaged (proofs[%d]: path and sha256 must be text); rebuild it with "
-                                  "collect_proofs.yml or restore it" % (path, number))
+                raise ProofsError("%s is damaged (%s[%d]: path and sha256 must be text); rebuild it with "
+                                  "collect_proofs.yml or restore it" % (path, key, number))
             known[row["path"]] = row["sha256"]
     return known
+
+
+def _index_records(archive):
+    return _index_rows(archive, "proofs")
 
 
 def _read_seal(archive, seal_path):
@@ -104,7 +129,8 @@ def verify_archive(archive, anchors=None):
     if not os.path.isdir(archive):
         raise ProofsError("the proof archive %s does not exist" % archive)
     recorded = dict(_index_records(archive))
-    recorded.update(ledger(load_runs(archive)))  # the run records win over the index
+    runs = load_runs(archive)
+    recorded.update(ledger(runs))  # the run records win over the index
     findings = _Findings()
     files = list(iter_archive_files(archive))
     present = set("/".join(item) for item in files)
@@ -137,19 +163,8 @@ def verify_archive(archive, anchors=None):
         if seal_path not in present:
             findings.add(relative, "unsigned", "no seal %s" % seal_path)
             good = False
-        else:
-            try:
-                facts = verify_detached(data, _read_seal(archive, seal_path), anchors)
-                signers[facts["subject"]] = signers.get(facts["subject"], 0) + 1
-            except SealDigestMismatchError as exc:
-                findings.add(relative, "altered", "%s" % exc)
-                good = False
-            except SealUntrustedError as exc:
-                findings.add(relative, "untrusted", "%s" % exc)
-                good = False
-            except SealInvalidError as exc:
-                findings.add(relative, "seal_invalid", "seal %s: %s" % (seal_path, exc))
-                good = False
+        elif not _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+            good = False
         try:
             document = parse_proof(data, relative)
         except ProofsError as exc:
@@ -165,5 +180,67 @@ def verify_archive(archive, anchors=None):
             verified += 1
     for relative in sorted(set(recorded) - present):
         findings.add(relative, "missing", "recorded with SHA-256 %s but no longer in the archive" % recorded[relative])
+    operator = _verify_operator_files(archive, runs, anchors, findings, signers)
     return {"checked": checked, "verified": verified, "problems": findings.problems(),
-            "signers": [{"subject": s, "proofs": n} for s, n in sorted(signers.items())], "records": len(recorded)}
+            "signers": [{"subject": s, "proofs": n} for s, n in sorted(signers.items())], "records": len(recorded),
+            "operator_checked": operator["checked"], "operator_verified": operator["verified"],
+            "operator_records": operator["records"]}
+
+
+def _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+    """Verify the seal of ``relative``; True when it verifies (findings are added when not)."""
+    try:
+        facts = verify_detached(data, _read_seal(archive, seal_path), anchors)
+    except SealDigestMismatchError as exc:
+        findings.add(relative, "altered", "%s" % exc)
+    except SealUntrustedError as exc:
+        findings.add(relative, "untrusted", "%s" % exc)
+    except SealInvalidError as exc:
+        findings.add(relative, "seal_invalid", "seal %s: %s" % (seal_path, exc))
+    else:
+        signers[facts["subject"]] = signers.get(facts["subject"], 0) + 1
+        return True
+    return False
+
+
+def _verify_operator_files(archive, runs, anchors, findings, signers):
+    """Check every operator file against its seal and the records; returns the counts."""
+    recorded = _index_rows(archive, "operator_files")
+    recorded.update((path, item["sha256"]) for path, item in operator_ledger(runs).items())
+    entries = list(iter_operator_entries(archive))
+    present = set(relative for relative, what in entries if what == "file")
+    seals = set(relative for relative, what in entries if what == "seal")
+    checked = verified = 0
+    for relative, what in entries:
+        if what == "link":
+            findings.add(relative, "unreadable", "a symbolic link, not a file of the archive: not followed; an "
+                                                 "archive holds only regular files and folders")
+            continue
+        if what == "seal":
+            content = operator_file_path(relative)
+            if content not in present and content not in recorded:
+                findings.add(relative, "orphan_seal", "a seal without its operator file %s, and no record of that "
+                                                      "file" % content)
+            continue
+        checked += 1
+        try:
+            data = read_bytes(os.path.join(archive, *relative.split("/")))
+        except (IOError, OSError) as exc:
+            findings.add(relative, "unreadable", "cannot be read: %s" % (exc.strerror or exc))
+            continue
+        digest = sha256_hex(data)
+        good = True
+        if relative in recorded and recorded[relative] != digest:
+            findings.add(relative, "altered", "SHA-256 is %s, the archive recorded %s" % (digest, recorded[relative]))
+            good = False
+        seal_path = operator_seal_path(relative)
+        if seal_path not in seals:
+            findings.add(relative, "unsigned", "no seal %s" % seal_path)
+            good = False
+        elif not _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+            good = False
+        if good:
+            verified += 1
+    for relative in sorted(set(recorded) - present):
+        findings.add(relative, "missing", "recorded with SHA-256 %s but no longer in the archive" % recorded[relative])
+    return {"checked": checked, "verified": verified, "records": len(recorded)}

@@ -8,8 +8,9 @@ records (the ledger); ``build_index`` turns that into the index (every proof,
 the latest per site, pass/fail, certificate expiry); the ``render_*``
 functions make ``report.csv``, ``report.html`` (self-contained: inline CSS,
 SVG charts and a little JavaScript for sorting; no network) and
-``junit.xml``; ``build_bundles`` makes one eKapu upload bundle per
-institution. Because nothing comes from a play's memory, archives of partial
+``junit.xml``; ``build_bundle`` makes one institution evidence bundle per
+institution (the vendor's sealed evidence, not the eKapu certificate that the
+operator's verification program issues). Because nothing comes from a play's memory, archives of partial
 runs, re-runs and other controllers merge into one report.
 
 A site's row reflects its latest run at every stage, never a stale green: a
@@ -40,12 +41,16 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     INDEX_SCHEMA,
     RUN_SCHEMA,
     RUNS_DIR,
+    EVIDENCE_DIR,
     SEAL_SUFFIX,
     UPLOAD_DIR,
     ProofsError,
     canonical_json,
     ensure_dir,
+    file_sha256,
     iter_archive_files,
+    iter_operator_entries,
+    operator_seal_path,
     load_runs,
     parse_proof,
     read_bytes,
@@ -117,7 +122,24 @@ def scan_archive(archive):
         entry["sealed"] = entry["path"] + SEAL_SUFFIX in seals
     present = set(p["path"] for p in proofs)
     orphans = sorted(s for s in seals if s[:-len(SEAL_SUFFIX)] not in present)
-    return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive)}
+    return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive),
+            "operator_files": scan_operator_files(archive)}
+
+
+def scan_operator_files(archive):
+    """Every operator file of the archive: path, institution, site, name, size, SHA-256, sealed."""
+    entries = list(iter_operator_entries(archive))
+    seals = set(relative for relative, what in entries if what == "seal")
+    found = []
+    for relative, what in entries:
+        if what != "file":
+            continue
+        parts = relative.split("/")
+        path = os.path.join(archive, *parts)
+        found.append({"path": relative, "institution_id": parts[0], "site_id": parts[1], "name": parts[-1],
+                      "size": os.path.getsize(path), "sha256": file_sha256(path),
+                      "sealed": operator_seal_path(relative) in seals})
+    return found
 
 
 def ledger(runs):
@@ -128,6 +150,17 @@ def ledger(runs):
             for item in outcome.get("archived") or []:
                 if item.get("path") and item.get("sha256"):
                     known[item["path"].replace(os.sep, "/")] = item["sha256"]
+    return known
+
+
+def operator_ledger(runs):
+    """{relative path: the run record's entry (with the run's finished_at)} of every operator file archived."""
+    known = {}
+    for run in runs:
+        for outcome in run.get("outcomes") or []:
+            for item in outcome.get("operator_files") or []:
+                if item.get("path") and item.get("sha256"):
+                    known[item["path"].replace(os.sep, "/")] = dict(item, run_finished_at=run.get("finished_at"))
     return known
 
 
@@ -316,7 +349,42 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
         "orphan_seals": scan["orphan_seals"],
         "runs": [r["_file"] for r in scan["runs"]],
         "verify_command": VERIFY_COMMAND,
+        "operator_files": operator_file_rows(scan),
+        "operator_refused": operator_refusals(collections),
     }
+
+
+def operator_file_rows(scan):
+    """One row per operator file in the archive or in the ledger: name, size, SHA-256, collected at, status."""
+    known = operator_ledger(scan["runs"])
+    rows = []
+    for entry in scan.get("operator_files") or []:
+        record = known.get(entry["path"]) or {}
+        status = "present" if record.get("sha256") in (None, entry["sha256"]) else "altered"
+        rows.append({"path": entry["path"], "institution_id": entry["institution_id"], "site_id": entry["site_id"],
+                     "name": entry["name"], "source": record.get("source"), "size": entry["size"],
+                     "sha256": entry["sha256"], "sealed": entry["sealed"],
+                     "collected_at": record.get("collected_at") or record.get("run_finished_at"), "status": status})
+    present = set(row["path"] for row in rows)
+    for path in sorted(set(known) - present):
+        record, parts = known[path], path.split("/")
+        rows.append({"path": path, "institution_id": parts[0], "site_id": parts[1] if len(parts) > 1 else None,
+                     "name": parts[-1], "source": record.get("source"), "size": record.get("size"),
+                     "sha256": record["sha256"], "sealed": False,
+                     "collected_at": record.get("collected_at") or record.get("run_finished_at"), "status": "missing"})
+    rows.sort(key=lambda r: r["path"])
+    return rows
+
+
+def operator_refusals(collections):
+    """The operator files that each site's latest collection refused, with why."""
+    refused = []
+    for (institution, site), outcome in sorted(collections.items()):
+        for item in outcome.get("operator_refused") or []:
+            if isinstance(item, dict):
+                refused.append({"institution_id": institution, "site_id": site, "path": item.get("path"),
+                                "reason": item.get("reason")})
+    return refused
 
 
 def _site_row(institution, site, proofs, entries, collection, now):
@@ -573,7 +641,7 @@ def render_junit(index, generated_at):
     return "\n".join(lines).encode("utf-8")
 
 
-# --- upload bundles -----------------------------------------------------------------
+# --- institution evidence bundles ---------------------------------------------------
 
 def _zip_time(text):
     moment = _parse_time(text) or datetime.datetime(1980, 1, 1, tzinfo=datetime.timezone.utc)
@@ -581,10 +649,77 @@ def _zip_time(text):
     return moment.timetuple()[:6]
 
 
-def build_bundle(archive, institution, sites):
-    """The eKapu upload bundle (zip bytes) of one institution, or None without a passing proof."""
+EVIDENCE_README = """Institution evidence bundle: institution %(institution)s
+==========================================================
+
+What this is
+------------
+The IT vendor's own sealed evidence that the institution's sites are
+connected to EESZT, collected with the Ansible collection eeszt.connect:
+
+- per site, the latest passing connection check proof of the collection
+  (SITE_ID/*.json), with its detached CMS seal (*.json.p7s);
+- per site, the operator files archived from it (SITE_ID/operator/files/),
+  each with its seal (SITE_ID/operator/seals/NAME.p7s): files that the
+  operator's verification program or the institution produced and that
+  were copied to the site;
+- SHA256SUMS: the SHA-256 of every file in this bundle.
+
+What this is not
+----------------
+This bundle is NOT the proof that the institution uploads to eKapu. The
+official step: the EESZT operator's verification program, eesztConnect.exe
+(the "ellenőrző keretprogram"), is run at the site; after a successful run
+it issues an electronic certificate. The institution's administrator
+uploads that file to the eKapu portal, and the operator checks it. Nothing
+in this bundle replaces that file, and eeszt.connect uploads nothing to
+eKapu. Operator files in this bundle are archived copies, sealed by the
+vendor; the originals are whatever the operator's program issued.
+
+Checking a seal
+---------------
+openssl cms -verify -binary -purpose any -inform DER -CAfile CA.pem \\
+  -content FILE -in FILE_SEAL.p7s -out /dev/null
+
+(CA.pem: the CA chain of the sealing certificate; for the institution's
+WAF-SSL key, the EESZT client CA chain.)
+"""
+
+
+def _zip_member(bundle, member, data, when, sums):
+    info = zipfile.ZipInfo(member, date_time=_zip_time(when))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    bundle.writestr(info, data)
+    if sums is not None:
+        sums.append("%s  %s" % (sha256_hex(data), member))
+
+
+def _operator_members(archive, index, institution):
+    """{site_id: [(member, archive path, collected_at)]}: the operator files of the institution, with seals."""
+    members = {}
+    for row in index.get("operator_files") or []:
+        if row["institution_id"] != institution or row["status"] == "missing":
+            continue
+        seal = operator_seal_path(row["path"])
+        for relative in (row["path"], seal):
+            source = os.path.join(archive, *relative.split("/"))
+            if os.path.isfile(source) and not os.path.islink(source):
+                member = "/".join(relative.split("/")[1:])
+                members.setdefault(row["site_id"], []).append((member, source, row["collected_at"]))
+    return members
+
+
+def build_bundle(archive, institution, sites, index=None):
+    """The institution evidence bundle (zip bytes) of one institution, or None when it has nothing to hold.
+
+    The latest passing proof of each site with its seal, the operator files of
+    each site with theirs, SHA256SUMS and README.txt (what the bundle is, and
+    that it is not the eKapu certificate of the operator's verification program).
+    """
     chosen = [s for s in sites if s["latest_passing"]]
-    if not chosen:
+    operator = _operator_members(archive, index or {}, institution)
+    if not chosen and not operator:
         return None
     stream = io.BytesIO()
     sums = []
@@ -595,24 +730,18 @@ def build_bundle(archive, institution, sites):
                 source = os.path.join(archive, *(relative + suffix).split("/"))
                 if not os.path.isfile(source):
                     continue
-                data = read_bytes(source)
                 member = "%s/%s" % (site["site_id"], os.path.basename(source))
-                info = zipfile.ZipInfo(member, date_time=_zip_time(site["finished_at"]))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                bundle.writestr(info, data)
-                sums.append("%s  %s" % (sha256_hex(data), member))
-        info = zipfile.ZipInfo("SHA256SUMS", date_time=_zip_time(max(s["finished_at"] or "" for s in chosen)))
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        bundle.writestr(info, "\n".join(sums) + "\n")
+                _zip_member(bundle, member, read_bytes(source), site["finished_at"], sums)
+        for site_id in sorted(operator):
+            for member, source, collected_at in sorted(operator[site_id]):
+                _zip_member(bundle, member, read_bytes(source), collected_at, sums)
+        latest = max([s["finished_at"] or "" for s in chosen]
+                     + [c or "" for items in operator.values() for dummy, dummy2, c in items])
+        _zip_member(bundle, "SHA256SUMS", "\n".join(sums) + "\n", latest, None)
+        _zip_member(bundle, "README.txt", EVIDENCE_README % {"institution": institution}, latest, None)
         notice = bundle_notice(chosen)
         if notice:
-            info = zipfile.ZipInfo(BUNDLE_NOTICE, date_time=_zip_time(max(
-                (s["failure"] or {}).get("at") or "" for s in chosen)))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            bundle.writestr(info, notice)
+            _zip_member(bundle, BUNDLE_NOTICE, notice, max((s["failure"] or {}).get("at") or "" for s in chosen), None)
     return stream.getvalue()
 
 
@@ -633,6 +762,29 @@ def bundle_notice(sites):
             failure.get("stage") or "collection", failure.get("category") or "failed",
             failure.get("message") or "no message recorded"))
     return "\n".join(lines) + "\n"
+
+
+def legacy_bundles(archive):
+    """Bundles that earlier versions wrote as upload/<institution>_ekapu.zip (relative paths)."""
+    folder = os.path.join(archive, UPLOAD_DIR)
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return []
+    return ["%s/%s" % (UPLOAD_DIR, name) for name in sorted(os.listdir(folder))
+            if re.match(r"^[0-9A-Za-z][0-9A-Za-z._-]*_ekapu\.zip$", name)
+            and os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name))]
+
+
+def remove_legacy_bundles(archive, check_mode=False):
+    """Remove upload/*_ekapu.zip (and upload/ when then empty); their content is in evidence/ now."""
+    removed = legacy_bundles(archive)
+    if check_mode:
+        return removed
+    for relative in removed:
+        os.unlink(os.path.join(archive, *relative.split("/")))
+    folder = os.path.join(archive, UPLOAD_DIR)
+    if removed and not os.listdir(folder):
+        os.rmdir(folder)
+    return removed
 
 
 # --- HTML ------------------------------------------------------------------------
@@ -756,8 +908,24 @@ TEXT = {
         "footer": "Every proof in the archive carries a detached CMS seal (<code>.p7s</code>). Check one with "
                   "<code>%(verify)s</code>, or all of them with "
                   "<code>ansible-playbook eeszt.connect.verify_proofs</code>. The machine-readable report is "
-                  "<code>index.json</code> (also <code>report.csv</code>, <code>junit.xml</code>); eKapu upload "
-                  "bundles are in <code>upload/</code>.",
+                  "<code>index.json</code> (also <code>report.csv</code>, <code>junit.xml</code>); institution "
+                  "evidence bundles are in <code>evidence/</code>.",
+        "what_it_is": (
+            '<p id="what-it-is">These proofs are the IT vendor\'s own sealed evidence that each site is connected '
+            'to EESZT. They are <strong>not</strong> the proof for eKapu: that is the electronic certificate that the '
+            'EESZT operator\'s verification program, <code>eesztConnect.exe</code> (the &ldquo;ellen&#337;rz&#337; '
+            'keretprogram&rdquo;), issues after a successful run at the site; the institution\'s administrator '
+            'uploads that file to eKapu and the operator checks it. Operator files listed above are archived, sealed '
+            'copies of files found on the sites.</p>'),
+        "operator": {
+            "title": "Operator files",
+            "note": "Files that the operator's verification program or the institution produced and that were "
+                    "copied to the site, archived and sealed beside the site's proofs.",
+            "columns": ["Institution", "Site", "Name", "Size (bytes)", "SHA-256", "Collected (UTC)", "Status"],
+            "status": {"present": "present", "altered": "altered", "missing": "missing"},
+            "no_seal": "no seal",
+            "not_collected": "Not collected at",
+        },
     },
     "hu": {
         "lang": "hu",
@@ -814,7 +982,23 @@ TEXT = {
                   "ellenőrizhet: <code>%(verify)s</code>, az összeset pedig így: "
                   "<code>ansible-playbook eeszt.connect.verify_proofs</code>. A géppel olvasható jelentés az "
                   "<code>index.json</code> (valamint a <code>report.csv</code> és a <code>junit.xml</code>); az "
-                  "eKapu feltöltési csomagok az <code>upload/</code> mappában vannak.",
+                  "intézményi bizonyítékcsomagok az <code>evidence/</code> mappában vannak.",
+        "what_it_is": (
+            '<p id="what-it-is">Ezek az igazolások az informatikai szolgáltató saját, lepecsételt bizonyítékai arról, '
+            'hogy a telephelyek kapcsolódnak az EESZT-hez. <strong>Nem</strong> ezeket kell az eKapun feltölteni: '
+            'azt az elektronikus tanúsítványt, amelyet az EESZT üzemeltetőjének ellenőrző keretprogramja '
+            '(<code>eesztConnect.exe</code>) a telephelyen sikeres futás után kiad, az intézmény adminisztrátora '
+            'tölti fel az eKapura, és az üzemeltető ellenőrzi. A fent felsorolt üzemeltetői fájlok a telephelyeken '
+            'talált fájlok archivált, lepecsételt másolatai.</p>'),
+        "operator": {
+            "title": "Üzemeltetői fájlok",
+            "note": "Az üzemeltető ellenőrző programja vagy az intézmény által készített, a telephelyre másolt "
+                    "fájlok, a telephely igazolásai mellé archiválva és lepecsételve.",
+            "columns": ["Intézmény", "Telephely", "Név", "Méret (bájt)", "SHA-256", "Begyűjtve (UTC)", "Állapot"],
+            "status": {"present": "megvan", "altered": "megváltozott", "missing": "hiányzik"},
+            "no_seal": "pecsét nélkül",
+            "not_collected": "Nem lett begyűjtve:",
+        },
     },
 }
 
@@ -965,6 +1149,33 @@ def _refused_html(refused, text):
             % (_h(text["refused_title"]), _h(text["refused_note"]), items))
 
 
+def _operator_files_html(index, text):
+    """The section of report.html that lists each site's operator files and the ones refused."""
+    rows, refused = index.get("operator_files") or [], index.get("operator_refused") or []
+    if not rows and not refused:
+        return ""
+    words = text["operator"]
+    parts = ['<h2 id="operator-files">%s</h2>' % _h(words["title"]), '<p class="meta">%s</p>' % _h(words["note"])]
+    if rows:
+        parts.append('<table id="operator"><thead><tr>%s</tr></thead><tbody>'
+                     % "".join('<th scope="col">%s</th>' % _h(column) for column in words["columns"]))
+        for row in rows:
+            status = words["status"].get(row["status"], row["status"])
+            if not row["sealed"] and row["status"] != "missing":
+                status = "%s, %s" % (status, words["no_seal"])
+            parts.append('<tr class="operator-%s"><td>%s</td><td>%s</td><td title="%s">%s</td><td class="num">%s</td>'
+                         '<td><code>%s</code></td><td class="when">%s</td><td>%s</td></tr>'
+                         % (_h(row["status"]), _h(row["institution_id"]), _h(row["site_id"]), _h(row["source"]),
+                            _h(row["name"]), _h(row["size"]), _h(row["sha256"]), _h(_when(row["collected_at"])),
+                            _h(status)))
+        parts.append('</tbody></table>')
+    for item in refused:
+        parts.append('<p class="warn">%s %s/%s: %s %s</p>'
+                     % (_h(words["not_collected"]), _h(item["institution_id"]), _h(item["site_id"]), _h(item["path"]),
+                        _h(item["reason"])))
+    return "\n".join(parts)
+
+
 def render_html(index, generated_at, title=None, language="en"):
     text = TEXT[language]
     title = title or text["title"]
@@ -1027,9 +1238,11 @@ def render_html(index, generated_at, title=None, language="en"):
 %(rows)s
 </tbody>
 </table>
+%(operator)s
 </main>
 <footer>
 <p>%(footer)s</p>
+%(what_it_is)s
 </footer>
 <script>%(js)s</script>
 </body>
@@ -1042,7 +1255,7 @@ def render_html(index, generated_at, title=None, language="en"):
        "status_chart": _status_chart(summary, text), "days_chart": _days_chart(index["sites"], summary["warn_days"], text),
        "sites_heading": _h(text["sites"]), "sites_note": _h(text["sites_note"] % summary["stale_hours"]),
        "head": head_html, "rows": rows_html, "footer": text["footer"] % {"verify": _h(VERIFY_COMMAND)},
-       "js": _JS}).encode("utf-8")
+       "js": _JS, "operator": _operator_files_html(index, text), "what_it_is": text["what_it_is"]}).encode("utf-8")
 
 
 # --- the ledger: collection run records ---------------------------------------------
@@ -1090,7 +1303,7 @@ def normalize_outcome(outcome):
     archived = []
     for item in outcome.get("archived") or []:
         archived.append(dict((k, item.get(k)) for k in ("path", "sha256", "seal", "signer")))
-    return {
+    normalized = {
         "host": outcome.get("host"),
         "institution_id": None if refused else "%s" % outcome.get("institution_id"),
         "site_id": None if refused else "%s" % outcome.get("site_id"),
@@ -1100,6 +1313,30 @@ def normalize_outcome(outcome):
         "message": one_line(outcome.get("reason") or outcome.get("message")),
         "archived": archived,
     }
+    normalized.update(_normalize_operator(outcome))
+    return normalized
+
+
+OPERATOR_FIELDS = ("path", "name", "source", "size", "sha256", "seal", "signer", "modified_at", "collected_at")
+
+
+def _normalize_operator(outcome):
+    """The operator files archived and refused in one site's outcome; only the keys that hold something."""
+    kept = {}
+    archived = [dict((k, item.get(k)) for k in OPERATOR_FIELDS) for item in outcome.get("operator_files") or []]
+    refused = [{"path": item.get("path"), "reason": one_line(item.get("reason"))}
+               for item in outcome.get("operator_refused") or []]
+    if archived:
+        kept["operator_files"] = archived
+    if refused:
+        kept["operator_refused"] = refused
+    return kept
+
+
+def _operator_news(outcome, last):
+    """True when an outcome adds operator files or refuses others than the site's last recorded one."""
+    return bool(outcome.get("operator_files")) or (
+        (outcome.get("operator_refused") or []) != ((last or {}).get("operator_refused") or []))
 
 
 def _why(site):
@@ -1168,7 +1405,8 @@ def record_run(archive, outcomes, controller, now=None, check_mode=False):
     runs = load_runs(archive)
     last = last_collection(runs)
     hosts = host_latest(runs)
-    news = [o for o in outcomes if o["archived"] or _changed(o, last, hosts)]
+    news = [o for o in outcomes if o["archived"] or _changed(o, last, hosts)
+            or _operator_news(o, last.get((o["institution_id"], o["site_id"])))]
     if not news:
         return None
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
@@ -1225,11 +1463,13 @@ def build_report(archive, now=None, warn_days=30, bundles=True, title=None, chec
         by_institution = {}
         for site in index["sites"]:
             by_institution.setdefault(site["institution_id"], []).append(site)
+        for row in index["operator_files"]:
+            by_institution.setdefault(row["institution_id"], [])
         for institution, sites in sorted(by_institution.items()):
-            data = build_bundle(archive, institution, sites)
+            data = build_bundle(archive, institution, sites, index)
             if data is not None:
-                outputs.append(("%s/%s_ekapu.zip" % (UPLOAD_DIR, institution), data))
-    changed = []
+                outputs.append(("%s/%s_evidence.zip" % (EVIDENCE_DIR, institution), data))
+    changed = remove_legacy_bundles(archive, check_mode)
     for relative, data in outputs:
         path = os.path.join(archive, *relative.split("/"))
         if check_mode:

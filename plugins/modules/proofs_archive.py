@@ -27,9 +27,19 @@ description:
   - An archived proof is never overwritten. A file of the same name and SHA-256 is skipped; a file of
     the same name with another SHA-256 is an error naming it. Problems with some files do not stop
     the others; the task fails at the end, naming each.
+  - With O(operator_files), also archives the site's operator files, files that the operator's verification
+    program (C(eesztConnect.exe)) or the institution produced and copied to the site. M(eeszt.connect.operator_files)
+    resolves the patterns on the site and refuses, with a reason per file (a warning; the other files and the
+    site go on), a file over O(operator_files_max_bytes), a file that is not regular, and a symbolic link that
+    resolves outside the directory of its pattern (never followed). Each new file is checked against the
+    SHA-256 listed on the site, sealed like a proof and stored as O(archive_dir)/INSTITUTION_ID/SITE_ID/operator/files/NAME
+    with its seal in C(.../operator/seals/NAME.p7s). An unchanged file is skipped; a changed file of an
+    archived name is stored beside it as C(STEM_<first 12 hex digits of its SHA-256>EXT), never over it.
+  - The proofs are the vendor's own sealed evidence that a site is connected. They are not the electronic
+    certificate that the operator's verification program issues for the institution to upload to eKapu.
   - This module is an action plugin; all the work happens in it, on the controller, and the site
-    only runs M(ansible.builtin.find) and M(ansible.builtin.slurp). The signing key and its password
-    never leave the controller.
+    only runs M(ansible.builtin.find), M(ansible.builtin.slurp) and, for operator files,
+    M(eeszt.connect.operator_files). The signing key and its password never leave the controller.
 author:
   - eeszt.connect developers (@eeszt-connect)
 requirements:
@@ -44,10 +54,10 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: The site needs Python and the modules M(ansible.builtin.find) and M(ansible.builtin.slurp).
+    description: The site needs Python (standard library only).
   action:
     support: full
-    description: Runs on the controller; the site runs only M(ansible.builtin.find) and M(ansible.builtin.slurp).
+    description: Runs on the controller; the site runs only M(ansible.builtin.find), M(ansible.builtin.slurp) and M(eeszt.connect.operator_files).
   async:
     support: none
     description: Not supported.
@@ -101,9 +111,21 @@ options:
   signing_chain:
     description: PEM file of further CA certificates to include in each seal.
     type: path
+  operator_files:
+    description:
+      - Absolute paths or globs of operator files on the site (see M(eeszt.connect.operator_files)).
+      - Empty (the default) collects none.
+    type: list
+    elements: str
+    default: []
+  operator_files_max_bytes:
+    description: Operator files larger than this are not collected (default 10 MiB).
+    type: int
+    default: 10485760
 notes:
   - The archive layout, the seal and the report are described in the C(eeszt.connect.proofs) role's README.
 seealso:
+  - module: eeszt.connect.operator_files
   - module: eeszt.connect.proofs_report
   - module: eeszt.connect.proofs_verify
   - module: eeszt.connect.connection_check
@@ -129,6 +151,17 @@ EXAMPLES = r"""
     signing_key: files/seal-key.pem
     signing_key_password: "{{ vault_seal_key_password }}"
     signing_cert: files/seal-cert.pem
+
+- name: Archive the proofs and the copies of the operator program's output
+  eeszt.connect.proofs_archive:
+    archive_dir: /srv/eeszt/proofs
+    institution_id: "{{ eeszt_institution_id }}"
+    site_id: "{{ eeszt_site_id }}"
+    signing_pfx: "{{ eeszt_certificate_pfx_src }}"
+    signing_pfx_password: "{{ eeszt_certificate_pfx_password }}"
+    operator_files:
+      - /var/lib/eeszt/operator/*
+    operator_files_max_bytes: 5242880
 """
 
 RETURN = r"""
@@ -176,6 +209,61 @@ errors:
   returned: always
   type: list
   elements: str
+operator_archived:
+  description: Operator files stored (in check mode, that would be stored) by this run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: File name in the archive.
+      type: str
+      sample: igazolas.pdf
+    path:
+      description: Path relative to the archive.
+      type: str
+      sample: 100001/100001001/operator/files/igazolas.pdf
+    source:
+      description: Path of the file on the site.
+      type: str
+      sample: /var/lib/eeszt/operator/igazolas.pdf
+    source_name:
+      description: File name on the site.
+      type: str
+    size:
+      description: Size in bytes.
+      type: int
+    sha256:
+      description: SHA-256 of the file.
+      type: str
+    seal:
+      description: Path of the seal relative to the archive (none in check mode).
+      type: str
+      sample: 100001/100001001/operator/seals/igazolas.pdf.p7s
+    signer:
+      description: Subject of the signing certificate (none in check mode).
+      type: str
+    modified_at:
+      description: Modification time of the file on the site, UTC.
+      type: str
+    collected_at:
+      description: When the file was archived, UTC (none in check mode).
+      type: str
+operator_skipped:
+  description: Names of operator files already in the archive with the same SHA-256.
+  returned: always
+  type: list
+  elements: str
+operator_refused:
+  description: Operator files not collected, each with C(path) (on the site) and C(reason); each is also a warning.
+  returned: always
+  type: list
+  elements: dict
+operator_unmatched:
+  description: Patterns of O(operator_files) that matched no file on the site.
+  returned: always
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -195,6 +283,8 @@ def argument_spec():
         signing_key_password=dict(type="str", no_log=True),
         signing_cert=dict(type="path"),
         signing_chain=dict(type="path"),
+        operator_files=dict(type="list", elements="str", default=[]),
+        operator_files_max_bytes=dict(type="int", default=10485760),
     )
 
 

@@ -20,8 +20,17 @@ description:
     days left), C(report.csv), C(report.html) (a self-contained page with summary counts, an SVG chart
     of sites by status and one of certificate days left, one row per site with the failure category,
     message and hint, sortable columns; no network access needed), C(junit.xml) (one test case per
-    site) and, per institution, the eKapu upload bundle C(upload/INSTITUTION_ID_ekapu.zip) (the latest
-    passing proof of each site with its seal, and C(SHA256SUMS)).
+    site) and, per institution, the institution evidence bundle C(evidence/INSTITUTION_ID_evidence.zip)
+    (the latest passing proof of each site with its seal, the sites' operator files with theirs,
+    C(SHA256SUMS) and a C(README.txt) that says what the bundle is and is not).
+  - The proofs and the bundles are the vendor's own sealed evidence that each site is connected. They are
+    not the proof for eKapu, which is the electronic certificate that the operator's verification program
+    (C(eesztConnect.exe)) issues after a successful run at the site; the institution's administrator uploads
+    that file to eKapu. This module uploads nothing.
+  - Bundles that earlier versions wrote as C(upload/INSTITUTION_ID_ekapu.zip) are removed when the report is
+    rebuilt; the same content is in C(evidence/).
+  - C(report.html) and C(index.json) list each site's operator files (name, size, SHA-256, when collected) and
+    the ones the site's latest collection refused, with why.
   - "A site's row reflects its latest run at every stage, never a stale green: a failure recorded after its
     latest proof (a stage that failed, in the run ledger with its stage, error code and message; a refusal of
     its host by the preflight; a rotation from C(rotation.jsonl) whose final check failed) makes the site
@@ -106,6 +115,16 @@ options:
         type: list
         elements: dict
         default: []
+      operator_files:
+        description: The RV(eeszt.connect.proofs_archive#module:operator_archived) list of the site.
+        type: list
+        elements: dict
+        default: []
+      operator_refused:
+        description: The RV(eeszt.connect.proofs_archive#module:operator_refused) list of the site.
+        type: list
+        elements: dict
+        default: []
   controller:
     description: Name of the controller recorded in the run record (default the controller's host name).
     type: str
@@ -129,10 +148,17 @@ options:
     type: str
     choices: [en, hu]
     default: en
-  bundles:
-    description: Build the per-institution eKapu upload bundles.
+  evidence_bundles:
+    description:
+      - Build the per-institution evidence bundles (C(evidence/INSTITUTION_ID_evidence.zip)).
+      - Default V(true), or O(bundles) when only that is given.
     type: bool
-    default: true
+  bundles:
+    description:
+      - Deprecated, use O(evidence_bundles). The same switch under its earlier name (the role variable
+        C(eeszt_proofs_bundles)); setting it gives a deprecation warning. O(evidence_bundles) wins when both are given.
+      - Will be removed in version 2.0.0 of eeszt.connect.
+    type: bool
   title:
     description:
       - Title of the HTML report.
@@ -175,9 +201,11 @@ files:
   returned: always
   type: list
   elements: str
-  sample: [index.json, report.csv, report.html, junit.xml, upload/100001_ekapu.zip]
+  sample: [index.json, report.csv, report.html, junit.xml, evidence/100001_evidence.zip]
 changed_files:
-  description: Report files written (or, in check mode, that would be written) by this run.
+  description:
+    - Report files written (or, in check mode, that would be written) by this run, and the bundles of earlier
+      versions (C(upload/*_ekapu.zip)) removed.
   returned: always
   type: list
   elements: str
@@ -302,13 +330,16 @@ def main():
                 error=dict(type="str"),
                 reason=dict(type="str"),
                 archived=dict(type="list", elements="dict", default=[]),
+                operator_files=dict(type="list", elements="dict", default=[]),
+                operator_refused=dict(type="list", elements="dict", default=[]),
             )),
             controller=dict(type="str"),
             merge_from=dict(type="list", elements="path", default=[]),
             warn_days=dict(type="int", default=30),
             stale_hours=dict(type="int", default=192),
             language=dict(type="str", default="en", choices=["en", "hu"]),
-            bundles=dict(type="bool", default=True),
+            evidence_bundles=dict(type="bool"),
+            bundles=dict(type="bool"),
             title=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -319,6 +350,14 @@ def main():
         module.fail_json(msg="warn_days must not be negative")
     if params["stale_hours"] < 1:
         module.fail_json(msg="stale_hours must be at least 1 (eeszt_proofs_stale_hours), got %d" % params["stale_hours"])
+    evidence_bundles = params["evidence_bundles"]
+    if params["bundles"] is not None:
+        module.deprecate("The option bundles of eeszt.connect.proofs_report (role variable eeszt_proofs_bundles) is "
+                         "deprecated: use evidence_bundles (eeszt_proofs_evidence_bundles); the bundles are the "
+                         "vendor's evidence, not eKapu uploads, and are written to evidence/",
+                         version="2.0.0", collection_name="eeszt.connect")
+        if evidence_bundles is None:
+            evidence_bundles = params["bundles"]
     result = dict(changed=False, archive_dir=archive, merged=[], run_record=None)
     try:
         if not module.check_mode:
@@ -328,7 +367,8 @@ def main():
         if params["outcomes"]:
             result["run_record"] = record_run(archive, params["outcomes"], params["controller"] or socket.gethostname(),
                                               check_mode=module.check_mode)
-        changed_files, index = build_report(archive, warn_days=params["warn_days"], bundles=params["bundles"],
+        changed_files, index = build_report(archive, warn_days=params["warn_days"],
+                                            bundles=evidence_bundles is not False,
                                             title=params["title"], check_mode=module.check_mode,
                                             stale_hours=params["stale_hours"], language=params["language"])
     except EESZTConnectError as exc:

@@ -17,6 +17,8 @@ description:
     proof that was altered, is unsigned or whose seal is broken, each proof the archive's records list
     but that is gone, and each proof that lies in another institution's or site's folder than the one
     it names.
+  - Checks the operator files archived beside the proofs (C(INSTITUTION/SITE/operator/files/NAME) with the
+    seal C(INSTITUTION/SITE/operator/seals/NAME.p7s)) the same way; problems name their paths.
   - The records are the collection run records (C(runs/*.json), the SHA-256 of each proof at archive
     time) and C(index.json).
   - Each seal is verified cryptographically in Python with C(cryptography), without the OpenSSL command
@@ -101,8 +103,22 @@ problems:
     message:
       description: What was found.
       type: str
+operator_checked:
+  description: Operator files (C(INSTITUTION/SITE/operator/files/NAME)) checked against their seals and records.
+  returned: always
+  type: int
+  sample: 2
+operator_verified:
+  description: Operator files without any problem.
+  returned: always
+  type: int
+  sample: 2
+operator_records:
+  description: Operator files listed in the archive's records (run records and index).
+  returned: always
+  type: int
 signers:
-  description: Signers of the seals that verified, with the number of proofs each sealed.
+  description: Signers of the seals that verified, with the number of proofs and operator files each sealed.
   returned: always
   type: list
   elements: dict
@@ -111,7 +127,7 @@ signers:
       description: Subject of the signing certificate.
       type: str
     proofs:
-      description: Number of proofs.
+      description: Number of proofs and operator files.
       type: int
 """
 
@@ -157,8 +173,8 @@ def main():
         module.fail_json(msg=to_text(exc))
     if result["problems"]:
         module.fail_json(
-            msg="%d problem(s) in the proof archive %s (%d proof file(s) checked): %s" % (
-                len(result["problems"]), module.params["archive_dir"], result["checked"],
+            msg="%d problem(s) in the proof archive %s (%d proof file(s) and %d operator file(s) checked): %s" % (
+                len(result["problems"]), module.params["archive_dir"], result["checked"], result["operator_checked"],
                 "; ".join("%s [%s]: %s" % (p["path"], p["kind"], p["message"]) for p in result["problems"])),
             changed=False, **result)
     module.exit_json(changed=False, **result)

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.eeszt.connect.plugins.module_utils.operator_files import pattern_problem
 from ansible_collections.eeszt.connect.plugins.plugin_utils.registry import (
     DEFAULT_INSTITUTION_ID_PATTERN,
     DEFAULT_SITE_ID_PATTERN,
@@ -58,6 +59,7 @@ LOWER_BOUNDS = (
     ("eeszt_check_timeout", 0, True),
     ("eeszt_proofs_warn_days", 0, False),
     ("eeszt_proofs_stale_hours", 0, True),
+    ("eeszt_proofs_operator_files_max_bytes", 0, True),
 )
 PROXIES = ("eeszt_tls_proxy", "eeszt_check_proxy")
 
@@ -343,6 +345,18 @@ def check_endpoints(values):
     return endpoint_problems("eeszt_check_endpoints_by_environment.%s" % environment, table[environment])
 
 
+def operator_pattern_problems(patterns):
+    """eeszt_proofs_operator_files: absolute site paths or globs, without '..'."""
+    problems = []
+    for number, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+        problem = pattern_problem(pattern)
+        if problem:
+            problems.append(Problem("eeszt_proofs_operator_files[%d]" % number, show(pattern), problem,
+                                    "write the full path of the operator files on the site, e.g. "
+                                    "/var/lib/eeszt/operator/*"))
+    return problems
+
+
 def check_values(values, skip=()):
     """Problems that argument specs cannot express, for the variables present in ``values``.
 
@@ -380,6 +394,8 @@ def check_values(values, skip=()):
         if variable not in skip and path not in (None, "") and not (isinstance(path, str) and path.startswith("/")):
             problems.append(Problem(variable, show(path), "must be an absolute path on the site",
                                     "write the full path, starting with /"))
+    if "eeszt_proofs_operator_files" not in skip:
+        problems.extend(operator_pattern_problems(values.get("eeszt_proofs_operator_files")))
     mode = values.get("eeszt_certificate_key_mode")
     if "eeszt_certificate_key_mode" not in skip and mode not in (None, "") and not (
             isinstance(mode, str) and KEY_MODE_RE.match(mode)):

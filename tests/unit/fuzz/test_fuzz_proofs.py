@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import store_proof
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import store_operator_file, store_proof
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import RUN_SCHEMA, ProofsError
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_verify import KIND_ORDER, verify_archive
 from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, record_run
@@ -62,7 +62,8 @@ def watch():
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    """An intact archive (two sites, two sealed proofs each, a run record, the report) and an outside secret."""
+    """An intact archive (two sites, two sealed proofs and a sealed operator file each, a run record, the
+    report) and an outside secret."""
     root = tmp_path_factory.mktemp("fuzz-proofs")
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -85,8 +86,11 @@ def base(tmp_path_factory):
             archived.append(store_proof(archive, institution_id, site_id,
                                         "20261125T%02d0000Z_%s_%s.json" % (hour, institution_id, site_id),
                                         serialize(document), Signer(key, certificate)))
+        operator = [store_operator_file(archive, institution_id, site_id, "igazolas.pdf",
+                                        b"%PDF-1.7 operator file of " + site_id.encode(), Signer(key, certificate),
+                                        {"source": "/var/lib/eeszt/operator/igazolas.pdf"})]
         outcomes.append({"host": site_id, "institution_id": institution_id, "site_id": site_id,
-                         "status": "collected", "archived": archived})
+                         "status": "collected", "archived": archived, "operator_files": operator})
     record_run(archive, outcomes, "controller-a")
     build_report(archive)
     secret = root / "outside"
@@ -104,7 +108,7 @@ JSON = st.recursive(
                                "100001/100001001/../../../outside/secret.json", RUN_SCHEMA, "0" * 64])),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(
         st.sampled_from(["proofs", "path", "sha256", "schema", "outcomes", "archived", "finished_at", "sequence",
-                         "institution_id", "site_id"]) | st.text(max_size=6), inner, max_size=5)),
+                         "institution_id", "site_id", "operator_files"]) | st.text(max_size=6), inner, max_size=5)),
     max_leaves=15)
 ACTION = st.one_of(
     st.tuples(st.just("bytes"), st.integers(0), st.binary(max_size=300)),
@@ -114,7 +118,8 @@ ACTION = st.one_of(
     st.tuples(st.just("index"), st.just(0), st.lists(JSON, max_size=4)),
     st.tuples(st.just("run"), st.just(0), JSON),
     st.tuples(st.just("delete"), st.integers(0), st.none()),
-    st.tuples(st.just("symlink"), st.integers(0), st.sampled_from(["file", "dir", "replace", "index", "run"])),
+    st.tuples(st.just("symlink"), st.integers(0), st.sampled_from(["file", "dir", "replace", "index", "run",
+                                                                   "operator", "operator_dir"])),
     st.tuples(st.just("huge"), st.integers(0), st.none()),
 )
 
@@ -156,6 +161,8 @@ def damage(archive, secret, files, action):
             "replace": (target, outside),
             "index": (os.path.join(archive, "index.json"), outside),
             "run": (os.path.join(archive, "runs", "stolen.json"), outside),
+            "operator": (os.path.join(archive, "100001", "100001001", "operator", "files", "stolen.pdf"), outside),
+            "operator_dir": (os.path.join(archive, "100002", "100002001", "operator", "files"), secret),
         }
         link, pointee = links[payload]
         if os.path.lexists(link):
@@ -188,7 +195,8 @@ def verify(base, watch, actions, fuzz):
         leaked = [path for path in watch.opened if path.startswith(base["secret"] + os.sep)]
         assert not leaked, "read outside the archive: %s" % leaked
         if result is not None:
-            assert set(result) == {"checked", "verified", "problems", "signers", "records"}
+            assert set(result) == {"checked", "verified", "problems", "signers", "records", "operator_checked",
+                                   "operator_verified", "operator_records"}
             for problem in result["problems"]:
                 assert set(problem) == {"path", "kind", "kinds", "message"}
                 assert isinstance(problem["path"], str) and problem["kind"] in KIND_ORDER and problem["message"]
@@ -211,6 +219,11 @@ def test_damaged_archives(base, watch, fuzz):
     @example(actions=[("symlink", 0, "dir")])
     @example(actions=[("symlink", 1, "replace")])
     @example(actions=[("symlink", 0, "index")])
+    @example(actions=[("symlink", 0, "operator")])
+    @example(actions=[("symlink", 0, "operator_dir")])
+    @example(actions=[("run", 0, [{"operator_files": [{"path": 7, "sha256": "x"}]}])])
+    @example(actions=[("run", 0, [{"operator_files": "x"}])])
+    @example(actions=[("index", 0, [])])
     def check(actions):
         verify(base, watch, actions, fuzz)
 
@@ -220,7 +233,7 @@ def test_damaged_archives(base, watch, fuzz):
 
 def test_symlinks_out_of_the_archive_are_reported_not_followed(base, watch, fuzz):
     """Regression: a proof that is a symbolic link to a file outside the archive was read and checked."""
-    for how in ("file", "dir", "replace"):
+    for how in ("file", "dir", "replace", "operator", "operator_dir"):
         result = verify(base, watch, [("symlink", 1, how)], fuzz)
         assert any("symbolic link" in p["message"] for p in result["problems"]), (how, result["problems"])
 
@@ -228,3 +241,4 @@ def test_symlinks_out_of_the_archive_are_reported_not_followed(base, watch, fuzz
 def test_intact_archive_has_no_findings(base, watch, fuzz):
     result = verify(base, watch, [], fuzz)
     assert result["checked"] == result["verified"] == 4
+    assert result["operator_checked"] == result["operator_verified"] == result["operator_records"] == 2

@@ -89,7 +89,7 @@ def read(archive, name):
 def test_index_latest_per_site_and_summary(fleet):
     changed, index = build_report(fleet, now=NOW)
     assert sorted(changed) == sorted(["index.json", "report.csv", "report.html", "junit.xml",
-                                      "upload/100001_ekapu.zip", "upload/100002_ekapu.zip"])
+                                      "evidence/100001_evidence.zip", "evidence/100002_evidence.zip"])
     assert index["summary"] == {
         "sites": 5, "passed": 2, "failed": 2, "no_proof": 1, "unreachable": 1, "collection_errors": 0,
         "institutions": 2, "proofs": 6, "missing_proofs": 0, "unsealed_proofs": 0,
@@ -160,22 +160,23 @@ def test_html_is_self_contained_with_rows_and_charts(fleet):
     assert "openssl cms -verify -binary -purpose any" in html
 
 
-def test_upload_bundle_holds_latest_passing_proofs_and_seals(fleet):
+def test_evidence_bundle_holds_latest_passing_proofs_and_seals(fleet):
     build_report(fleet, now=NOW)
-    with zipfile.ZipFile(os.path.join(fleet, "upload", "100002_ekapu.zip")) as bundle:
+    with zipfile.ZipFile(os.path.join(fleet, "evidence", "100002_evidence.zip")) as bundle:
         names = bundle.namelist()
         assert names == ["100002001/20261125T090000Z_100002_100002001.json",
                          "100002001/20261125T090000Z_100002_100002001.json.p7s",
                          "100002002/20261125T100000Z_100002_100002002.json",
-                         "100002002/20261125T100000Z_100002_100002002.json.p7s", "SHA256SUMS",
+                         "100002002/20261125T100000Z_100002_100002002.json.p7s", "SHA256SUMS", "README.txt",
                          "NOTICE-LATER-FAILURES.txt"]
         sums = bundle.read("SHA256SUMS").decode("ascii").splitlines()
         assert sums[0] == "%s  %s" % (sha256_hex(bundle.read(names[0])), names[0])
+        assert len(sums) == 4
         # 100002001 failed at 11:00, after the 09:00 proof in the bundle: the bundle says so.
         assert bundle.read("NOTICE-LATER-FAILURES.txt").decode("utf-8").splitlines()[3:] == [
             "100002001 (site-100002001): passing proof of 2026-11-25T09:00:00Z; failed at 2026-11-25T11:00:00Z in "
             "the check stage: tls_client_cert_rejected: The WAF rejected the client certificate."]
-    with zipfile.ZipFile(os.path.join(fleet, "upload", "100001_ekapu.zip")) as bundle:
+    with zipfile.ZipFile(os.path.join(fleet, "evidence", "100001_evidence.zip")) as bundle:
         assert [n for n in bundle.namelist() if n.endswith(".json")] == [
             "100001001/20261125T100000Z_100001_100001001.json"]  # 100001002 never passed
         assert "NOTICE-LATER-FAILURES.txt" not in bundle.namelist()  # 100001001 passes now
@@ -314,7 +315,7 @@ def test_a_site_that_passed_and_then_failed_in_the_tls_stage_is_failed_everywher
     assert "The evidence bundle holds the passing proof of 2026-11-25 10:00, older than this failure." in html
     assert ("100001/100001001 (site-100001001): tls stage failed: ca_bundle_not_found: %s (last passed "
             "2026-11-25T10:00:00Z)" % TLS_ERROR["reason"]) in problem_sites(index)
-    with zipfile.ZipFile(os.path.join(fleet, "upload", "100001_ekapu.zip")) as bundle:
+    with zipfile.ZipFile(os.path.join(fleet, "evidence", "100001_evidence.zip")) as bundle:
         assert "failed at 2026-11-25T13:00:00Z in the tls stage: ca_bundle_not_found" in bundle.read(
             "NOTICE-LATER-FAILURES.txt").decode("utf-8")
 
@@ -328,7 +329,7 @@ def test_a_site_that_passed_and_then_failed_in_the_tls_stage_is_failed_everywher
     dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=2))
     site = site_of(index, "100001001")
     assert (site["status"], site["failure"], site["bundle_outdated"]) == ("passed", None, False)
-    with zipfile.ZipFile(os.path.join(fleet, "upload", "100001_ekapu.zip")) as bundle:
+    with zipfile.ZipFile(os.path.join(fleet, "evidence", "100001_evidence.zip")) as bundle:
         assert "NOTICE-LATER-FAILURES.txt" not in bundle.namelist()
 
 

@@ -245,6 +245,19 @@ def test_site_paths_must_be_absolute():
         ("eeszt_certificate_dir", "must be an absolute path on the site")]
 
 
+def test_operator_file_patterns_and_size_limit():
+    assert check_values({"eeszt_proofs_operator_files": ["/var/lib/eeszt/operator/*"],
+                         "eeszt_proofs_operator_files_max_bytes": 1}) == []
+    problems = check_values({"eeszt_proofs_operator_files": ["/ok/*", "operator/*.pdf", "/var/../etc/*"],
+                             "eeszt_proofs_operator_files_max_bytes": 0})
+    assert [str(p) for p in problems] == [
+        "eeszt_proofs_operator_files_max_bytes = 0: must be a number > 0; set a positive number",
+        "eeszt_proofs_operator_files[1] = \"operator/*.pdf\": is not an absolute path on the site; write the full path "
+        "of the operator files on the site, e.g. /var/lib/eeszt/operator/*",
+        "eeszt_proofs_operator_files[2] = \"/var/../etc/*\": contains '..'; write the full path of the operator files "
+        "on the site, e.g. /var/lib/eeszt/operator/*"]
+
+
 def test_key_mode_and_gateway_ports():
     problems = by_variable(check_values({"eeszt_certificate_key_mode": "600x", "eeszt_tls_gateway_base_port": 0,
                                          "eeszt_tls_gateway_ports": {"waf": 70000, "soap": 18081}}))
