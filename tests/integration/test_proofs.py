@@ -5,20 +5,25 @@
 
 Lab up (one site's certificate on the WAF's deny list, so that it fails),
 deploy_certificate.yml, configure_tls.yml, check_connection.yml, then collect_proofs.yml on two
-disjoint halves of the sites plus one unreachable site; every seal checked
-with the OpenSSL command line; verify_proofs.yml on the intact archive and
-after each kind of tampering (a byte of a proof or of a seal altered, a proof
-moved to another site's folder, a proof or a seal removed); the HTML report in
-headless Chromium.
+disjoint halves of the sites plus one unreachable site, with operator files on
+one site (a copy of the operator program's output, collected; a symbolic link
+to the site's private key, out of the operator folder, and an oversized file,
+both refused); every seal checked with the OpenSSL command line; the
+deprecated eeszt_proofs_bundles; verify_proofs.yml on the intact archive and
+after each kind of tampering (a byte of a proof, of a seal or of an operator
+file altered, a proof moved to another site's folder, a proof, a seal or an
+operator file's seal removed); the HTML report in headless Chromium.
 """
 
 import csv
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -30,6 +35,9 @@ SITES = 4  # institution 100001 with three sites, 100002 with one
 HOSTS = ["site%03d" % n for n in range(1, SITES + 1)]
 DENIED = "site002"
 SCREENSHOT_DIR = os.path.join(ROOT, "tests", "output", "proofs")
+OPERATOR_HOST = "site001"
+OPERATOR_LIMIT = 65536
+OPERATOR_PDF = b"%PDF-1.7 copy of the certificate that eesztConnect.exe issued at this site\n"
 CHROMIUM_TIMEOUT = 90
 
 pytestmark = pytest.mark.slow
@@ -47,7 +55,10 @@ class Flow:
         self.env = {"EESZT_LAB_DIR": str(self.lab_dir), "EESZT_LAB_WAF_PORT": str(port),
                     "EESZT_DEMO_SITES": str(SITES)}
         self.variables = {"eeszt_proofs_archive_dir": str(self.archive),
-                          "eeszt_proofs_ca_file": str(self.lab_dir / "pki" / "client-ca-bundle.pem")}
+                          "eeszt_proofs_ca_file": str(self.lab_dir / "pki" / "client-ca-bundle.pem"),
+                          # Resolved per site: every demo site has its own root.
+                          "eeszt_proofs_operator_files": ["{{ eeszt_demo_root }}/var/lib/eeszt/operator/*"],
+                          "eeszt_proofs_operator_files_max_bytes": OPERATOR_LIMIT}
         # A site that cannot be reached: ssh to a loopback port nothing listens on.
         self.extra_inventory = root / "unreachable.ini"
 
@@ -66,6 +77,12 @@ class Flow:
 
     def proofs(self):
         return sorted(p for p in self.archive.glob("*/*/*.json"))
+
+    def operator_dir(self, host):
+        return self.lab_dir / "sites" / host / "var" / "lib" / "eeszt" / "operator"
+
+    def operator_files(self):
+        return sorted(self.archive.glob("*/*/operator/files/*"))
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +109,11 @@ def flow(tmp_path_factory, run_playbook, pick_port, stop_lab):
     assert result.ok, result.output
 
 
-def openssl_verify(flow, proof):
+def openssl_verify(flow, proof, seal=None):
     return subprocess.run(
         ["openssl", "cms", "-verify", "-binary", "-purpose", "any", "-inform", "DER",
          "-CAfile", str(flow.lab_dir / "pki" / "client-ca-bundle.pem"), "-content", str(proof),
-         "-in", str(proof) + ".p7s", "-out", os.devnull],
+         "-in", str(seal or str(proof) + ".p7s"), "-out", os.devnull],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=30, check=False)
 
 
@@ -111,9 +128,33 @@ def test_certificates_tls_and_checks_on_the_demo_sites(flow):
         assert len(proofs) == 1, (host, proofs)
 
 
+def one_line(text):
+    return re.sub(r"\s+", " ", text)
+
+
 def test_two_halves_and_an_unreachable_site_make_one_report(flow):
+    operator = flow.operator_dir(OPERATOR_HOST)
+    operator.mkdir(parents=True)
+    (operator / "igazolas.pdf").write_bytes(OPERATOR_PDF)
+    key = flow.lab_dir / "sites" / OPERATOR_HOST / "etc" / "eeszt" / "tls" / "key.pem"
+    assert key.is_file()
+    os.symlink(str(key), str(operator / "key-link.pem"))  # out of the operator folder: never followed
+    (operator / "big.bin").write_bytes(b"x" * (OPERATOR_LIMIT + 1))
     first = flow.play("collect_proofs.yml", "--limit", ",".join(HOSTS[:2]))
     assert first.ok, first.output
+    assert first.recap[OPERATOR_HOST]["failed"] == 0
+    output = one_line(first.stdout + first.stderr)
+    assert ("operator file %s of site 100001/100001001 was not collected: it is a symbolic link to %s, outside %s: "
+            "not followed (copy the file into that directory)" % (operator / "key-link.pem", key.resolve(),
+                                                                  operator.resolve())) in output, first.output
+    assert ("operator file %s of site 100001/100001001 was not collected: it is %d bytes, over the limit of %d "
+            "bytes; copy a smaller file or raise eeszt_proofs_operator_files_max_bytes"
+            % (operator / "big.bin", OPERATOR_LIMIT + 1, OPERATOR_LIMIT)) in output, first.output
+    assert [p.name for p in flow.operator_files()] == ["igazolas.pdf"]
+    assert (flow.archive / "100001" / "100001001" / "operator" / "files" / "igazolas.pdf").read_bytes() == OPERATOR_PDF
+    assert sorted(p.name for p in flow.archive.glob("*/*/operator/seals/*")) == ["igazolas.pdf.p7s"]
+    key_text = key.read_text().strip().splitlines()[1]
+    assert not any(key_text in p.read_text(errors="replace") for p in flow.archive.rglob("*") if p.is_file())
     index = json.loads((flow.archive / "index.json").read_text())
     assert index["summary"]["sites"] == 2
     second = flow.play("collect_proofs.yml", "--limit", ",".join(HOSTS[2:] + ["site900"]),
@@ -138,12 +179,34 @@ def test_two_halves_and_an_unreachable_site_make_one_report(flow):
     assert len(rows) == SITES + 1 and rows[0]["host"] == DENIED
     suite = ET.parse(str(flow.archive / "junit.xml")).getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == (str(SITES + 1), "1", "1")
-    assert sorted(p.name for p in (flow.archive / "upload").iterdir()) == ["100001_ekapu.zip", "100002_ekapu.zip"]
+    assert sorted(p.name for p in (flow.archive / "evidence").iterdir()) == ["100001_evidence.zip",
+                                                                            "100002_evidence.zip"]
+    assert not (flow.archive / "upload").exists()
+    assert [(r["path"], r["size"], r["sha256"], r["status"]) for r in index["operator_files"]] == [
+        ("100001/100001001/operator/files/igazolas.pdf", len(OPERATOR_PDF), hashlib.sha256(OPERATOR_PDF).hexdigest(),
+         "present")]
+    assert index["operator_files"][0]["collected_at"].startswith("20")
+    assert index["operator_files"][0]["source"] == str(operator / "igazolas.pdf")
+    assert sorted(os.path.basename(r["path"]) for r in index["operator_refused"]) == ["big.bin", "key-link.pem"]
+    html = (flow.archive / "report.html").read_text()
+    assert '<h2 id="operator-files">Operator files</h2>' in html and ">igazolas.pdf</td>" in html
+    assert "They are <strong>not</strong> the proof for eKapu" in html
+    with zipfile.ZipFile(str(flow.archive / "evidence" / "100001_evidence.zip")) as bundle:
+        names = bundle.namelist()
+        assert "100001001/operator/files/igazolas.pdf" in names
+        assert "100001001/operator/seals/igazolas.pdf.p7s" in names
+        assert bundle.read("100001001/operator/files/igazolas.pdf") == OPERATOR_PDF
+        assert "NOT the proof that the institution uploads to eKapu" in bundle.read("README.txt").decode()
+        assert not any("key" in name for name in names)
 
 
 def test_every_seal_verifies_with_openssl(flow):
     proofs = flow.proofs()
     assert len(proofs) == SITES
+    for path in flow.operator_files():
+        result = openssl_verify(flow, path, path.parent.parent / "seals" / (path.name + ".p7s"))
+        assert result.returncode == 0, (path, result.stderr)
+        assert "Verification successful" in result.stderr
     for proof in proofs:
         result = openssl_verify(flow, proof)
         assert result.returncode == 0, (proof, result.stderr)
@@ -161,9 +224,30 @@ def test_collecting_again_changes_nothing(flow):
     assert dict((p, p.read_bytes()) for p in flow.archive.rglob("*") if p.is_file()) == before
 
 
+def test_the_deprecated_bundles_variable_still_works_with_a_warning(flow):
+    evidence = flow.archive / "evidence"
+    saved = dict((p, p.read_bytes()) for p in evidence.iterdir())
+    shutil.rmtree(str(evidence))
+    try:
+        result = flow.play("collect_proofs.yml", eeszt_proofs_bundles=False)
+        assert result.ok, result.output
+        assert ("The option bundles of eeszt.connect.proofs_report (role variable eeszt_proofs_bundles) is "
+                "deprecated: use evidence_bundles (eeszt_proofs_evidence_bundles)") in one_line(result.output), \
+            result.output
+        assert not evidence.exists()  # the old variable still switches the bundles off
+        result = flow.play("collect_proofs.yml")
+        assert result.ok, result.output
+        assert "eeszt_proofs_bundles" not in result.output
+        assert dict((p, p.read_bytes()) for p in evidence.iterdir()) == saved
+    finally:
+        evidence.mkdir(exist_ok=True)
+        for path, data in saved.items():
+            path.write_bytes(data)
+
+
 def named_problems(result):
     """{(archive-relative path, kind)} that verify_proofs.yml named in its failure."""
-    return set(re.findall(r"(\d{6}/\w{9}/[\w.-]+\.json(?:\.p7s)?) \[(\w+)\]", result.stdout))
+    return set(re.findall(r"(\d{6}/\w{9}/(?:operator/(?:files|seals)/)?[\w.-]+) \[(\w+)\]", result.stdout))
 
 
 def flip_last_byte(path):
@@ -201,19 +285,37 @@ def tamper_unseal(flow, target, other):
     return {(relative(target), "unsigned")}
 
 
+def operator_target(flow):
+    return flow.operator_files()[0]
+
+
+def tamper_operator_file(flow, target, other):
+    path = operator_target(flow)
+    flip_last_byte(path)
+    return {("/".join(path.parts[-5:]), "altered")}
+
+
+def tamper_operator_unseal(flow, target, other):
+    path = operator_target(flow)
+    os.unlink(str(path.parent.parent / "seals" / (path.name + ".p7s")))
+    return {("/".join(path.parts[-5:]), "unsigned")}
+
+
 def relative(path):
     return "/".join(path.parts[-3:])
 
 
 TAMPERING = {"altered byte in the proof": tamper_proof, "altered byte in the seal": tamper_seal,
              "proof moved to another site": tamper_move, "proof removed": tamper_remove,
-             "seal removed": tamper_unseal}
+             "seal removed": tamper_unseal, "altered byte in an operator file": tamper_operator_file,
+             "operator file's seal removed": tamper_operator_unseal}
 
 
 def test_verify_proofs_passes_on_the_intact_archive(flow):
     result = flow.play("verify_proofs.yml")
     assert result.ok, result.output
     assert "%d of %d proof(s)" % (SITES, SITES) in result.stdout
+    assert "1 of 1 operator file(s) verified" in one_line(result.stdout)
 
 
 @pytest.mark.parametrize("how", sorted(TAMPERING))

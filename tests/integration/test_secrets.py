@@ -13,7 +13,7 @@ and keystore.p12), proxy credentials and a Java truststore password:
    has something to compare and predicts changes).
 
 Each run's stdout, stderr, ANSIBLE_LOG_PATH file and fleet summary JSON, the
-proofs on the sites and in the archive, and every report (upload bundles
+proofs on the sites and in the archive, and every report (evidence bundles
 unpacked) are scanned for each password and for private key material. The same
 scanner is shown to find them in the files that must hold them. Then every file
 and directory the runs wrote is checked against the narrowest mode that works.
@@ -298,11 +298,11 @@ def test_no_secret_in_proofs_reports_and_bundles(lab, runs):
         if path.is_file():
             scanned += unpacked(path)
     kinds = set(os.path.basename(what.split("!", 1)[0]) for what, dummy in scanned)
-    assert {"index.json", "report.csv", "report.html", "junit.xml", "100001_ekapu.zip"} <= kinds, kinds
+    assert {"index.json", "report.csv", "report.html", "junit.xml", "100001_evidence.zip"} <= kinds, kinds
     # Two real runs: two proofs per site, on the site and sealed in the archive (check mode writes none).
     assert len([what for what in kinds if re.match(r"\d{8}T\d{6}Z_100001_\d{9}\.json$", what)]) == 6, kinds
     assert len(list(lab.archive.glob("*/*/*.json.p7s"))) == 6
-    assert any(what.endswith(".p7s") and "!" in what for what, dummy in scanned), "the upload bundle was not unpacked"
+    assert any(what.endswith(".p7s") and "!" in what for what, dummy in scanned), "the evidence bundle was not unpacked"
     for what, data in scanned:
         assert scan(data, wanted) == [], what
 
