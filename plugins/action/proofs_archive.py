@@ -20,6 +20,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTC
 from ansible_collections.eeszt.connect.plugins.module_utils.certificate import load_pfx
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import (
     accept_proof,
+    operator_content_problem,
     plan_operator_files,
     plan_site,
     store_operator_file,
@@ -227,6 +228,10 @@ class ActionModule(ActionBase):
             if len(data) > args["operator_files_max_bytes"] or digest != item["sha256"]:
                 refused.append({"path": item["path"], "reason": "changed while it was collected (SHA-256 %s when "
                                 "listed, %s when read); it is collected at the next run" % (item["sha256"], digest)})
+                continue
+            problem = operator_content_problem(data)
+            if problem:
+                refused.append({"path": item["path"], "reason": problem})
                 continue
             facts = {"source": item["path"], "source_name": item["name"], "modified_at": item.get("modified_at"),
                      "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

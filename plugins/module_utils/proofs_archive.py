@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.operator_files import NAME_MAX, name_problem
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
@@ -119,6 +120,16 @@ def version_name(name, sha256):
     """The archive name of another version of the operator file ``name``: ``STEM_<12 hex of SHA-256>EXT``."""
     stem, ext = os.path.splitext(name)
     return "%s_%s%s" % (stem, sha256[:12], ext)
+
+
+PRIVATE_KEY_BLOCK = re.compile(br"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+
+
+def operator_content_problem(data):
+    """Why fetched operator file bytes must not be archived, or None: a private key never enters the archive."""
+    if PRIVATE_KEY_BLOCK.search(data):
+        return "holds a PEM private key block; a private key is never archived (check eeszt_proofs_operator_files)"
+    return None
 
 
 def plan_operator_files(archive, institution_id, site_id, listed):

@@ -7,8 +7,8 @@ Lab up (one site's certificate on the WAF's deny list, so that it fails),
 deploy_certificate.yml, configure_tls.yml, check_connection.yml, then collect_proofs.yml on two
 disjoint halves of the sites plus one unreachable site, with operator files on
 one site (a copy of the operator program's output, collected; a symbolic link
-to the site's private key, out of the operator folder, and an oversized file,
-both refused); every seal checked with the OpenSSL command line; the
+to the site's private key, out of the operator folder, a copy of that key and
+an oversized file, all refused); every seal checked with the OpenSSL command line; the
 deprecated eeszt_proofs_bundles; verify_proofs.yml on the intact archive and
 after each kind of tampering (a byte of a proof, of a seal or of an operator
 file altered, a proof moved to another site's folder, a proof, a seal or an
@@ -140,6 +140,7 @@ def test_two_halves_and_an_unreachable_site_make_one_report(flow):
     assert key.is_file()
     os.symlink(str(key), str(operator / "key-link.pem"))  # out of the operator folder: never followed
     (operator / "big.bin").write_bytes(b"x" * (OPERATOR_LIMIT + 1))
+    (operator / "key-copy.pem").write_bytes(key.read_bytes())  # a private key is never archived
     first = flow.play("collect_proofs.yml", "--limit", ",".join(HOSTS[:2]))
     assert first.ok, first.output
     assert first.recap[OPERATOR_HOST]["failed"] == 0
@@ -150,6 +151,8 @@ def test_two_halves_and_an_unreachable_site_make_one_report(flow):
     assert ("operator file %s of site 100001/100001001 was not collected: it is %d bytes, over the limit of %d "
             "bytes; copy a smaller file or raise eeszt_proofs_operator_files_max_bytes"
             % (operator / "big.bin", OPERATOR_LIMIT + 1, OPERATOR_LIMIT)) in output, first.output
+    assert ("operator file %s of site 100001/100001001 was not collected: it holds a PEM private key block; a "
+            "private key is never archived" % (operator / "key-copy.pem")) in output, first.output
     assert [p.name for p in flow.operator_files()] == ["igazolas.pdf"]
     assert (flow.archive / "100001" / "100001001" / "operator" / "files" / "igazolas.pdf").read_bytes() == OPERATOR_PDF
     assert sorted(p.name for p in flow.archive.glob("*/*/operator/seals/*")) == ["igazolas.pdf.p7s"]
@@ -179,15 +182,16 @@ def test_two_halves_and_an_unreachable_site_make_one_report(flow):
     assert len(rows) == SITES + 1 and rows[0]["host"] == DENIED
     suite = ET.parse(str(flow.archive / "junit.xml")).getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == (str(SITES + 1), "1", "1")
-    assert sorted(p.name for p in (flow.archive / "evidence").iterdir()) == ["100001_evidence.zip",
-                                                                            "100002_evidence.zip"]
+    bundles = sorted(p.name for p in (flow.archive / "evidence").iterdir())
+    assert bundles == ["100001_evidence.zip", "100002_evidence.zip"]
     assert not (flow.archive / "upload").exists()
     assert [(r["path"], r["size"], r["sha256"], r["status"]) for r in index["operator_files"]] == [
         ("100001/100001001/operator/files/igazolas.pdf", len(OPERATOR_PDF), hashlib.sha256(OPERATOR_PDF).hexdigest(),
          "present")]
     assert index["operator_files"][0]["collected_at"].startswith("20")
     assert index["operator_files"][0]["source"] == str(operator / "igazolas.pdf")
-    assert sorted(os.path.basename(r["path"]) for r in index["operator_refused"]) == ["big.bin", "key-link.pem"]
+    assert sorted(os.path.basename(r["path"]) for r in index["operator_refused"]) == [
+        "big.bin", "key-copy.pem", "key-link.pem"]
     html = (flow.archive / "report.html").read_text()
     assert '<h2 id="operator-files">Operator files</h2>' in html and ">igazolas.pdf</td>" in html
     assert "They are <strong>not</strong> the proof for eKapu" in html

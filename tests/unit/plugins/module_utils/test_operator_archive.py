@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import (
     merge_archive,
+    operator_content_problem,
     plan_operator_files,
     store_operator_file,
     store_proof,
@@ -103,6 +104,15 @@ def test_stored_with_a_seal_that_verifies_and_idempotent(tmp_path, signer):
     assert os.stat(path_of(root, SEAL)).st_mtime_ns == mtime
     with pytest.raises(ProofRejectedError, match="operator file '.hidden' is a hidden file"):
         store_operator_file(root, INST, SITE, ".hidden", PDF, signer)
+
+
+def test_a_file_with_a_private_key_is_never_archived():
+    for header in (b"-----BEGIN PRIVATE KEY-----", b"-----BEGIN RSA PRIVATE KEY-----",
+                   b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"-----BEGIN EC PRIVATE KEY-----"):
+        assert operator_content_problem(b"log line\n" + header + b"\nMIIE...\n") == (
+            "holds a PEM private key block; a private key is never archived (check eeszt_proofs_operator_files)")
+    assert operator_content_problem(b"-----BEGIN CERTIFICATE-----\n") is None
+    assert operator_content_problem(PDF) is None
 
 
 def test_a_changed_file_is_stored_beside_the_old_one_never_over_it(tmp_path, signer):
