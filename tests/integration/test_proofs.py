@@ -89,13 +89,17 @@ class Flow:
 def flow(tmp_path_factory, run_playbook, pick_port, stop_lab):
     flow = Flow(tmp_path_factory.mktemp("proofs-flow"), run_playbook, pick_port())
     dead_port = pick_port()
+    result = flow.play("lab.yml", eeszt_lab_state="started", eeszt_lab_waf_port=flow.port)
+    assert result.ok, result.output
+    # site900 is unreachable; its PFX (a lab PFX, so that the preflight, which opens every PFX, passes it)
+    # is never sent anywhere.
+    stem = flow.lab_dir / "pki" / "sites" / "100001-100001001"
     flow.extra_inventory.write_text(
         "[eeszt_sites]\nsite900 ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=%d "
         "ansible_ssh_common_args='-o ConnectTimeout=5 -o BatchMode=yes' "
-        "eeszt_institution_id=100009 eeszt_site_id=100009001 eeszt_certificate_pfx_password=never-used\n"
-        % dead_port)
-    result = flow.play("lab.yml", eeszt_lab_state="started", eeszt_lab_waf_port=flow.port)
-    assert result.ok, result.output
+        "eeszt_institution_id=100009 eeszt_site_id=100009001 eeszt_certificate_pfx_src=%s.p12 "
+        "eeszt_certificate_pfx_password=%s\n"
+        % (dead_port, stem, (stem.parent / (stem.name + ".password")).read_text().strip()))
     institution, site = flow.host_vars(DENIED)
     base = flow.lab_dir / "pki" / "sites" / ("%s-%s" % (institution, site))
     bundle = pkcs12.load_pkcs12((base.parent / (base.name + ".p12")).read_bytes(),
@@ -387,20 +391,26 @@ def test_report_renders_in_headless_chromium(flow, tmp_path):
 # --- issue 11 §4-5: the latest run at every stage, with its reason; issue 12 §4: Hungarian ----------------
 
 BROKEN_TLS, BROKEN_CERT, REFUSED = "site003", "site004", "site901"
-WRONG_PASSWORD = "not-the-pfx-password"
 
 
 def test_sites_that_passed_and_then_fail_a_stage_are_failed_everywhere_with_the_reason(flow):
-    """site003 (tls stage) and site004 (certificate stage) passed before; site901 is refused by the preflight."""
+    """site003 (tls stage) and site004 (certificate stage) passed before; site901 is refused by the preflight.
+
+    Both stage failures are ones that only the site can show (the preflight checks every variable and file on
+    the controller first): a regular file where the site's TLS client settings directory, or its certificate
+    directory, should be.
+    """
     before = dict((s["host"], s["status"]) for s in json.loads((flow.archive / "index.json").read_text())["sites"])
     assert (before[BROKEN_TLS], before[BROKEN_CERT]) == ("passed", "passed"), before
     broken = flow.root / "broken.ini"
     broken.write_text(
         "[eeszt_sites]\n"
-        "%s eeszt_tls_ca_bundle_src=%s\n"
-        "%s eeszt_certificate_pfx_password=%s\n"
+        "%s eeszt_tls_config_dir=%s\n"
+        "%s eeszt_certificate_dir=%s\n"
         "%s ansible_connection=local eeszt_institution_id=100009 eeszt_site_id=65432l\n"
-        % (BROKEN_TLS, flow.root / "no-such-ca.pem", BROKEN_CERT, WRONG_PASSWORD, REFUSED))
+        % (BROKEN_TLS, flow.root / "tls-not-a-dir", BROKEN_CERT, flow.root / "cert-not-a-dir", REFUSED))
+    for name in ("tls-not-a-dir", "cert-not-a-dir"):
+        (flow.root / name).write_text("a file where the site has a directory\n")
     result = flow.play("site.yml", "--limit", ",".join(["site001", BROKEN_TLS, BROKEN_CERT, REFUSED]),
                        inventory=broken)
     assert not result.ok, result.output
@@ -410,11 +420,11 @@ def test_sites_that_passed_and_then_fail_a_stage_are_failed_everywhere_with_the_
     sites = dict((s["host"], s) for s in index["sites"])
     tls, cert = sites[BROKEN_TLS], sites[BROKEN_CERT]
     assert (tls["status"], tls["latest_proof_status"], tls["failure"]["stage"], tls["failure"]["category"]) == (
-        "failed", "passed", "tls", "not_found"), tls
-    assert "no-such-ca.pem" in tls["failure"]["message"], tls
+        "failed", "passed", "tls", "write_failed"), tls
+    assert "tls-not-a-dir" in tls["failure"]["message"], tls
     assert (cert["status"], cert["failure"]["stage"], cert["failure"]["category"]) == (
-        "failed", "certificate", "pfx_wrong_password"), cert
-    assert cert["failure"]["message"] and WRONG_PASSWORD not in json.dumps(index)
+        "failed", "certificate", "write_failed"), cert
+    assert "cert-not-a-dir" in cert["failure"]["message"], cert
     for site in (tls, cert):
         assert site["latest_passing"] and site["bundle_outdated"] is True and site["latest_passing_age_days"] == 0
     assert sites["site001"]["status"] == "passed"
@@ -429,24 +439,23 @@ def test_sites_that_passed_and_then_fail_a_stage_are_failed_everywhere_with_the_
     with open(str(flow.archive / "report.csv"), newline="") as handle:
         rows = dict((r["host"], r) for r in csv.DictReader(handle))
     assert (rows[BROKEN_TLS]["status"], rows[BROKEN_TLS]["failure_stage"], rows[BROKEN_TLS]["failure_category"]) == (
-        "failed", "tls", "not_found")
-    assert (rows[BROKEN_CERT]["failure_category"], rows[BROKEN_CERT]["bundle_outdated"]) == ("pfx_wrong_password", "yes")
+        "failed", "tls", "write_failed")
+    assert (rows[BROKEN_CERT]["failure_category"], rows[BROKEN_CERT]["bundle_outdated"]) == ("write_failed", "yes")
     assert rows[BROKEN_CERT]["environment"] == "test" and REFUSED not in rows
     suite = ET.parse(str(flow.archive / "junit.xml")).getroot().find("testsuite")
     cases = dict((c.get("name").split()[0], c) for c in suite.findall("testcase"))
-    assert cases[flow.host_vars(BROKEN_CERT)[1]].find("failure").get("type") == "pfx_wrong_password"
-    assert cases[flow.host_vars(BROKEN_TLS)[1]].find("failure").get("type") == "not_found"
+    assert cases[flow.host_vars(BROKEN_CERT)[1]].find("failure").get("type") == "write_failed"
+    assert cases[flow.host_vars(BROKEN_TLS)[1]].find("failure").get("type") == "write_failed"
     assert cases[REFUSED].find("error").get("type") == "bad_variables"
     html = (flow.archive / "report.html").read_text()
     assert '<div class="card ok"><b>%d</b>Passed</div>' % (SITES - 3) in html
-    assert "pfx_<wbr>wrong_<wbr>password</span><div class=\"hint\">certificate stage</div>" in html
+    assert "write_<wbr>failed</span><div class=\"hint\">certificate stage</div>" in html
     assert '<section id="refused"><h2>Refused by the preflight</h2>' in html
     # The run's own lines: the fleet report's problem sites, with the code and the message.
     institution, site = flow.host_vars(BROKEN_CERT)
-    assert "%s/%s (%s): certificate stage failed: pfx_wrong_password: " % (institution, site, BROKEN_CERT) \
+    assert "%s/%s (%s): certificate stage failed: write_failed: " % (institution, site, BROKEN_CERT) \
         in result.stdout
     assert "%s: refused by the preflight: bad_variables: Preflight: " % REFUSED in result.stdout
-    assert WRONG_PASSWORD not in result.stdout
 
 
 def overflow_probe(html):

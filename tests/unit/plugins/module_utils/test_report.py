@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fleet report, rebuilt from the archive: index, CSV, HTML, JUnit, upload bundles, merges."""
+"""The fleet report, rebuilt from the archive: index, CSV, HTML, JUnit, evidence bundles, merges."""
 
 import csv
 import datetime
