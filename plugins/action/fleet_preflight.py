@@ -12,7 +12,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.eeszt.connect.plugins.action.site_preflight import ROLES_DIR, split_role
+from ansible_collections.eeszt.connect.plugins.action.site_preflight import ROLES_DIR, role_defaults, split_role
 from ansible_collections.eeszt.connect.plugins.plugin_utils import site_files
 
 COLLECTION_ROOT = os.path.dirname(ROLES_DIR)
@@ -40,7 +40,7 @@ class ActionModule(ActionBase):
         hostvars = task_vars["hostvars"]
         defaults = {}
         for role in dict.fromkeys(roles):
-            defaults = combine_vars(defaults, self._defaults(role))
+            defaults = combine_vars(defaults, role_defaults(self._loader, role))
         names = sorted(set(name for name, spec in site_files.file_variables(roles))
                        | set(site_files.PFX_PASSWORDS.values()) | {"eeszt_proofs_signing_key"})
 
@@ -71,12 +71,6 @@ class ActionModule(ActionBase):
         if unknown:
             result["warnings"] = [site_files.unknown_warning(entry) for entry in unknown]
         return result
-
-    def _defaults(self, role):
-        path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
-        if not os.path.isfile(path):
-            return {}
-        return self._loader.load_from_file(path, trusted_as_template=True) or {}
 
     def _template_all(self, variables, names):
         """The templated values of ``names``; one that does not template is left out (site_preflight names it)."""

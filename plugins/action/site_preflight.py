@@ -32,6 +32,14 @@ def split_role(entry):
     return role, entry_point or "main"
 
 
+def role_defaults(loader, role):
+    """A role's own ``defaults/main.yml``, trusted as templates as Ansible trusts them when it runs the role."""
+    path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
+    if not os.path.isfile(path):
+        return {}
+    return loader.load_from_file(path, trusted_as_template=True) or {}
+
+
 class ActionModule(ActionBase):
     """Templates and validates the variables of the given roles; never connects to the host."""
 
@@ -111,11 +119,7 @@ class ActionModule(ActionBase):
         return site_vars.spec_options(document, role, entry_point)
 
     def _defaults(self, role):
-        path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
-        if not os.path.isfile(path):
-            return {}
-        # The role's own defaults, trusted as templates as Ansible trusts them when it runs the role.
-        return self._loader.load_from_file(path, trusted_as_template=True) or {}
+        return role_defaults(self._loader, role)
 
     def _template_all(self, variables, names, secrets, problems):
         """{name: templated value} for the names set in ``variables``; templating errors become problems."""

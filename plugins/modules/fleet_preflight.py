@@ -46,20 +46,8 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  action:
-    support: full
-    description: Runs entirely on the controller.
-  check_mode:
-    support: full
-    description: Changes nothing, in check mode or not.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller; no host is contacted.
+extends_documentation_fragment:
+  - eeszt.connect.attributes.controller_check
 notes:
   - Variables set by earlier tasks of the same run (facts) are not known yet.
   - A variable that does not template is left to M(eeszt.connect.site_preflight), which names it.

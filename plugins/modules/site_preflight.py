@@ -48,20 +48,8 @@ options:
         that is not PEM, a file that is not found) are reported with the variable problems.
     type: dict
     default: {}
-attributes:
-  action:
-    support: full
-    description: Runs entirely on the controller.
-  check_mode:
-    support: full
-    description: Changes nothing, in check mode or not.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller; the host is never contacted.
+extends_documentation_fragment:
+  - eeszt.connect.attributes.controller_check
 notes:
   - Variables set by earlier tasks of the same run (facts) are not known yet; the roles still validate
     their arguments when they start.
