@@ -44,7 +44,7 @@ pytestmark = pytest.mark.slow
 def quick_start():
     """[(kind, name, text)] of README's marked blocks, in README's order."""
     with open(README, encoding="utf-8") as handle:
-        return [(kind, name, text) for kind, name, text in BLOCK.findall(handle.read())]
+        return list(BLOCK.findall(handle.read()))
 
 
 def commands(text):
@@ -132,7 +132,6 @@ def test_readme_quick_start_from_the_tarball(vendor):
     names = [name for kind, name, text in blocks]
     assert names == ["controller", "ansible.cfg", "install", "hosts.yml", "group_vars/eeszt_sites.yml",
                      "group_vars/all.yml", "rehearse", "vault", "preflight", "real-run", "new-pfx"], names
-    outputs = {}
     for kind, name, text in blocks:
         if kind == "file":
             vendor.write(name, text)
@@ -142,7 +141,7 @@ def test_readme_quick_start_from_the_tarball(vendor):
             vendor.run(text, cwd=vendor.work)
             assert os.path.isfile(os.path.join(vendor.venv, "bin", "ansible-playbook"))
         else:
-            outputs[name] = globals()["step_" + name.replace("-", "_")](vendor, text)
+            globals()["step_" + name.replace("-", "_")](vendor, text)
 
     # README's ansible.cfg is the one the collection ships in inventories/example/.
     shipped = os.path.join(vendor.project, "collections", "ansible_collections", "eeszt", "connect",
