@@ -31,6 +31,10 @@ class ProofError(CheckError):
     """The proof file cannot be written."""
 
 
+class MetricsError(CheckError):
+    """The metrics file cannot be written."""
+
+
 class StepFailure(CheckError):
     """A step of the check failed; caught by the probe and turned into a
     classified result (never reaches the user as an error)."""

@@ -28,6 +28,8 @@ description:
   - Writes a proof file (schema C(eeszt.connect/proof/v1), JSON, mode C(0640), atomic, never overwriting)
     into O(proof_dir), named C(<finished_at>_<institution_id>_<site_id>.json) so proofs sort by time.
     Proofs and results hold no key material, no password and no request body.
+  - With O(metrics_dir), also writes the check's Prometheus metrics (text exposition format) for node_exporter's
+    textfile collector, whether the check passed or failed: see O(metrics_dir).
   - A failing check does not fail the module; the result says RV(passed=false). The role
     C(eeszt.connect.connection_check) decides what a failure means for the play.
 author:
@@ -35,7 +37,7 @@ author:
 attributes:
   check_mode:
     support: full
-    description: The check runs against the endpoints; no proof file is written.
+    description: The check runs against the endpoints; no proof file and no metrics file is written.
   diff_mode:
     support: none
     description: A proof is a new file, not a change to show.
@@ -148,11 +150,29 @@ options:
     description: Write a proof file. Never written in check mode.
     type: bool
     default: true
+  metrics_dir:
+    description:
+      - Directory of node_exporter's textfile collector (Debian's default is C(/var/lib/prometheus/node-exporter));
+        unset, no metrics are written.
+      - The check writes C(eeszt_check_<institution_id>_<site_id>_<environment>.prom) there, passed or failed,
+        atomically (a temporary file in the same directory, then a rename) with mode C(0644) so that node_exporter
+        can read it; the directory is created (mode C(0755)) when missing. Never written in check mode.
+      - Every series has the labels C(institution), C(site) and C(environment); per endpoint C(endpoint) too.
+        C(eeszt_check_up), C(eeszt_check_failure) (C(category), C(step), C(endpoint)), C(eeszt_check_endpoint_up),
+        C(eeszt_check_endpoint_failure) (C(category), C(step)), C(eeszt_check_endpoint_duration_seconds),
+        C(eeszt_check_step_duration_seconds) (C(step)), C(eeszt_check_last_run_timestamp_seconds),
+        C(eeszt_check_last_success_timestamp_seconds) (kept from the previous file when this check failed),
+        C(eeszt_check_client_certificate_not_after_timestamp_seconds) and C(eeszt_check_client_certificate_info)
+        (C(serial), C(sha256), C(subject)). The collection's C(docs/monitoring/README.md) describes them.
+      - The file holds no key material, password, proxy or request body.
+    type: path
 notes:
   - Name resolution honours the site's resolver; with a proxy, the C(dns) step resolves the proxy and
     the proxy resolves the endpoint.
   - The failure categories are those of the collection's design. C(tcp_unreachable) (no route to the
     host) is added to them.
+  - An unwritable O(metrics_dir) fails the module (after the proof was written); the result still holds the check's
+    outcome.
 seealso:
   - module: ansible.builtin.uri
   - name: EESZT
@@ -179,6 +199,17 @@ EXAMPLES = r"""
     institution_id: "123456"
     site_id: "123456001"
     language: hu
+  register: check
+
+- name: Check and hand the outcome to Prometheus through node_exporter's textfile collector
+  eeszt.connect.connection_check:
+    endpoints: "{{ eeszt_endpoints }}"
+    client_cert: /etc/eeszt/tls/cert.pem
+    client_key: /etc/eeszt/tls/key.pem
+    ca_bundle: /etc/eeszt/tls/eeszt-ca.pem
+    institution_id: "{{ eeszt_institution_id }}"
+    site_id: "{{ eeszt_site_id }}"
+    metrics_dir: /var/lib/prometheus/node-exporter
   register: check
 
 - name: Through a proxy that wants a password
@@ -337,6 +368,11 @@ proof_sha256:
   returned: always
   type: str
   sample: 9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e
+metrics_path:
+  description: Path of the metrics file written; none without O(metrics_dir) or in check mode.
+  returned: always
+  type: str
+  sample: /var/lib/prometheus/node-exporter/eeszt_check_123456_123456001_test.prom
 """
 
 import socket
@@ -352,6 +388,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
     parse_proxy,
     run_check,
 )
+from ansible_collections.eeszt.connect.plugins.module_utils.check_metrics import write_metrics
 from ansible_collections.eeszt.connect.plugins.module_utils.proof import build_proof, write_proof
 
 ENDPOINT_SPEC = dict(
@@ -386,10 +423,13 @@ def main():
             host=dict(type="str"),
             proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
             write_proof=dict(type="bool", default=True),
+            metrics_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    result = None
+    proof_path = proof_sha256 = metrics_path = None
     try:
         if not params["endpoints"]:
             raise CheckError("endpoints must list at least one endpoint")
@@ -400,15 +440,21 @@ def main():
         settings = Settings(params["client_cert"], params["client_key"], params["ca_bundle"], proxy,
                             params["language"])
         result = run_check(endpoints, settings)
-        proof_path = proof_sha256 = None
         if params["write_proof"] and not module.check_mode:
             document = build_proof(result, params["institution_id"], params["site_id"],
                                    params["host"] or socket.gethostname(), params["environment"],
                                    TOOL_NAME, TOOL_VERSION)
             proof_path, proof_sha256 = write_proof(params["proof_dir"], document)
+        if params["metrics_dir"] and not module.check_mode:
+            # Passed or failed: a failing site is what monitoring must see.
+            metrics_path = write_metrics(params["metrics_dir"], result, params["institution_id"],
+                                         params["site_id"], params["environment"])
     except CheckError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=proof_path is not None, proof_path=proof_path, proof_sha256=proof_sha256, **result)
+        # The check's outcome (and a proof written before the failure) stays in the result.
+        outcome = dict(result, proof_path=proof_path, proof_sha256=proof_sha256) if result else {}
+        module.fail_json(msg=str(exc), **outcome)
+    module.exit_json(changed=proof_path is not None or metrics_path is not None, proof_path=proof_path,
+                     proof_sha256=proof_sha256, metrics_path=metrics_path, **result)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ SITE_PATHS = (
     "eeszt_tls_client_key", "eeszt_tls_config_dir", "eeszt_tls_java_keystore", "eeszt_tls_java_truststore",
     "eeszt_tls_hosts_file", "eeszt_tls_system_trust_dir", "eeszt_tls_gateway_config", "eeszt_tls_gateway_run_dir",
     "eeszt_check_client_cert", "eeszt_check_client_key", "eeszt_check_ca_bundle", "eeszt_check_proof_dir",
-    "eeszt_proofs_proof_dir",
+    "eeszt_check_metrics_dir", "eeszt_proofs_proof_dir",
 )
 # (variable, smallest allowed value, strictly greater?)
 LOWER_BOUNDS = (

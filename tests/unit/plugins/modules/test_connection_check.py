@@ -124,3 +124,36 @@ def test_unwritable_proof_dir_fails_the_module(material, capsys):
     (material / "blocker").write_text("x")
     code, _out, result = run_module(capsys, args(material, proof_dir=str(material / "blocker" / "proofs")))
     assert code == 1 and "cannot create the proof directory" in result["msg"]
+
+
+def test_failed_check_writes_metrics_too(material, capsys):
+    directory = material / "node-exporter"
+    code, out, result = run_module(capsys, args(material, metrics_dir=str(directory), write_proof=False))
+    assert code == 0 and result["passed"] is False and result["changed"] is True
+    assert result["metrics_path"] == str(directory / "eeszt_check_123456_123456001_test.prom")
+    text = (directory / "eeszt_check_123456_123456001_test.prom").read_text()
+    labels = 'institution="123456",site="123456001",environment="test"'
+    assert "eeszt_check_up{%s} 0\n" % labels in text
+    assert 'eeszt_check_failure{%s,category="tcp_refused",step="tcp",endpoint="health"} 1\n' % labels in text
+    assert 'eeszt_check_endpoint_up{%s,endpoint="health"} 0\n' % labels in text
+    assert "eeszt_check_last_success_timestamp_seconds" not in text
+    assert 'eeszt_check_client_certificate_info{%s,serial="1092",' % labels in text
+    assert "PRIVATE" not in text and "127.0.0.1" not in text
+    assert result["proof_path"] is None
+
+
+def test_check_mode_writes_no_metrics(material, capsys):
+    directory = material / "node-exporter"
+    code, _out, result = run_module(capsys, args(material, metrics_dir=str(directory), _ansible_check_mode=True))
+    assert code == 0 and result["changed"] is False and result["metrics_path"] is None
+    assert not directory.exists()
+
+
+def test_unwritable_metrics_dir_fails_the_module_with_the_outcome(material, capsys):
+    (material / "blocker").write_text("x")
+    code, _out, result = run_module(capsys, args(material, metrics_dir=str(material / "blocker" / "m")))
+    assert code == 1
+    assert result["msg"].startswith("cannot create the metrics directory %s: " % (material / "blocker" / "m"))
+    # The check ran and its proof was written before: both stay in the result.
+    assert result["passed"] is False and result["failure"]["category"] == "tcp_refused"
+    assert result["proof_path"] and open(result["proof_path"], "rb").read()
