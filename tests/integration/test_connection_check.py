@@ -31,6 +31,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build
 from ansible_collections.eeszt.connect.plugins.module_utils.proof import REQUIRED_FIELDS
 
 import peers
+import prom
 
 SHORT = 1.5
 
@@ -286,6 +287,15 @@ class LabSites:
         tls = self.site_dir(host) / "tls"
         return Settings(str(tls / "cert.pem"), str(tls / "key.pem"), str(tls / "eeszt-ca.pem"), **kwargs)
 
+    def metrics_dir_var(self):
+        """eeszt_check_metrics_dir for every site: metrics/ in the site's directory."""
+        return str(self.root / "sites" / "{{ inventory_hostname }}" / "metrics")
+
+    def metrics(self, host):
+        """{file name: bytes} of the site's metrics directory."""
+        directory = self.site_dir(host) / "metrics"
+        return dict((p.name, p.read_bytes()) for p in directory.iterdir()) if directory.is_dir() else {}
+
     def proofs(self, host):
         directory = self.site_dir(host) / "proofs"
         return sorted(directory.glob("*.json")) if directory.is_dir() else []
@@ -361,7 +371,8 @@ def load_proof(path, lab):
 
 
 def test_role_good_site_and_denied_site(lab):
-    result = lab.run_playbook("check_connection.yml", inventory=lab.inventory(eeszt_check_language="hu"))
+    result = lab.run_playbook("check_connection.yml", inventory=lab.inventory(
+        eeszt_check_language="hu", eeszt_check_metrics_dir=lab.metrics_dir_var()))
     assert not result.ok
     assert result.recap["site01"]["failed"] == 0, result.output
     assert result.recap["site02"]["failed"] == 1, result.output
@@ -385,13 +396,35 @@ def test_role_good_site_and_denied_site(lab):
     assert document["passed"] is False
     assert document["failure"]["category"] == "tls_client_cert_rejected"
 
+    # Metrics for node_exporter, the failing site's too, with its category.
+    good_labels = 'institution="100001",site="100001001",environment="test"'
+    bad_labels = 'institution="100002",site="10000200A",environment="test"'
+    good_metrics = lab.metrics("site01")
+    bad_metrics = lab.metrics("site02")
+    assert list(good_metrics) == ["eeszt_check_100001_100001001_test.prom"]
+    assert list(bad_metrics) == ["eeszt_check_100002_10000200A_test.prom"]
+    good_text = good_metrics["eeszt_check_100001_100001001_test.prom"].decode()
+    bad_text = bad_metrics["eeszt_check_100002_10000200A_test.prom"].decode()
+    assert "eeszt_check_up{%s} 1\n" % good_labels in good_text
+    assert "eeszt_check_failure" not in good_text
+    assert "eeszt_check_up{%s} 0\n" % bad_labels in bad_text
+    assert 'eeszt_check_failure{%s,category="tls_client_cert_rejected",step="http",endpoint="health"} 1\n' \
+        % bad_labels in bad_text
+    assert "eeszt_check_last_success_timestamp_seconds" not in bad_text
+    for host in ("site01", "site02"):
+        path = lab.site_dir(host) / "metrics" / next(iter(lab.metrics(host)))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        prom.check_metrics(path)
+
 
 def test_role_without_failing_and_in_check_mode(lab):
     before = {host: lab.proofs(host) for host in ("site01", "site02")}
-    result = lab.run_playbook("check_connection.yml", inventory=lab.inventory(eeszt_check_fail_on_error=False),
-                              args=["--check"])
+    metrics_before = {host: lab.metrics(host) for host in ("site01", "site02")}
+    result = lab.run_playbook("check_connection.yml", inventory=lab.inventory(
+        eeszt_check_fail_on_error=False, eeszt_check_metrics_dir=lab.metrics_dir_var()), args=["--check"])
     assert result.ok, result.output
     assert result.recap["site02"]["failed"] == 0 and result.recap["site02"]["changed"] == 0
     assert "[tls_client_cert_rejected]" in result.stdout
-    # Check mode probes but writes no proof.
+    # Check mode probes but writes no proof and no metrics.
     assert {host: lab.proofs(host) for host in before} == before
+    assert {host: lab.metrics(host) for host in metrics_before} == metrics_before

@@ -13,7 +13,8 @@ and keystore.p12), proxy credentials and a Java truststore password:
    has something to compare and predicts changes).
 
 Each run's stdout, stderr, ANSIBLE_LOG_PATH file and fleet summary JSON, the
-proofs on the sites and in the archive, and every report (evidence bundles
+proofs on the sites and in the archive, the Prometheus metrics files on the
+sites (``eeszt_check_metrics_dir``), and every report (evidence bundles
 unpacked) are scanned for each password and for private key material. The same
 scanner is shown to find them in the files that must hold them. Then every file
 and directory the runs wrote is checked against the narrowest mode that works.
@@ -34,6 +35,8 @@ import zipfile
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+import prom
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "inventories", "demo")
 HOSTS = ["site001", "site002", "site003"]
@@ -49,6 +52,7 @@ PRIVATE_KEY_BLOCK = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 # the others 0644, proofs 0640 in 0750 directories; the per-site lock and the
 # set's state 0600. Parent directories made on the way (etc, var/lib/eeszt)
 # are ordinary 0755 ones that hold nothing secret.
+METRICS_DIR = "var/lib/prometheus/node-exporter"  # eeszt_check_metrics_dir under each demo site
 SITE_FILE_MODES = [
     (r"etc/eeszt/tls/sets/[^/]+/key\.pem", 0o600),
     (r"etc/eeszt/tls/sets/[^/]+/(client|keystore)\.p12", 0o600),
@@ -59,12 +63,14 @@ SITE_FILE_MODES = [
     (r"etc/eeszt/(eeszt\.env|curlrc|java\.properties)", 0o640),  # proxy or keystore credentials
     (r"etc/eeszt/openssl\.cnf", 0o644),
     (r"var/lib/eeszt/proofs/[^/]+\.json", 0o640),
+    (METRICS_DIR + r"/eeszt_check_100001_\d{9}_test\.prom", 0o644),  # node_exporter reads it
 ]
 SITE_DIR_MODES = [
     (r"etc/eeszt/tls", 0o750),
     (r"etc/eeszt/tls/sets(/[^/]+)?", 0o750),
     (r"var/lib/eeszt/proofs", 0o750),
     (r"|etc|etc/eeszt|var|var/lib|var/lib/eeszt", 0o755),
+    (r"var/lib/prometheus|" + METRICS_DIR, 0o755),
 ]
 # Files the sites must hold a secret in: the scanner must find it there.
 SITE_SECRET_FILES = r"etc/eeszt/(tls/sets/[^/]+/(key\.pem|client\.p12|keystore\.p12)|eeszt\.env|curlrc|java\.properties)"
@@ -133,6 +139,7 @@ def secret_variables(export_password, proxy_password, truststore_password, proxy
         "eeszt_tls_proxy_password": proxy_password,
         "eeszt_tls_java_truststore": "/etc/ssl/eeszt-truststore.p12",
         "eeszt_tls_java_truststore_password": truststore_password,
+        "eeszt_check_metrics_dir": "{{ eeszt_demo_root }}/" + METRICS_DIR,
     }
 
 
@@ -305,6 +312,20 @@ def test_no_secret_in_proofs_reports_and_bundles(lab, runs):
     assert any(what.endswith(".p7s") and "!" in what for what, dummy in scanned), "the evidence bundle was not unpacked"
     for what, data in scanned:
         assert scan(data, wanted) == [], what
+
+
+def test_no_secret_in_metrics_files(lab, runs):
+    done, passwords = runs
+    wanted = needles(lab, passwords)
+    for host in HOSTS:
+        files = list(lab.site(host).glob(METRICS_DIR + "/*"))
+        assert [path.name for path in files] == ["eeszt_check_100001_%s_test.prom" % SITE_IDS[host]], files
+        data = files[0].read_bytes()
+        assert b"eeszt_check_up{" in data and b"eeszt_check_client_certificate_info{" in data
+        assert scan(data, wanted) == [], files[0]
+        # Neither the proxy (its user name) nor any endpoint URL is in it.
+        assert PROXY_USER.encode() not in data and b"https://" not in data
+        prom.check_metrics(files[0])
 
 
 # --- promise 8: least privilege ------------------------------------------------------------------
