@@ -217,8 +217,15 @@ def test_a_connection_that_breaks_later_keeps_its_last_success(demo, monitoring)
     server, _exporters = monitoring
     before = by_site(query(server, "eeszt_check_last_success_timestamp_seconds", expect_sites=2))["100001001"]
     broken = overrides(demo.root / "site001.yml", demo.closed_port, "site001")
-    result = demo.play("check_connection.yml", "-i", str(broken), eeszt_hosts="site001")
+    # The daily run of docs/monitoring/README.md: check, then collect the proofs, in one run.
+    result = demo.play("site.yml", "--tags", "check,proofs", "-i", str(broken), eeszt_hosts="site001")
     assert result.returncode == 2 and result.recap["site001"]["failed"] == 1, result.output
+    tasks = [line for line in result.stdout.splitlines() if line.startswith("TASK [eeszt.connect.")
+             and " : Validating arguments against arg spec " not in line]  # always run, whatever the tags
+    assert not [task for task in tasks if task.startswith(("TASK [eeszt.connect.certificate :",
+                                                           "TASK [eeszt.connect.tls_client :"))], tasks
+    assert "TASK [eeszt.connect.connection_check : Check the connection to EESZT] " in "\n".join(tasks), tasks
+    assert [task for task in tasks if task.startswith("TASK [eeszt.connect.proofs :")], tasks
     prom.check_metrics(demo.metrics_file("site001"))
 
     def site001_down():
@@ -231,6 +238,49 @@ def test_a_connection_that_breaks_later_keeps_its_last_success(demo, monitoring)
     text = demo.metrics_file("site001").read_text()
     assert 'eeszt_check_last_success_timestamp_seconds{institution="100001",site="100001001",environment="test"} ' \
            '%s\n' % before in text
+
+
+def dashboard_queries():
+    """(panel title, PromQL) of every panel of the example Grafana dashboard, its variables set to All."""
+    with open(os.path.join(MONITORING, "eeszt-dashboard.json")) as handle:
+        dashboard = json.load(handle)
+    found = []
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expression = target["expr"]
+            for name in ("institution", "site", "environment"):
+                expression = expression.replace("$" + name, ".*")
+            found.append((panel["title"], expression))
+    variables = [v["definition"] for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    return found, variables
+
+
+def test_the_example_dashboard_queries_work(demo, monitoring):
+    server, _exporters = monitoring
+    queries, variables = dashboard_queries()
+    assert len(queries) == 9
+    answers = {}
+    query(server, "eeszt_check_up")  # scraped once at least
+    for title, expression in queries:
+        answers[title] = prom.api(server, "query", query=expression)["result"]
+        assert answers[title], (title, expression)  # every panel shows something on the demo
+    assert answers["Sites checked"][0]["value"][1] == "3"
+    # Whatever ran before (site001 breaks in the test above): the sites whose file says down.
+    failing = sorted(SITE_IDS[host] for host in HOSTS if any(
+        line.startswith("eeszt_check_up{") and line.endswith("} 0")
+        for line in demo[0].metrics_file(host).read_text().splitlines()))
+    assert "100001002" in failing
+    assert answers["Sites failing"][0]["value"][1] == "%d" % len(failing)
+    assert sorted(s["metric"]["site"] for s in answers["Failing sites and their failure"]) == failing
+    assert answers["Certificates expiring within 30 days"][0]["value"][1] == "0"
+    assert len(answers["Client certificates: days left"]) == 3
+    # Grafana's label_values(selector, label): the label's values among the selector's series.
+    for definition in variables:
+        selector, label = definition[len("label_values("):-1].rsplit(", ", 1)
+        for name in ("institution", "site", "environment"):
+            selector = selector.replace("$" + name, ".*")
+        values = prom.api(server, "label/%s/values" % label, **{"match[]": selector})
+        assert values, definition
 
 
 def test_alert_rules_check_and_pass_their_unit_tests():

@@ -258,6 +258,14 @@ def test_operator_file_patterns_and_size_limit():
         "on the site, e.g. /var/lib/eeszt/operator/*"]
 
 
+def test_metrics_dir_must_be_absolute_when_set():
+    problems = check_values({"eeszt_check_metrics_dir": "var/lib/prometheus/node-exporter"})
+    assert [(p.variable, p.message, p.remedy) for p in problems] == [
+        ("eeszt_check_metrics_dir", "must be an absolute path on the site", "write the full path, starting with /")]
+    assert check_values({"eeszt_check_metrics_dir": None}) == []
+    assert check_values({"eeszt_check_metrics_dir": "/var/lib/prometheus/node-exporter"}) == []
+
+
 def test_key_mode_and_gateway_ports():
     problems = by_variable(check_values({"eeszt_certificate_key_mode": "600x", "eeszt_tls_gateway_base_port": 0,
                                          "eeszt_tls_gateway_ports": {"waf": 70000, "soap": 18081}}))
