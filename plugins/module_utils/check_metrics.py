@@ -25,6 +25,7 @@ __metaclass__ = type
 import binascii
 import calendar
 import errno
+import math
 import os
 import re
 import time
@@ -83,9 +84,9 @@ def format_value(value):
     if isinstance(value, int):
         return "%d" % value
     value = float(value)
-    if value != value:
+    if math.isnan(value):
         return "NaN"
-    if value in (float("inf"), float("-inf")):
+    if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if value.is_integer() and abs(value) < 1e15:
         return "%d" % value
@@ -190,7 +191,7 @@ def read_last_success(path):
                 value = float(match.group("value"))
             except ValueError:
                 return None
-            if value != value or value in (float("inf"), float("-inf")) or value <= 0:
+            if math.isnan(value) or math.isinf(value) or value <= 0:
                 return None
             return int(value) if value.is_integer() else value
     return None
@@ -217,8 +218,8 @@ def write_metrics(directory, result, institution_id, site_id, environment):
     last_success = None if result.get("passed") else read_last_success(path)
     data = render_metrics(result, institution_id, site_id, environment, last_success).encode("utf-8")
     # Not *.prom: node_exporter never reads a half-written file.
-    temp = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path),
-                                                    binascii.hexlify(os.urandom(6)).decode("ascii")))
+    suffix = binascii.hexlify(os.urandom(6)).decode("ascii")
+    temp = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), suffix))
     try:
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, METRICS_FILE_MODE)
     except OSError as exc:

@@ -29,7 +29,7 @@ description:
     into O(proof_dir), named C(<finished_at>_<institution_id>_<site_id>.json) so proofs sort by time.
     Proofs and results hold no key material, no password and no request body.
   - With O(metrics_dir), also writes the check's Prometheus metrics (text exposition format) for node_exporter's
-    textfile collector, whether the check passed or failed: see O(metrics_dir).
+    textfile collector, whether the check passed or failed (see O(metrics_dir)).
   - A failing check does not fail the module; the result says RV(passed=false). The role
     C(eeszt.connect.connection_check) decides what a failure means for the play.
 author:

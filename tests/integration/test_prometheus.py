@@ -163,6 +163,7 @@ def test_demo_run_wrote_valid_metrics_for_every_site(demo):
 def test_prometheus_sees_the_sites_the_failure_and_the_certificates(demo, monitoring):
     demo, _run = demo
     server, exporters = monitoring
+
     # Prometheus scrapes every node_exporter.
     def all_up():
         result = prom.api(server, "query", query='up{job="eeszt-sites"} == 1')["result"]

@@ -238,7 +238,7 @@ def test_unwritable_directory_is_a_clear_error(tmp_path):
             metrics.write_metrics(str(readonly), result(), "100001", "100001001", "test")
 
 
-STDLIB_ALLOWED = {"__future__", "binascii", "calendar", "errno", "os", "re", "time"}
+STDLIB_ALLOWED = {"__future__", "binascii", "calendar", "errno", "math", "os", "re", "time"}
 OWN_ALLOWED = {"ansible_collections.eeszt.connect.plugins.module_utils.check_errors"}
 
 

@@ -157,3 +157,12 @@ def test_unwritable_metrics_dir_fails_the_module_with_the_outcome(material, caps
     # The check ran and its proof was written before: both stay in the result.
     assert result["passed"] is False and result["failure"]["category"] == "tcp_refused"
     assert result["proof_path"] and open(result["proof_path"], "rb").read()
+
+
+def test_documentation_parses_and_documents_metrics_dir():
+    documentation = yaml.safe_load(module.DOCUMENTATION)
+    option = documentation["options"]["metrics_dir"]
+    assert option["type"] == "path" and "default" not in option
+    assert "/var/lib/prometheus/node-exporter" in option["description"][0]
+    assert yaml.safe_load(module.EXAMPLES)[1]["eeszt.connect.connection_check"]["metrics_dir"] == \
+        "/var/lib/prometheus/node-exporter"
