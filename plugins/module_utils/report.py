@@ -37,6 +37,7 @@ import re
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
+from ansible_collections.eeszt.connect.plugins.module_utils import fleet_metrics
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
     INDEX_SCHEMA,
     RUN_SCHEMA,
@@ -274,10 +275,18 @@ def _proof_row(entry):
         "passed": document.get("passed") if entry["document"] else None,
         "failure_category": failure.get("category"),
         "certificate_not_after": certificate.get("not_after"),
+        "duration_ms": _duration_ms(document),
         "sha256": entry["sha256"],
         "sealed": entry["sealed"],
         "status": "present" if entry["document"] else "unreadable",
     }
+
+
+def _duration_ms(document):
+    """The check's total time: the sum of its endpoints' times (ms), or None when the proof has none."""
+    times = [endpoint.get("ms") for endpoint in document.get("endpoints") or [] if isinstance(endpoint, dict)]
+    times = [value for value in times if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    return round(sum(times), 1) if times else None
 
 
 def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
@@ -314,6 +323,7 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
         refusal = hosts.get(row["host"] or (collections.get((institution, site)) or {}).get("host"))
         _latest_run(row, entries, histories.get((institution, site)) or [], rotations.get((institution, site)),
                     refusal if (refusal or {}).get("status") == "refused" else None, now, stale_hours)
+        row["trend"] = _trend(proofs, entries, institution, site)
         site_rows.append(row)
     site_rows.sort(key=lambda s: (STATUS_ORDER[s["status"]], s["institution_id"], s["site_id"]))
     refused = refused_hosts(hosts)
@@ -496,6 +506,19 @@ def _latest_run(row, entries, history, rotation, refusal, now, stale_hours):
     if row["host"] is None and history:
         row["host"] = history[-1].get("host")
     return row
+
+
+TREND_CHECKS = 10
+
+
+def _trend(proofs, entries, institution, site):
+    """The site's last TREND_CHECKS checks from its proofs in the archive, oldest first: when, passed, ms."""
+    own = [p for p in proofs if p["status"] in ("present", "altered") and p["finished_at"]
+           and (entries[p["path"]]["document"] or {}).get("institution_id") == institution
+           and (entries[p["path"]]["document"] or {}).get("site_id") == site]
+    own.sort(key=lambda p: (p["finished_at"], p["path"]))
+    return [{"at": p["finished_at"], "passed": p["passed"] is True, "ms": p["duration_ms"]}
+            for p in own[-TREND_CHECKS:]]
 
 
 def _superseded(key, collection, hosts):
@@ -825,6 +848,7 @@ tr.passed td:first-child{box-shadow:inset 4px 0 var(--ok)}
 .badge.failed_rotation{background:var(--bad)}.badge.rotated,.badge.unchanged{background:#57606a}
 .badge.history{background:#fff;color:var(--ok);border:1px solid var(--ok)}
 .hint{color:#57606a;font-size:12.5px}
+.trend{margin-top:4px;line-height:0}
 .bad{color:var(--bad);font-weight:600}.warn{color:var(--warn);font-weight:600}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:1px 4px;border-radius:4px}
 footer{padding:0 28px 28px;color:#57606a;font-size:12.5px}
@@ -873,6 +897,14 @@ TEXT = {
         "chart_aria": "Sites by status: %d passed, %d failed, %d without proof",
         "chart_days_aria": "Sites by certificate days left",
         "chart_days_title": "%s days: %d site(s)",
+        "chart_months": "Client certificates expiring per month",
+        "chart_months_aria": "Sites by the month their client certificate expires, for the coming twelve months",
+        "chart_months_title": "%s: %d certificate(s) expire",
+        "later": "later",
+        "trend_title": "The last %d checks, oldest first: green passed, red failed; bar height: total time",
+        "trend_bar": "%s UTC: %s, %s ms",
+        "trend_passed": "passed",
+        "trend_failed": "failed",
         "expired_bucket": "expired",
         "no_sites": "no sites yet",
         "sites": "Sites",
@@ -942,6 +974,16 @@ TEXT = {
         "chart_aria": "Telephelyek állapot szerint: %d sikeres, %d sikertelen, %d igazolás nélkül",
         "chart_days_aria": "Telephelyek a tanúsítvány lejáratáig hátralévő napok szerint",
         "chart_days_title": "%s nap: %d telephely",
+        "chart_months": "Lejáró kliens-tanúsítványok havonta",
+        "chart_months_aria": "Telephelyek aszerint, hogy melyik hónapban jár le a kliens-tanúsítványuk, a következő "
+                             "tizenkét hónapra",
+        "chart_months_title": "%s: %d tanúsítvány jár le",
+        "later": "később",
+        "trend_title": "Az utolsó %d ellenőrzés, a legrégebbivel kezdve: zöld sikeres, piros sikertelen; az oszlop "
+                       "magassága: a teljes idő",
+        "trend_bar": "%s UTC: %s, %s ms",
+        "trend_passed": "sikeres",
+        "trend_failed": "sikertelen",
         "expired_bucket": "lejárt",
         "no_sites": "még nincs telephely",
         "sites": "Telephelyek",
@@ -1062,6 +1104,71 @@ def _days_chart(sites, warn_days, text):
             'stroke="#8c959f"/>%s</svg>' % (_h(text["chart_days_aria"]), "".join(bars)))
 
 
+MONTHS_AHEAD = 12
+
+
+def _months_chart(sites, generated_at, warn_days, text):
+    """Sites by the month their certificate expires, for this month and the next eleven, then later (SVG).
+
+    The months count from the report's own time, so that the same archive gives the same page.
+    """
+    start = _parse_time(generated_at) or utcnow()
+    months = []
+    year, month = start.year, start.month
+    for dummy in range(MONTHS_AHEAD):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    counts = dict((key, 0) for key in months)
+    later = 0
+    for site in sites:
+        moment = _parse_time(site.get("certificate_not_after"))
+        if moment is None or moment < start:
+            continue  # no certificate known, or already expired: the days chart shows those
+        key = (moment.year, moment.month)
+        if key in counts:
+            counts[key] += 1
+        else:
+            later += 1
+    columns = [("%04d-%02d" % key, "%02d" % key[1], "%04d" % key[0] if key[1] == 1 or number == 0 else "",
+                counts[key]) for number, key in enumerate(months)]
+    columns.append((text["later"], text["later"], "", later))
+    peak = max([count for dummy, dummy2, dummy3, count in columns] + [1])
+    bars = []
+    for number, (name, label, year_label, count) in enumerate(columns):
+        days_away = number * 30
+        colour = ("#c62828" if days_away < 14 else "#b26a00" if days_away < max(warn_days, 30) else "#1a7f37")
+        height = 90.0 * count / peak
+        x = 8 + number * 28
+        bars.append('<rect x="%d" y="%.1f" width="22" height="%.1f" fill="%s"><title>%s</title></rect>'
+                    '<text x="%d" y="%.1f" font-size="11" text-anchor="middle">%s</text>'
+                    '<text x="%d" y="120" font-size="10" text-anchor="middle">%s</text>'
+                    '<text x="%d" y="133" font-size="10" text-anchor="middle" fill="#57606a">%s</text>'
+                    % (x, 104 - height, height, colour, _h(text["chart_months_title"] % (name, count)), x + 11,
+                       100 - height, count if count else "", x + 11, _h(label if number < MONTHS_AHEAD else "+"),
+                       x + 11, _h(year_label)))
+    return ('<svg id="chart-months" role="img" aria-label="%s" width="380" height="140" viewBox="0 0 380 140" '
+            'xmlns="http://www.w3.org/2000/svg"><line x1="4" y1="104.5" x2="374" y2="104.5" stroke="#8c959f"/>%s'
+            '</svg>' % (_h(text["chart_months_aria"]), "".join(bars)))
+
+
+def _trend_svg(trend, text):
+    """The site's last checks as small bars, oldest first: colour pass/fail, height the total time."""
+    if not trend:
+        return ""
+    peak = max([point["ms"] or 0 for point in trend] + [1])
+    bars = []
+    for number, point in enumerate(trend):
+        height = 3 + 15.0 * (point["ms"] or 0) / peak
+        bars.append('<rect x="%d" y="%.1f" width="5" height="%.1f" fill="%s"><title>%s</title></rect>'
+                    % (number * 6, 18 - height, height, "#1a7f37" if point["passed"] else "#c62828",
+                       _h(text["trend_bar"] % (_when(point["at"]), text["trend_passed" if point["passed"]
+                                                                         else "trend_failed"],
+                                               "?" if point["ms"] is None else "%.0f" % point["ms"]))))
+    return ('<div class="trend"><svg role="img" aria-label="%s" width="%d" height="18" viewBox="0 0 %d 18" '
+            'xmlns="http://www.w3.org/2000/svg">%s</svg></div>'
+            % (_h(text["trend_title"] % len(trend)), 6 * len(trend), 6 * len(trend), "".join(bars)))
+
+
 def _when(text):
     """'2026-11-25T10:00:02Z' -> '2026-11-25 10:00' for people; sorting uses the ISO text."""
     return (text or "")[:16].replace("T", " ")
@@ -1079,6 +1186,7 @@ def _site_html(site, text):
     rotation = site["rotation"] or {}
     status = site["status"]
     badges = '<span class="badge %s">%s</span>' % (status, _h(text["status"][status]))
+    trend = _trend_svg(site.get("trend") or [], text)
     if collection.get("status") in ("unreachable", "error"):
         badges += ' <span class="badge %s">%s</span>' % (collection["status"],
                                                          _h(text["collection"][collection["status"]]))
@@ -1133,7 +1241,7 @@ def _site_html(site, text):
             '<td class="code">%s</td><td class="msg">%s</td><td class="when" data-sort="%s">%s</td>'
             '<td class="when" data-sort="%s">%s</td><td data-sort="%s">%s</td><td class="%s" data-sort="%s">%s</td>'
             '<td class="when" data-sort="%s">%s</td></tr>'
-            % (status, STATUS_ORDER[status], badges, _h(site["institution_id"]), _h(site["site_id"]),
+            % (status, STATUS_ORDER[status], badges + trend, _h(site["institution_id"]), _h(site["site_id"]),
                _h(site["host"]), _h(environment), failure_cell, problem, _h(site["finished_at"]), latest,
                _h(site["latest_passing_at"]), history, _h(rotation.get("status")), rotation_cell, days_class,
                "" if days is None else days, expires, _h(collection.get("at")), last))
@@ -1229,6 +1337,7 @@ def render_html(index, generated_at, title=None, language="en"):
 <section class="charts">
 <figure><figcaption>%(chart_status_caption)s</figcaption>%(status_chart)s</figure>
 <figure><figcaption>%(chart_days_caption)s</figcaption>%(days_chart)s</figure>
+<figure><figcaption>%(chart_months_caption)s</figcaption>%(months_chart)s</figure>
 </section>
 <h2>%(sites_heading)s</h2>
 <p class="meta">%(sites_note)s</p>
@@ -1252,6 +1361,8 @@ def render_html(index, generated_at, title=None, language="en"):
                                "proofs": summary["proofs"]},
        "summary_label": _h(text["summary"]), "cards": cards_html, "problems": problems_html,
        "chart_status_caption": _h(text["chart_status"]), "chart_days_caption": _h(text["chart_days"]),
+       "chart_months_caption": _h(text["chart_months"]),
+       "months_chart": _months_chart(index["sites"], generated_at, summary["warn_days"], text),
        "status_chart": _status_chart(summary, text), "days_chart": _days_chart(index["sites"], summary["warn_days"], text),
        "sites_heading": _h(text["sites"]), "sites_note": _h(text["sites_note"] % summary["stale_hours"]),
        "head": head_html, "rows": rows_html, "footer": text["footer"] % {"verify": _h(VERIFY_COMMAND)},
@@ -1458,6 +1569,7 @@ def build_report(archive, now=None, warn_days=30, bundles=True, title=None, chec
         ("report.csv", render_csv(index)),
         ("report.html", render_html(index, generated_at, title, language)),
         ("junit.xml", render_junit(index, generated_at)),
+        ("metrics.prom", fleet_metrics.render(index)),
     ]
     if bundles:
         by_institution = {}

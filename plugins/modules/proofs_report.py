@@ -17,10 +17,14 @@ description:
     seals and the collection run records), so that partial runs, re-runs and runs of several
     controllers merge into one report.
   - Writes C(index.json) (every proof, the latest per site, pass or fail, client certificate expiry and
-    days left), C(report.csv), C(report.html) (a self-contained page with summary counts, an SVG chart
-    of sites by status and one of certificate days left, one row per site with the failure category,
-    message and hint, sortable columns; no network access needed), C(junit.xml) (one test case per
-    site) and, per institution, the institution evidence bundle C(evidence/INSTITUTION_ID_evidence.zip)
+    days left), C(report.csv), C(report.html) (a self-contained page with summary counts, SVG charts
+    of sites by status, of certificate days left and of certificates expiring per month over the
+    coming twelve months, one row per site with the failure category, message and hint and the trend
+    of its last ten checks, sortable columns; no network access needed), C(junit.xml) (one test case
+    per site), C(metrics.prom) (fleet metrics in Prometheus' text format for node_exporter's textfile
+    collector: sites by status, certificates by days left, proofs per institution, and per site up,
+    failure, unreachable and the times of its last proof, last passing proof and certificate expiry;
+    the same archive gives the same bytes) and, per institution, the institution evidence bundle C(evidence/INSTITUTION_ID_evidence.zip)
     (the latest passing proof of each site with its seal, the sites' operator files with theirs,
     C(SHA256SUMS) and a C(README.txt) that says what the bundle is and is not).
   - The proofs and the bundles are the vendor's own sealed evidence that each site is connected. They are
@@ -201,7 +205,7 @@ files:
   returned: always
   type: list
   elements: str
-  sample: [index.json, report.csv, report.html, junit.xml, evidence/100001_evidence.zip]
+  sample: [index.json, report.csv, report.html, junit.xml, metrics.prom, evidence/100001_evidence.zip]
 changed_files:
   description:
     - Report files written (or, in check mode, that would be written) by this run, and the bundles of earlier

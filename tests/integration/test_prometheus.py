@@ -15,8 +15,10 @@ failing site's category, step and endpoint, each site's certificate expiry
 and step durations, and the alert EesztConnectionCheckFailing firing for the
 failing site only. Next, site001's connection breaks: a second check turns it
 down in Prometheus while its last-success time stays that of the first run.
-The alert rules themselves pass ``promtool check rules`` and their unit tests
-(``promtool test rules``).
+The controller's fleet metrics (``metrics.prom`` in the proof archive,
+through a fourth node_exporter) give every site's status, failure and
+certificate expiry in one scrape. The alert rules themselves pass
+``promtool check rules`` and their unit tests (``promtool test rules``).
 """
 
 import json
@@ -105,24 +107,28 @@ def monitoring(demo, pick_port):
     (base / "rules.yml").write_text(yaml.safe_dump(rules))
     exporters = dict((host, prom.node_exporter(pick_port(), demo.metrics_dir(host), base / ("%s.log" % host)))
                      for host in HOSTS)
+    # The controller: its node_exporter reads the fleet metrics (metrics.prom) in the proof archive.
+    fleet = prom.node_exporter(pick_port(), demo.dir / "proofs", base / "fleet.log")
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
         "rule_files": [str(base / "rules.yml")],
         "scrape_configs": [{"job_name": "eeszt-sites", "static_configs": [{"targets": [
-            "%s:%d" % (prom.HOST, exporter.port) for exporter in exporters.values()]}]}],
+            "%s:%d" % (prom.HOST, exporter.port) for exporter in exporters.values()]}]},
+                           {"job_name": "eeszt-fleet", "static_configs": [{"targets": [
+                               "%s:%d" % (prom.HOST, fleet.port)]}]}],
     }
     (base / "prometheus.yml").write_text(json.dumps(config))
     server = prom.prometheus(pick_port(), base / "prometheus.yml", base / "data", base / "prometheus.log")
     started = []
     try:
-        for exporter in list(exporters.values()) + [server]:
+        for exporter in list(exporters.values()) + [fleet, server]:
             exporter.start()
             started.append(exporter)
         yield server, exporters
     finally:
         for process in reversed(started):
             process.stop()
-        for process in list(exporters.values()) + [server]:
+        for process in list(exporters.values()) + [fleet, server]:
             assert process.process is None or process.process.poll() is not None, process.name
 
 
@@ -211,6 +217,28 @@ def test_prometheus_sees_the_sites_the_failure_and_the_certificates(demo, monito
     assert alert["annotations"]["summary"] == \
         "EESZT connection check failing at site 100001002 (institution 100001, test)"
     assert "category tcp_refused, step tcp, endpoint health." in alert["annotations"]["description"]
+
+
+def test_one_scrape_of_the_controller_covers_the_fleet(demo, monitoring):
+    """metrics.prom beside index.json, rebuilt from the archive by the proofs stage (issue 16 part 2)."""
+    demo, _run = demo
+    server, _exporters = monitoring
+    prom.check_metrics(demo.dir / "proofs" / "metrics.prom")
+    prom.wait_until("the fleet exporter up", lambda: prom.api(server, "query", query='up{job="eeszt-fleet"} == 1')[
+        "result"] or None)
+    assert by_site(query(server, "eeszt_fleet_site_up")) == {"100001001": "1", "100001002": "0", "100001003": "1"}
+    [failure] = query(server, "eeszt_fleet_site_failure", expect_sites=1)["result"]
+    assert (failure["metric"]["site"], failure["metric"]["stage"], failure["metric"]["category"]) == (
+        "100001002", "check", "tcp_refused")
+    expiry = by_site(query(server, "eeszt_fleet_site_client_certificate_not_after_timestamp_seconds"))
+    assert expiry == dict((SITE_IDS[host], "%d" % demo.not_after(host)) for host in HOSTS)
+    statuses = dict((s["metric"]["status"], s["value"][1])
+                    for s in prom.api(server, "query", query="eeszt_fleet_sites")["result"])
+    assert statuses == {"passed": "2", "failed": "1", "no_proof": "0"}
+    # Every site's latest proof is fresh: the no-recent-proof alert's expression holds nothing.
+    assert len(query(server, "eeszt_fleet_site_last_proof_timestamp_seconds")["result"]) == 3
+    assert prom.api(server, "query", query="time() - eeszt_fleet_site_last_proof_timestamp_seconds > 26 * 3600")[
+        "result"] == []
 
 
 def test_a_connection_that_breaks_later_keeps_its_last_success(demo, monitoring):

@@ -305,7 +305,8 @@ def test_no_secret_in_proofs_reports_and_bundles(lab, runs):
         if path.is_file():
             scanned += unpacked(path)
     kinds = set(os.path.basename(what.split("!", 1)[0]) for what, dummy in scanned)
-    assert {"index.json", "report.csv", "report.html", "junit.xml", "100001_evidence.zip"} <= kinds, kinds
+    assert {"index.json", "report.csv", "report.html", "junit.xml", "metrics.prom", "100001_evidence.zip"} <= kinds, \
+        kinds
     # Two real runs: two proofs per site, on the site and sealed in the archive (check mode writes none).
     assert len([what for what in kinds if re.match(r"\d{8}T\d{6}Z_100001_\d{9}\.json$", what)]) == 6, kinds
     assert len(list(lab.archive.glob("*/*/*.json.p7s"))) == 6

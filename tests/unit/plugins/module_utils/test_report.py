@@ -8,6 +8,9 @@ import datetime
 import io
 import json
 import os
+import re
+import shutil
+import subprocess
 import zipfile
 import xml.etree.ElementTree as ET
 
@@ -88,7 +91,7 @@ def read(archive, name):
 
 def test_index_latest_per_site_and_summary(fleet):
     changed, index = build_report(fleet, now=NOW)
-    assert sorted(changed) == sorted(["index.json", "report.csv", "report.html", "junit.xml",
+    assert sorted(changed) == sorted(["index.json", "report.csv", "report.html", "junit.xml", "metrics.prom",
                                       "evidence/100001_evidence.zip", "evidence/100002_evidence.zip"])
     assert index["summary"] == {
         "sites": 5, "passed": 2, "failed": 2, "no_proof": 1, "unreachable": 1, "collection_errors": 0,
@@ -487,3 +490,106 @@ def test_outcomes_are_checked_before_they_enter_the_ledger(tmp_path):
     record_run(archive, [dict(TLS_ERROR, error="not a code: free text")], "c", now=NOW)
     dummy, index = build_report(archive, now=NOW)
     assert index["sites"][0]["failure"]["category"] == "error"  # free text is never taken for a code
+
+
+# --- issue 16: fleet metrics beside index.json, history in report.html ----------------------------------------
+
+PROMTOOL = shutil.which("promtool")
+
+
+def test_fleet_metrics_hold_the_fleet_from_the_archive(fleet):
+    changed, index = build_report(fleet, now=NOW)
+    assert "metrics.prom" in changed and "metrics.prom" in index["files"]
+    text = read(fleet, "metrics.prom").decode("utf-8")
+    lines = set(text.splitlines())
+    site = 'institution="%s",site="%s",environment="%s"'
+    for line in (
+            'eeszt_fleet_sites{status="passed"} 2', 'eeszt_fleet_sites{status="failed"} 2',
+            'eeszt_fleet_sites{status="no_proof"} 1', "eeszt_fleet_sites_unreachable 1", "eeszt_fleet_hosts_refused 0",
+            # days left at NOW: 5 (100001001), 187 (100001002), expired (100002001), 767 (100002002)
+            'eeszt_fleet_certificates{days_left="expired"} 1', 'eeszt_fleet_certificates{days_left="0-13"} 1',
+            'eeszt_fleet_certificates{days_left="14-29"} 0', 'eeszt_fleet_certificates{days_left="180-364"} 1',
+            'eeszt_fleet_certificates{days_left="365+"} 1',
+            'eeszt_fleet_institution_proofs{institution="100001"} 3',
+            'eeszt_fleet_institution_proofs{institution="100002"} 3',
+            "eeszt_fleet_site_up{%s} 1" % (site % ("100001", "100001001", "test")),
+            "eeszt_fleet_site_up{%s} 0" % (site % ("100002", "100002001", "test")),
+            'eeszt_fleet_site_failure{%s,stage="check",category="tls_client_cert_rejected"} 1'
+            % (site % ("100002", "100002001", "test")),
+            # The unreachable site, which never sent a proof, is in the scrape too.
+            "eeszt_fleet_site_unreachable{%s} 1" % (site % ("100002", "100002003", "")),
+            # 2026-11-25T11:00:00Z (failed) and T09:00:00Z (passed)
+            "eeszt_fleet_site_last_proof_timestamp_seconds{%s} 1795604400" % (site % ("100002", "100002001", "test")),
+            "eeszt_fleet_site_last_passing_proof_timestamp_seconds{%s} 1795597200"
+            % (site % ("100002", "100002001", "test")),
+            # 2028-01-01T00:00:00Z
+            "eeszt_fleet_site_client_certificate_not_after_timestamp_seconds{%s} 1830297600"
+            % (site % ("100002", "100002002", "test"))):
+        assert line in lines, (line, text)
+    # No site without a proof gets an up or a last-proof series; no timestamps on samples; nothing secret.
+    assert 'eeszt_fleet_site_up{institution="100002",site="100002003"' not in text
+    assert "PRIVATE" not in text and "password" not in text.lower()
+    for line in text.splitlines():
+        assert line.startswith("#") or len(line.split(" ")) == 2, line
+    # The same archive gives the same bytes: a rebuild writes nothing.
+    assert build_report(fleet, now=NOW + datetime.timedelta(minutes=5))[0] == []
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian package prometheus; .ci/run installs it)")
+def test_fleet_metrics_pass_promtool(fleet):
+    build_report(fleet, now=NOW)
+    check = subprocess.run([PROMTOOL, "check", "metrics"], input=read(fleet, "metrics.prom"),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False, timeout=60)
+    assert check.returncode == 0, check.stdout.decode()
+
+
+def test_report_shows_each_site_s_trend_and_the_expiry_months(fleet):
+    dummy, index = build_report(fleet, now=NOW)
+    sites = dict((s["site_id"], s) for s in index["sites"])
+    # Oldest first, as many checks as the archive holds (up to ten).
+    assert [(p["at"], p["passed"]) for p in sites["100002001"]["trend"]] == [
+        ("2026-11-25T09:00:00Z", True), ("2026-11-25T11:00:00Z", False)]
+    assert sites["100002003"]["trend"] == []
+    html = read(fleet, "report.html").decode("utf-8")
+    assert html.count('<div class="trend">') == 4  # every site with a proof
+    assert "<title>2026-11-25 11:00 UTC: failed, ? ms</title>" in html
+    months = re.search(r'<svg id="chart-months".*?</svg>', html, re.S).group(0)
+    # From November 2026 (the report's month): 100001001 expires in December, 100001002 in June 2027;
+    # 100002002 (2028) is later; 100002001 has expired already and is left to the days chart.
+    assert "<title>2026-12: 1 certificate(s) expire</title>" in months
+    assert "<title>2027-06: 1 certificate(s) expire</title>" in months
+    assert "<title>later: 1 certificate(s) expire</title>" in months
+    assert "<title>2026-11: 0 certificate(s) expire</title>" in months
+    assert months.count("<rect") == 13
+
+
+def test_trend_keeps_the_last_ten_checks_and_their_times(tmp_path, signer):
+    archive = str(tmp_path / "archive")
+    for hour in range(12):
+        stamp = "2026-11-25T%02d:00:00Z" % hour
+        document = serialize({
+            "schema": "eeszt.connect/proof/v1", "institution_id": "100001", "site_id": "100001001",
+            "host": "site-100001001", "environment": "test", "started_at": stamp, "finished_at": stamp,
+            "client_certificate": {"subject": "CN=x", "issuer": "CN=ca", "serial": "0A", "sha256": "00" * 32,
+                                   "not_after": "2027-01-01T00:00:00Z"},
+            "endpoints": [{"name": "health", "url": "https://a.example/", "passed": hour % 3 != 0, "ms": 10.0 * hour,
+                           "steps": []},
+                          {"name": "soap", "url": "https://a.example/s", "passed": True, "ms": 5.5, "steps": []}],
+            "passed": hour % 3 != 0, "failure": None if hour % 3 else FAILURE,
+            "tool": {"name": "eeszt.connect", "version": "0.1.0"}})
+        store_proof(archive, "100001", "100001001", "20261125T%02d0000Z_100001_100001001.json" % hour, document,
+                    signer)
+    dummy, index = build_report(archive, now=NOW)
+    trend = index["sites"][0]["trend"]
+    assert [(p["at"][11:13], p["passed"], p["ms"]) for p in trend] == [
+        ("%02d" % hour, hour % 3 != 0, 10.0 * hour + 5.5) for hour in range(2, 12)]
+    html = read(archive, "report.html").decode("utf-8")
+    assert "<title>2026-11-25 11:00 UTC: passed, 116 ms</title>" in html
+
+
+def test_hungarian_report_has_the_new_charts_in_hungarian(fleet):
+    build_report(fleet, now=NOW, language="hu")
+    html = read(fleet, "report.html").decode("utf-8")
+    assert "Lejáró kliens-tanúsítványok havonta" in html
+    assert "<title>2026-12: 1 tanúsítvány jár le</title>" in html
+    assert "sikertelen, ? ms</title>" in html
