@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A per-site lock: one eeszt.connect run at a time changes a site's files.
+The same lock guards the central proof archive's ledger and report on the
+controller (``ArchiveLock``).
 
 Standard library only. The lock is an ``fcntl.flock`` on ``<dir>/.lock``,
 taken without blocking and retried until a bounded timeout. The kernel drops
@@ -72,7 +74,10 @@ class SiteLock:
     ``timeout`` seconds to wait for another holder (0: do not wait).
     ``owner`` is a dict of extra facts recorded in the lock file
     (``controller``, ``controller_pid``, ``operation``).
+    ``timeout_variable`` (class attribute) is the variable the message tells the user to raise.
     """
+
+    timeout_variable = "eeszt_certificate_lock_timeout"
 
     def __init__(self, directory, timeout=30, owner=None, clock=time.monotonic, sleep=time.sleep):
         self.directory = directory
@@ -94,7 +99,11 @@ class SiteLock:
         return record if isinstance(record, dict) else {}
 
     def acquire(self):
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, LOCK_MODE)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, LOCK_MODE)
+        except (OSError, IOError) as exc:
+            raise SiteLockError("cannot open the lock file %s: %s; the lock needs a directory this user can "
+                                "write to" % (self.path, exc.strerror or exc))
         started = self._clock()
         try:
             while True:
@@ -109,9 +118,10 @@ class SiteLock:
                     holder = self.read_holder()
                     raise SiteLockError(
                         "another eeszt.connect run holds the lock on %s %s; waited %.0f s. Wait for it "
-                        "to finish and run again, or raise eeszt_certificate_lock_timeout. The lock is "
+                        "to finish and run again, or raise %s. The lock is "
                         "released when that run ends (even when it is killed), so never delete %s by hand."
-                        % (self.directory, describe_holder(holder), self.waited, self.path), holder)
+                        % (self.directory, describe_holder(holder), self.waited, self.timeout_variable, self.path),
+                        holder)
                 self._sleep(POLL_INTERVAL)
         except BaseException:
             os.close(fd)
@@ -149,3 +159,17 @@ class SiteLock:
     def __exit__(self, *exc_info):
         self.release()
         return False
+
+
+class ArchiveLock(SiteLock):
+    """Exclusive lock on the central proof archive (``<archive>/.lock``) on the controller.
+
+    Taken while the run ledger (``runs/``) is written, archives are merged in
+    and the report is rebuilt, so that concurrent runs on one archive (job
+    slices on a shared volume) rebuild the report one after the other and the
+    last one sees every proof. ``fcntl.flock`` works across processes, and
+    across hosts on a shared POSIX file system whose locks work (NFSv4, or
+    NFSv3 with a lock manager).
+    """
+
+    timeout_variable = "eeszt_proofs_lock_timeout"

@@ -52,8 +52,18 @@ description:
     M(eeszt.connect.proofs_verify) uses to notice removed proofs); a record is written only when it
     adds something (new proofs, or a site whose collection status changed).
   - With O(merge_from), first copies the proofs, seals and run records of other archives into this one
-    (never overwriting a file; a file of the same name with other content is an error).
+    (never overwriting a proof or a record; a file of the same name with other content is an error that names
+    it). A proof sealed in both archives with different seals (a seal is not byte for byte reproducible: it
+    holds its signing time) is the same proof when its bytes are the same and both seals verify; one seal is
+    kept, the same whatever the order of the merges (the one whose SHA-256 is lower). A seal that does not
+    verify is a conflict.
   - Outputs are rewritten only when their content changes, so an unchanged archive reports no change.
+  - "The ledger, the merge and the report rebuild run under the archive lock C(ARCHIVE_DIR/.lock) (an
+    C(fcntl.flock); the file records the holder's process ID, host and start time), so that runs writing into
+    one archive at the same time, such as the jobs of a sliced job template on a shared volume, rebuild the
+    report one after the other and the last one sees every proof. A run waits at most O(lock_timeout) seconds
+    for another, then fails naming the lock file and its holder. On a shared volume the file system's locks must
+    work across hosts (NFSv4, or NFSv3 with a lock manager)."
   - Run it on the controller, with C(delegate_to) V(localhost) and C(run_once) V(true).
 author:
   - eeszt.connect developers (@eeszt-connect)
@@ -132,6 +142,12 @@ options:
   controller:
     description: Name of the controller recorded in the run record (default the controller's host name).
     type: str
+  lock_timeout:
+    description:
+      - Seconds to wait for the archive lock while another run records its ledger or rebuilds the report of the
+        same archive (the role variable C(eeszt_proofs_lock_timeout)). V(0) does not wait.
+    type: int
+    default: 300
   merge_from:
     description: Other archives whose proofs, seals and run records are copied into O(archive_dir) first.
     type: list
@@ -195,6 +211,16 @@ archive_dir:
   description: The archive.
   returned: always
   type: str
+lock_waited:
+  description: Seconds this run waited for the archive lock.
+  returned: success
+  type: float
+  sample: 0.0
+error:
+  description: V(locked) when the archive lock could not be taken within O(lock_timeout).
+  returned: failure
+  type: str
+  sample: locked
 report:
   description: Absolute path of C(report.html).
   returned: always
@@ -319,6 +345,9 @@ from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTC
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import merge_archive
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ensure_dir
 from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, problem_sites, record_run
+from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import ArchiveLock, SiteLockError
+
+LOCK_OPERATION = "eeszt.connect.proofs_report: ledger, merge and report"
 
 
 def main():
@@ -338,6 +367,7 @@ def main():
                 operator_refused=dict(type="list", elements="dict", default=[]),
             )),
             controller=dict(type="str"),
+            lock_timeout=dict(type="int", default=300),
             merge_from=dict(type="list", elements="path", default=[]),
             warn_days=dict(type="int", default=30),
             stale_hours=dict(type="int", default=192),
@@ -352,6 +382,9 @@ def main():
     archive = os.path.abspath(params["archive_dir"])
     if params["warn_days"] < 0:
         module.fail_json(msg="warn_days must not be negative")
+    if params["lock_timeout"] < 0:
+        module.fail_json(msg="lock_timeout must not be negative (eeszt_proofs_lock_timeout), got %d"
+                         % params["lock_timeout"])
     if params["stale_hours"] < 1:
         module.fail_json(msg="stale_hours must be at least 1 (eeszt_proofs_stale_hours), got %d" % params["stale_hours"])
     evidence_bundles = params["evidence_bundles"]
@@ -366,15 +399,29 @@ def main():
     try:
         if not module.check_mode:
             ensure_dir(archive)
-        for source in params["merge_from"]:
-            result["merged"] += merge_archive(os.path.abspath(source), archive, module.check_mode)
-        if params["outcomes"]:
-            result["run_record"] = record_run(archive, params["outcomes"], params["controller"] or socket.gethostname(),
-                                              check_mode=module.check_mode)
-        changed_files, index = build_report(archive, warn_days=params["warn_days"],
-                                            bundles=evidence_bundles is not False,
-                                            title=params["title"], check_mode=module.check_mode,
-                                            stale_hours=params["stale_hours"], language=params["language"])
+        # Without the lock, a run that scanned the archive before another run's proofs arrived could write
+        # its (incomplete) report after that run's (complete) one. Check mode writes nothing, not even the lock.
+        lock = None if module.check_mode else ArchiveLock(archive, params["lock_timeout"],
+                                                          owner={"operation": LOCK_OPERATION})
+        if lock is not None:
+            lock.acquire()
+        try:
+            for source in params["merge_from"]:
+                result["merged"] += merge_archive(os.path.abspath(source), archive, module.check_mode)
+            if params["outcomes"]:
+                result["run_record"] = record_run(archive, params["outcomes"],
+                                                  params["controller"] or socket.gethostname(),
+                                                  check_mode=module.check_mode)
+            changed_files, index = build_report(archive, warn_days=params["warn_days"],
+                                                bundles=evidence_bundles is not False,
+                                                title=params["title"], check_mode=module.check_mode,
+                                                stale_hours=params["stale_hours"], language=params["language"])
+        finally:
+            if lock is not None:
+                result["lock_waited"] = round(lock.waited, 1)
+                lock.release()
+    except SiteLockError as exc:
+        module.fail_json(msg=to_text(exc), error=exc.code, **result)
     except EESZTConnectError as exc:
         module.fail_json(msg=to_text(exc), **result)
     result.update(

@@ -1,0 +1,82 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""eeszt.connect.proofs_report as Ansible runs it (a separate process): the archive lock.
+
+The ledger and the report rebuild run under ``<archive>/.lock``, so that job
+slices writing into one archive rebuild the report one after the other.
+"""
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+MODULE = os.path.join(ROOT, "plugins", "modules", "proofs_report.py")
+COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
+
+
+def run_module(tmp_path, **args):
+    args_file = tmp_path / ("args-%d.json" % len(list(tmp_path.glob("args-*.json"))))
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    proc = subprocess.run([sys.executable, MODULE, str(args_file)], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120, check=False)
+    return json.loads(proc.stdout), proc
+
+
+def hold_lock(archive, holder):
+    fd = os.open(os.path.join(archive, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+    return fd
+
+
+def test_the_report_waits_for_the_archive_lock_and_names_its_holder(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    fd = hold_lock(str(archive), {"pid": 4242, "host": "node-b", "since": "2026-12-01T10:00:00Z",
+                                  "operation": "eeszt.connect.proofs_report"})
+    try:
+        started = time.monotonic()
+        result, proc = run_module(tmp_path, archive_dir=str(archive), lock_timeout=1,
+                                  outcomes=[{"host": "site01", "institution_id": "100001", "site_id": "100001001",
+                                             "status": "unreachable", "stage": "proofs", "reason": "down"}])
+        waited = time.monotonic() - started
+    finally:
+        os.close(fd)
+    assert result.get("failed") is True, (result, proc.stderr)
+    lock = os.path.join(str(archive), ".lock")
+    assert result["msg"] == (
+        "another eeszt.connect run holds the lock on %s since 2026-12-01T10:00:00Z (pid 4242 on node-b, "
+        "eeszt.connect.proofs_report); waited 1 s. Wait for it to finish and run again, or raise "
+        "eeszt_proofs_lock_timeout. The lock is released when that run ends (even when it is killed), so never "
+        "delete %s by hand." % (archive, lock))
+    assert result["error"] == "locked"
+    assert waited >= 1
+    # Nothing was written while another run held the lock: no ledger record, no report.
+    assert sorted(os.listdir(str(archive))) == [".lock"]
+
+
+def test_the_report_takes_the_lock_records_itself_and_releases_it(tmp_path):
+    archive = tmp_path / "archive"
+    result, proc = run_module(tmp_path, archive_dir=str(archive), lock_timeout=5,
+                              outcomes=[{"host": "site01", "institution_id": "100001", "site_id": "100001001",
+                                         "status": "unreachable", "stage": "proofs", "reason": "down"}])
+    assert result.get("failed") is not True, (result, proc.stderr)
+    assert result["summary"]["sites"] == 1
+    holder = json.loads((archive / ".lock").read_text())
+    assert holder["operation"] == "eeszt.connect.proofs_report: ledger, merge and report"
+    assert holder["pid"] != os.getpid()
+    # Released: the lock can be taken at once.
+    os.close(hold_lock(str(archive), {"pid": 1}))
+
+
+def test_a_negative_lock_timeout_is_refused(tmp_path):
+    result, dummy = run_module(tmp_path, archive_dir=str(tmp_path / "archive"), lock_timeout=-1)
+    assert result["failed"] is True
+    assert result["msg"] == "lock_timeout must not be negative (eeszt_proofs_lock_timeout), got -1"
