@@ -141,6 +141,13 @@ class ActionModule(ActionBase):
             raise SealError("the PFX file %s holds no key and certificate to seal the proofs with" % shown)
         return Signer(contents.key, contents.certificate, contents.additional)
 
+    @staticmethod
+    def _known(args):
+        """The archives about to be merged into this one: their seals are reused, not made a second time."""
+        archive = os.path.realpath(args["archive_dir"])
+        return [os.path.abspath(path) for path in args["merge_from"] or []
+                if os.path.isdir(path) and os.path.realpath(path) != archive]
+
     def _archive(self, args, task_vars, result):
         archive = os.path.abspath(args["archive_dir"])
         institution_id, site_id = args["institution_id"], args["site_id"]
@@ -179,7 +186,7 @@ class ActionModule(ActionBase):
             try:
                 data = self._fetch(by_name[name]["path"], task_vars)
                 accept_proof(data, name, institution_id, site_id, expected)
-                stored = store_proof(archive, institution_id, site_id, name, data, signer)
+                stored = store_proof(archive, institution_id, site_id, name, data, signer, known=self._known(args))
             except ProofsError as exc:
                 result["errors"].append(to_text(exc))
                 continue
@@ -236,7 +243,8 @@ class ActionModule(ActionBase):
             facts = {"source": item["path"], "source_name": item["name"], "modified_at": item.get("modified_at"),
                      "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
             try:
-                stored = store_operator_file(archive, institution_id, site_id, name, data, signer, facts)
+                stored = store_operator_file(archive, institution_id, site_id, name, data, signer, facts,
+                                             known=self._known(args))
             except ProofsError as exc:
                 result["errors"].append(to_text(exc))
                 continue

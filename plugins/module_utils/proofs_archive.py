@@ -9,6 +9,15 @@ An archived proof is never overwritten: the same name with the same SHA-256
 is skipped, the same name with another SHA-256 is an error that names the
 file. A proof becomes visible only after its seal is written, so an archived
 proof without a seal means tampering, not an interrupted run.
+
+A seal is not byte for byte reproducible (it holds its signing time, and an
+ECDSA signature is randomised), so the same proof sealed in two archives (job
+slices on separate execution nodes, then a run that collects the same sites
+into the merged archive) has two seals. It is the same proof when its bytes
+are the same and both seals verify: the merge keeps one, the seal whose
+SHA-256 is lower, so that the merged archive is the same whatever the order of
+the merges; and a proof that an archive about to be merged already holds with
+a valid seal is stored with that seal instead of being sealed again.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +35,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     RUNS_DIR,
     SEAL_SUFFIX,
     ArchiveConflictError,
+    SealInvalidError,
     ProofRejectedError,
     ProofsError,
     ensure_dir,
@@ -33,6 +43,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     iter_archive_files,
     iter_operator_entries,
     operator_dir,
+    operator_file_path,
     parse_proof,
     read_bytes,
     sha256_hex,
@@ -40,7 +51,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     write_atomic,
     write_new,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.seal import sign_detached
+from ansible_collections.eeszt.connect.plugins.module_utils.seal import sign_detached, verify_detached
 
 
 def plan_site(archive, institution_id, site_id, remote_files):
@@ -88,12 +99,42 @@ def accept_proof(data, name, institution_id, site_id, expected_sha256=()):
     return document
 
 
-def store_proof(archive, institution_id, site_id, name, data, signer):
+def known_seal(known, relative, seal_relative, data):
+    """(seal bytes, signer subject) of ``data`` as one of the archives ``known`` already sealed it, or None.
+
+    ``relative`` is the file's path in an archive, ``seal_relative`` its seal's. Only a file with exactly
+    these bytes and a seal that verifies counts; of several, the seal with the lowest SHA-256 (as the merge
+    keeps it).
+    """
+    found = []
+    for other in known or ():
+        path = os.path.join(other, *relative.split("/"))
+        seal_path = os.path.join(other, *seal_relative.split("/"))
+        if os.path.islink(path) or os.path.islink(seal_path) or not os.path.isfile(path) \
+                or not os.path.isfile(seal_path):
+            continue
+        try:
+            if file_sha256(path) != sha256_hex(data):
+                continue
+            seal = read_bytes(seal_path)
+            facts = verify_detached(data, seal)
+        except (IOError, OSError, SealInvalidError):
+            continue
+        found.append((sha256_hex(seal), seal, facts["subject"]))
+    if not found:
+        return None
+    dummy, seal, subject = min(found)
+    return seal, subject
+
+
+def store_proof(archive, institution_id, site_id, name, data, signer, known=None):
     """Seal and store one new proof; returns a dict describing it.
 
     The seal is written first (replacing the leftover of an interrupted run,
     which is safe while the proof itself is absent), then the proof appears
-    with one hard link that never replaces an existing file.
+    with one hard link that never replaces an existing file. A proof that one
+    of the archives ``known`` (about to be merged into this one) holds with
+    the same bytes and a valid seal gets that seal: it is not sealed twice.
     """
     folder = site_dir(archive, institution_id, site_id)
     ensure_dir(folder)
@@ -102,7 +143,9 @@ def store_proof(archive, institution_id, site_id, name, data, signer):
         if os.path.isfile(path) and file_sha256(path) == sha256_hex(data):
             return None
         raise ArchiveConflictError("%s is already in the archive with other content; it is never overwritten" % path)
-    seal = sign_detached(data, signer)
+    relative = "/".join((institution_id, site_id, name))
+    adopted = known_seal(known, relative, relative + SEAL_SUFFIX, data)
+    seal, subject = adopted if adopted else (sign_detached(data, signer), signer.subject)
     write_atomic(path + SEAL_SUFFIX, seal)
     write_new(path, data)
     return {
@@ -110,7 +153,7 @@ def store_proof(archive, institution_id, site_id, name, data, signer):
         "path": os.path.relpath(path, archive),
         "sha256": sha256_hex(data),
         "seal": os.path.relpath(path + SEAL_SUFFIX, archive),
-        "signer": signer.subject,
+        "signer": subject,
     }
 
 
@@ -162,12 +205,13 @@ def plan_operator_files(archive, institution_id, site_id, listed):
     return new, skipped, refused
 
 
-def store_operator_file(archive, institution_id, site_id, name, data, signer, facts=None):
+def store_operator_file(archive, institution_id, site_id, name, data, signer, facts=None, known=None):
     """Seal and store one new operator file as ``name``; returns a dict describing it.
 
     As for proofs: the seal first, then the file with one hard link that never
-    replaces an existing one. ``facts`` (source, source_name, collected_at) are
-    returned with it.
+    replaces an existing one; a file that one of the archives ``known`` holds
+    with the same bytes and a valid seal gets that seal. ``facts`` (source,
+    source_name, collected_at) are returned with it.
     """
     problem = name_problem(name, limit=NAME_MAX + 13)  # room for version_name's suffix
     if problem:
@@ -182,27 +226,70 @@ def store_operator_file(archive, institution_id, site_id, name, data, signer, fa
             return None
         raise ArchiveConflictError("%s is already in the archive with other content; it is never overwritten" % path)
     seal = os.path.join(seals, name + SEAL_SUFFIX)
-    write_atomic(seal, sign_detached(data, signer))
+    relative = os.path.relpath(path, archive).replace(os.sep, "/")
+    seal_relative = os.path.relpath(seal, archive).replace(os.sep, "/")
+    adopted = known_seal(known, relative, seal_relative, data)
+    seal_data, subject = adopted if adopted else (sign_detached(data, signer), signer.subject)
+    write_atomic(seal, seal_data)
     write_new(path, data)
     stored = {
         "name": name,
-        "path": os.path.relpath(path, archive).replace(os.sep, "/"),
+        "path": relative,
         "size": len(data),
         "sha256": sha256_hex(data),
-        "seal": os.path.relpath(seal, archive).replace(os.sep, "/"),
-        "signer": signer.subject,
+        "seal": seal_relative,
+        "signer": subject,
     }
     stored.update(facts or {})
     return stored
+
+
+def _sealed_content(seal_relative):
+    """The file that the seal ``seal_relative`` (a path with "/") belongs to: a proof or an operator file."""
+    parts = seal_relative.split("/")
+    if len(parts) == 3:
+        return seal_relative[:-len(SEAL_SUFFIX)]
+    return operator_file_path(seal_relative)
+
+
+def _same_content_sealed_twice(source, archive, seal_relative):
+    """A seal in both archives with other bytes: are they two valid seals of the same bytes?
+
+    Returns (why, keep_source): why is "" when both seals are of the same bytes and verify (keep_source:
+    the source's seal has the lower SHA-256 and replaces the archive's), a message when a seal does not
+    verify, None when the sealed files differ or are missing (a plain conflict).
+    """
+    content = _sealed_content(seal_relative)
+    if content is None:
+        return "not the seal of a proof or an operator file", False
+    mine, theirs = os.path.join(archive, *content.split("/")), os.path.join(source, *content.split("/"))
+    for path in (mine, theirs):
+        if os.path.islink(path) or not os.path.isfile(path):
+            return None, None  # no content to compare: the plain conflict
+    data = read_bytes(mine)
+    if sha256_hex(data) != file_sha256(theirs):
+        return None, None  # the content differs too: the plain conflict names both
+    seals = []
+    for where in (archive, source):
+        seal_path = os.path.join(where, *seal_relative.split("/"))
+        seal = read_bytes(seal_path)
+        try:
+            verify_detached(data, seal)
+        except SealInvalidError as exc:
+            return "the seal in %s: %s" % (where, exc), False
+        seals.append(sha256_hex(seal))
+    return "", seals[1] < seals[0]
 
 
 def merge_archive(source, archive, check_mode=False):
     """Copy the proofs, operator files, seals and run records of ``source`` into ``archive``.
 
     Files already present with the same content are skipped; the same name
-    with other content is an ArchiveConflictError naming both. Report files
-    are not copied: the report is rebuilt from the merged contents.
-    Returns the list of files copied (relative paths).
+    with other content is an ArchiveConflictError naming both, except two
+    seals of the same bytes that both verify: the one with the lower SHA-256
+    is kept (replacing the other when it is the source's). Report files are
+    not copied: the report is rebuilt from the merged contents.
+    Returns the list of files copied or seals replaced (relative paths).
     """
     if not os.path.isdir(source):
         raise ProofsError("the archive to merge, %s, is not a directory" % source)
@@ -214,21 +301,38 @@ def merge_archive(source, archive, check_mode=False):
     if os.path.isdir(runs):
         relatives += [os.path.join(RUNS_DIR, n) for n in sorted(os.listdir(runs))
                       if n.endswith(".json") and not n.startswith(".")]
-    conflicts, copied = [], []
+    conflicts, unverified, copied, resealed = [], [], [], []
     for relative in relatives:
         target = os.path.join(archive, relative)
         if os.path.lexists(target):
-            if not os.path.isfile(target) or file_sha256(target) != file_sha256(os.path.join(source, relative)):
+            if not os.path.isfile(target) or os.path.islink(target):
                 conflicts.append(relative)
+            elif file_sha256(target) != file_sha256(os.path.join(source, relative)):
+                why, keep_source = None, None
+                if relative.endswith(SEAL_SUFFIX) and not relative.startswith(RUNS_DIR + os.sep):
+                    why, keep_source = _same_content_sealed_twice(source, archive, relative.replace(os.sep, "/"))
+                if why is None:
+                    conflicts.append(relative)
+                elif why:
+                    unverified.append("%s (%s)" % (relative, why))
+                elif keep_source:
+                    resealed.append(relative)
             continue
         copied.append(relative)
-    if conflicts:
-        raise ArchiveConflictError("cannot merge %s into %s: these files exist in both with different content: %s"
-                                   % (source, archive, ", ".join(conflicts)))
+    if conflicts or unverified:
+        problems = []
+        if conflicts:
+            problems.append("these files exist in both with different content: %s" % ", ".join(conflicts))
+        if unverified:
+            problems.append("these seals of the same proof do not both verify: %s" % ", ".join(unverified))
+        raise ArchiveConflictError("cannot merge %s into %s: %s" % (source, archive, "; ".join(problems)))
     if not check_mode:
         # Seals before proofs, so that no proof is ever visible without its seal.
         for relative in sorted(copied, key=lambda r: (not r.endswith(SEAL_SUFFIX), r)):
             target = os.path.join(archive, relative)
             ensure_dir(os.path.dirname(target))
             write_new(target, read_bytes(os.path.join(source, relative)))
-    return copied
+        # Another valid seal of the same bytes: the lower SHA-256 is kept, whatever the order of the merges.
+        for relative in resealed:
+            write_atomic(os.path.join(archive, relative), read_bytes(os.path.join(source, relative)))
+    return sorted(copied + resealed)

@@ -123,6 +123,16 @@ options:
     description: Operator files larger than this are not collected (default 10 MiB).
     type: int
     default: 10485760
+  merge_from:
+    description:
+      - Archives that are merged into O(archive_dir) in this run (the role variable C(eeszt_proofs_merge_from),
+        see M(eeszt.connect.proofs_report)). A new proof or operator file that one of them already holds with the
+        same bytes and a seal that verifies is stored with that seal instead of being sealed again, so that the
+        merge finds one proof with one seal (a seal is not byte for byte reproducible).
+      - Archives that do not exist (yet) are passed over.
+    type: list
+    elements: path
+    default: []
 notes:
   - The archive layout, the seal and the report are described in the C(eeszt.connect.proofs) role's README.
 seealso:
@@ -286,6 +296,7 @@ def argument_spec():
         signing_chain=dict(type="path"),
         operator_files=dict(type="list", elements="str", default=[]),
         operator_files_max_bytes=dict(type="int", default=10485760),
+        merge_from=dict(type="list", elements="path", default=[]),
     )
 
 

@@ -147,3 +147,91 @@ def test_ensure_dir_makes_every_missing_folder_0750_whatever_the_umask(tmp_path)
         os.umask(old)
     for relative in ("archive", "archive/100001", "archive/100001/100001001"):
         assert stat.S_IMODE(os.stat(str(tmp_path / relative)).st_mode) == DIR_MODE == 0o750, relative
+
+
+# --- the same proof sealed twice (job slices into separate archives, then merged) ------------------------
+
+def _seal_of(archive, relative):
+    with open(os.path.join(archive, *relative.split("/")), "rb") as handle:
+        return handle.read()
+
+
+def _twice_sealed(tmp_path, signer, name="p1.json"):
+    """Two archives holding the same proof bytes under two different (valid) seals."""
+    first, second = str(tmp_path / "node0"), str(tmp_path / "merged")
+    data = proof_bytes()
+    store_proof(first, INST, SITE, name, data, signer)
+    store_proof(second, INST, SITE, name, data, signer)
+    relative = "%s/%s/%s" % (INST, SITE, name)
+    assert _seal_of(first, relative + ".p7s") != _seal_of(second, relative + ".p7s")  # ECDSA: never twice the same
+    return first, second, relative, data
+
+
+def test_merge_keeps_one_of_two_valid_seals_of_the_same_proof_whatever_the_order(tmp_path, signer):
+    first, second, relative, data = _twice_sealed(tmp_path, signer)
+    seals = sorted([_seal_of(first, relative + ".p7s"), _seal_of(second, relative + ".p7s")], key=sha256_hex)
+    # Copies, to merge the other way round as well.
+    import shutil
+    first_copy, second_copy = str(tmp_path / "node0-copy"), str(tmp_path / "merged-copy")
+    shutil.copytree(first, first_copy)
+    shutil.copytree(second, second_copy)
+    merge_archive(first, second)
+    merge_archive(second_copy, first_copy)
+    for archive in (second, first_copy):
+        kept = _seal_of(archive, relative + ".p7s")
+        assert kept == seals[0], "the seal with the lower SHA-256 is kept, whichever archive is merged into which"
+        assert verify_detached(data, kept)["subject"] == "CN=seal"
+    assert merge_archive(first, second) == []  # idempotent
+
+
+def test_merge_reports_a_replaced_seal_and_writes_nothing_in_check_mode(tmp_path, signer):
+    first, second, relative, dummy = _twice_sealed(tmp_path, signer)
+    seal = relative + ".p7s"
+    before = _seal_of(second, seal)
+    lower_is_first = sha256_hex(_seal_of(first, seal)) < sha256_hex(before)
+    assert merge_archive(first, second, check_mode=True) == ([seal] if lower_is_first else [])
+    assert _seal_of(second, seal) == before
+    assert merge_archive(first, second) == ([seal] if lower_is_first else [])
+
+
+def test_merge_refuses_two_seals_of_the_same_proof_when_one_does_not_verify(tmp_path, signer):
+    first, second, relative, dummy = _twice_sealed(tmp_path, signer)
+    seal = os.path.join(first, *relative.split("/")) + ".p7s"
+    damaged = bytearray(_seal_of(first, relative + ".p7s"))
+    damaged[-5] ^= 0xFF  # a byte of the signature
+    with open(seal, "wb") as handle:
+        handle.write(bytes(damaged))
+    with pytest.raises(ArchiveConflictError) as caught:
+        merge_archive(first, second)
+    assert str(caught.value) == (
+        "cannot merge %s into %s: these seals of the same proof do not both verify: %s.p7s (the seal in %s: "
+        "the signature of CN=seal over the seal's attributes does not verify: the seal was altered)"
+        % (first, second, relative, first))
+
+
+def test_merge_still_refuses_a_proof_whose_bytes_differ_and_names_it(tmp_path, signer):
+    first, second = str(tmp_path / "node0"), str(tmp_path / "merged")
+    store_proof(first, INST, SITE, "p1.json", proof_bytes(), signer)
+    store_proof(second, INST, SITE, "p1.json", proof_bytes(passed=False), signer)
+    with pytest.raises(ArchiveConflictError) as caught:
+        merge_archive(first, second)
+    assert str(caught.value) == (
+        "cannot merge %s into %s: these files exist in both with different content: %s/%s/p1.json, "
+        "%s/%s/p1.json.p7s" % (first, second, INST, SITE, INST, SITE))
+
+
+def test_a_proof_already_sealed_in_an_archive_to_merge_is_stored_with_that_seal(tmp_path, signer):
+    node = str(tmp_path / "node0")
+    merged = str(tmp_path / "merged")
+    data = proof_bytes()
+    store_proof(node, INST, SITE, "p1.json", data, signer)
+    relative = "%s/%s/p1.json" % (INST, SITE)
+    stored = store_proof(merged, INST, SITE, "p1.json", data, signer, known=[str(tmp_path / "absent"), node])
+    assert _seal_of(merged, relative + ".p7s") == _seal_of(node, relative + ".p7s"), "not sealed a second time"
+    assert stored == {"name": "p1.json", "path": relative, "sha256": sha256_hex(data), "seal": relative + ".p7s",
+                      "signer": "CN=seal"}
+    assert merge_archive(node, merged) == []
+    # Other bytes under the same name there: sealed here, as usual.
+    other = proof_bytes(finished_at="2026-11-26T10:00:00Z")
+    store_proof(merged, INST, SITE, "p2.json", other, signer, known=[node])
+    assert verify_detached(other, _seal_of(merged, relative.replace("p1", "p2") + ".p7s"))
