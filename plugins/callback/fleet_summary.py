@@ -36,6 +36,11 @@ description:
     has no C(no_log); kept on one line and cut at 500 characters. Apart from that and the connection error of
     an unreachable site, it prints only the fields above, never a task's arguments or variables, so it cannot
     leak a password."
+  - "A failed task that runs once for the whole play (C(run_once), such as the proofs role's report task,
+    which records the run and rebuilds the report of the archive) is the run's failure, not a site's: Ansible
+    counts it for the first host of the play and stops every host of the play there. It is listed under
+    C(run problems:) with its error code and message (under the same conditions as a site's), the task and the
+    host it ran for; the sites' lines keep what they did before."
   - This is an aggregate callback, it runs next to the normal output and must be enabled, for example
     with C(callbacks_enabled = eeszt.connect.fleet_summary) in the C([defaults]) section of C(ansible.cfg),
     or C(ANSIBLE_CALLBACKS_ENABLED=eeszt.connect.fleet_summary).
@@ -47,8 +52,10 @@ options:
       - The object has C(schema), C(generated_at) (UTC, ISO 8601), C(sites) (one object per line, keys
         C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
         C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(error), C(message),
-        C(proof_path), C(reason)) and C(totals). C(reason) is null for sites that passed; C(error) and
-        C(message) are the error code and message of a failed result that carries a code, or of a failed check.
+        C(proof_path), C(reason)), C(totals) and C(run_failures) (one object per failed task that runs once for
+        the play, keys C(task), C(host), C(error), C(message)). C(reason) is null for sites that passed; C(error)
+        and C(message) are the error code and message of a failed result that carries a code, or of a failed
+        check.
     type: path
     env:
       - name: EESZT_FLEET_SUMMARY_JSON
@@ -184,7 +191,7 @@ class HostRecord:
     """What the run told us about one host."""
 
     __slots__ = ("name", "host", "certificate", "check", "failed_task", "failed_error", "failed_message",
-                 "unreachable_task", "unreachable_reason")
+                 "unreachable_task", "unreachable_reason", "run_once_failures")
 
     def __init__(self, name):
         self.name = name
@@ -196,6 +203,7 @@ class HostRecord:
         self.failed_message = None
         self.unreachable_task = None
         self.unreachable_reason = None
+        self.run_once_failures = 0
 
 
 def summarize(records, stats, identities):
@@ -211,7 +219,9 @@ def summarize(records, stats, identities):
         if not (identity.get("eeszt_institution_id") or identity.get("eeszt_site_id")
                 or record.certificate is not None or record.check is not None):
             continue
-        counts = stats.get(name) or {}
+        counts = dict(stats.get(name) or {})
+        # The failure of a run_once task is counted for the host it ran on: it is the run's, not that site's.
+        counts["failures"] = max((counts.get("failures") or 0) - record.run_once_failures, 0)
         certificate = record.certificate if isinstance(record.certificate, dict) else {}
         check = record.check if isinstance(record.check, dict) else None
         row = {
@@ -257,8 +267,17 @@ def summarize(records, stats, identities):
     return rows, totals
 
 
-def render(rows, totals, colorize=True):
-    """The summary as lines of text: header, one aligned line per site, totals."""
+def run_failure_line(failure):
+    """One failed run_once task: error code and message (when shown), the task and the host it ran for."""
+    if failure.get("error"):
+        what = "%s: %s" % (failure["error"], failure.get("message") or "no message")
+    else:
+        what = "task failed"
+    return "%s (task: %s, run on %s's behalf)" % (what, failure["task"] or "-", failure["host"])
+
+
+def render(rows, totals, colorize=True, run_failures=()):
+    """The summary as lines of text: header, one aligned line per site, totals, problems, run problems."""
     table = [HEADER]
     for row in rows:
         result = row["result"] + (" %s" % row["failure_category"] if row["failure_category"] else "")
@@ -284,10 +303,13 @@ def render(rows, totals, colorize=True):
     if problems:
         lines.append("problems:")
         lines.extend("  %s: %s" % (row["host"], row["reason"]) for row in problems)
+    if run_failures:
+        lines.append("run problems (tasks that run once for the whole play; every site of that play stopped there):")
+        lines.extend("  %s" % run_failure_line(failure) for failure in run_failures)
     return lines
 
 
-def write_json(path, rows, totals):
+def write_json(path, rows, totals, run_failures=()):
     """Write the summary to ``path`` atomically (0644: it holds no secret)."""
     document = {
         "schema": SCHEMA,
@@ -295,6 +317,7 @@ def write_json(path, rows, totals):
         .replace("+00:00", "Z"),
         "sites": rows,
         "totals": totals,
+        "run_failures": list(run_failures),
     }
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -321,6 +344,7 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None):
         super().__init__(display=display)
         self._records = {}
+        self._run_failures = []
         self._play = None
 
     # --- events ---------------------------------------------------------------
@@ -342,13 +366,19 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if not ignore_errors:
             record = self._record(result)
-            record.failed_task = self._task_name(result)
             task = getattr(result, "task", None)
             task = task if task is not None else result._task
             if getattr(task, "no_log", False) is True:
-                record.failed_error, record.failed_message = None, None
+                error, message = None, None
             else:
-                record.failed_error, record.failed_message = failed_error(self._payload(result))
+                error, message = failed_error(self._payload(result))
+            if getattr(task, "run_once", False) is True:
+                record.run_once_failures += 1
+                self._run_failures.append({"task": self._task_name(result), "host": record.name, "error": error,
+                                           "message": message})
+                return
+            record.failed_task = self._task_name(result)
+            record.failed_error, record.failed_message = error, message
 
     def v2_runner_on_unreachable(self, result):
         record = self._record(result)
@@ -368,12 +398,12 @@ class CallbackModule(CallbackBase):
         if not rows:
             return
         self._display.banner("EESZT FLEET SUMMARY")
-        for line in render(rows, totals):
+        for line in render(rows, totals, run_failures=self._run_failures):
             self._display.display(line)
         path = self.get_option("output_json")
         if path:
             try:
-                write_json(path, rows, totals)
+                write_json(path, rows, totals, self._run_failures)
             except OSError as exc:
                 self._display.warning("fleet_summary: cannot write %s: %s" % (path, exc.strerror or exc))
             else:

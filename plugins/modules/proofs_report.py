@@ -217,7 +217,11 @@ lock_waited:
   type: float
   sample: 0.0
 error:
-  description: V(locked) when the archive lock could not be taken within O(lock_timeout).
+  description:
+    - Why the module failed, a short code; its message (C(msg)) never holds a secret.
+    - V(locked) when the archive lock could not be taken within O(lock_timeout), V(archive_conflict) when an
+      archive to merge holds a file of the same name with other content (or a seal that does not verify),
+      V(report_failed) for any other problem (a damaged run record, a folder that cannot be written).
   returned: failure
   type: str
   sample: locked
@@ -343,7 +347,7 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import merge_archive
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ensure_dir
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ArchiveConflictError, ensure_dir
 from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, problem_sites, record_run
 from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import ArchiveLock, SiteLockError
 
@@ -422,8 +426,10 @@ def main():
                 lock.release()
     except SiteLockError as exc:
         module.fail_json(msg=to_text(exc), error=exc.code, **result)
+    except ArchiveConflictError as exc:
+        module.fail_json(msg=to_text(exc), error="archive_conflict", **result)
     except EESZTConnectError as exc:
-        module.fail_json(msg=to_text(exc), **result)
+        module.fail_json(msg=to_text(exc), error="report_failed", **result)
     result.update(
         changed=bool(result["merged"] or result["run_record"] or changed_files),
         changed_files=changed_files,

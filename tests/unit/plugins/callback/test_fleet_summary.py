@@ -378,3 +378,48 @@ def test_callback_declares_an_aggregate_plugin_that_must_be_enabled():
     assert fleet_summary.CallbackModule.CALLBACK_TYPE == "aggregate"
     assert fleet_summary.CallbackModule.CALLBACK_NEEDS_ENABLED is True
     assert fleet_summary.CallbackModule.CALLBACK_NAME == "eeszt.connect.fleet_summary"
+
+
+class RunOnceTask(Task):
+    """A task with run_once (the proofs role's report task): it runs once, on the play's first host."""
+
+    run_once = True
+
+
+def test_a_failed_run_once_task_is_the_runs_failure_not_the_first_sites(no_color, tmp_path):
+    path = tmp_path / "summary.json"
+    run = Run(output_json=str(path))
+    for number in (1, 2, 3):
+        run.host("site-0%d" % number, "123456", "12345670%d" % number)
+        run.ok("site-0%d" % number, "Fetch, check and seal the proofs of this site")
+    run.failed("site-02", "Fetch, check and seal the proofs of this site", error="archive_failed",
+               msg="1 proof file(s) of site 123456/123456702 could not be archived: disk full")
+    # Ansible counts the failure of a run_once task for the host it ran on only, and stops every host of the play.
+    run.stats.increment("failures", "site-01")
+    message = ("cannot merge /srv/node0/archive into /srv/merged: these files exist in both with different "
+               "content: 123456/123456701/p.json")
+    report = Result(run.hosts["site-01"], "Record the run and rebuild the fleet report from the archive",
+                    {"failed": True, "error": "archive_conflict", "msg": message})
+    report.task = RunOnceTask(report.task.name)
+    run.callback.v2_runner_on_failed(report)
+    lines = run.finish()
+    assert lines == [
+        "== EESZT FLEET SUMMARY",
+        "INSTITUTION  SITE       HOST     CERT DAYS  RESULT  PROOF / FAILING TASK",
+        "123456       123456701  site-01  -          OK      -",
+        "123456       123456702  site-02  -          FAILED  task: Fetch, check and seal the proofs of this site",
+        "123456       123456703  site-03  -          OK      -",
+        "sites: 3  passed: 0  check failed: 0  failed: 1  unreachable: 0  not checked: 2",
+        "problems:",
+        "  site-02: archive_failed: 1 proof file(s) of site 123456/123456702 could not be archived: disk full "
+        "(task: Fetch, check and seal the proofs of this site)",
+        "run problems (tasks that run once for the whole play; every site of that play stopped there):",
+        "  archive_conflict: %s (task: Record the run and rebuild the fleet report from the archive, run on "
+        "site-01's behalf)" % message,
+        "fleet summary written to %s" % path,
+    ]
+    document = json.loads(path.read_text())
+    assert document["totals"]["failed"] == 1
+    assert document["run_failures"] == [{"task": "Record the run and rebuild the fleet report from the archive",
+                                         "host": "site-01", "error": "archive_conflict", "message": message}]
+    assert [row["result"] for row in document["sites"]] == ["OK", "FAILED", "OK"]
