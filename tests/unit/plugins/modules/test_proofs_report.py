@@ -10,9 +10,14 @@ slices writing into one archive rebuild the report one after the other.
 import fcntl
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+
+import pytest
+
+from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import ArchiveLock, SiteLockError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 MODULE = os.path.join(ROOT, "plugins", "modules", "proofs_report.py")
@@ -69,11 +74,25 @@ def test_the_report_takes_the_lock_records_itself_and_releases_it(tmp_path):
                                          "status": "unreachable", "stage": "proofs", "reason": "down"}])
     assert result.get("failed") is not True, (result, proc.stderr)
     assert result["summary"]["sites"] == 1
-    holder = json.loads((archive / ".lock").read_text())
-    assert holder["operation"] == "eeszt.connect.proofs_report: ledger, merge and report"
-    assert holder["pid"] != os.getpid()
-    # Released: the lock can be taken at once.
+    assert result["lock_waited"] == 0.0
+    # Released, with an empty holder record (a re-run that changes nothing leaves the same bytes): the lock
+    # can be taken at once.
+    assert (archive / ".lock").read_bytes() == b""
     os.close(hold_lock(str(archive), {"pid": 1}))
+
+
+def test_the_archive_lock_records_its_holder_while_held(tmp_path):
+    lock = ArchiveLock(str(tmp_path), 0, owner={"operation": "eeszt.connect.proofs_report: ledger, merge and report"})
+    with lock:
+        holder = json.loads((tmp_path / ".lock").read_text())
+        assert (holder["pid"], holder["host"], holder["operation"]) == (
+            os.getpid(), socket.gethostname(), "eeszt.connect.proofs_report: ledger, merge and report")
+        assert holder["since"].endswith("Z")
+        with pytest.raises(SiteLockError) as caught:
+            ArchiveLock(str(tmp_path), 0).acquire()
+        assert "pid %d on %s" % (os.getpid(), socket.gethostname()) in str(caught.value)
+        assert "raise eeszt_proofs_lock_timeout" in str(caught.value)
+    assert (tmp_path / ".lock").read_bytes() == b""
 
 
 def test_a_negative_lock_timeout_is_refused(tmp_path):
