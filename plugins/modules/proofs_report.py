@@ -53,7 +53,7 @@ description:
     adds something (new proofs, or a site whose collection status changed).
   - With O(merge_from), first copies the proofs, seals and run records of other archives into this one
     (never overwriting a proof or a record; a file of the same name with other content is an error that names
-    it). A proof sealed in both archives with different seals (a seal is not byte for byte reproducible: it
+    it). A proof sealed in both archives with different seals (a seal is not byte for byte reproducible, it
     holds its signing time) is the same proof when its bytes are the same and both seals verify; one seal is
     kept, the same whatever the order of the merges (the one whose SHA-256 is lower). A seal that does not
     verify is a conflict.
