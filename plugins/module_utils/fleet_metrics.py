@@ -43,8 +43,8 @@ FAMILIES = (
     ("site_unreachable", "Whether the site's latest collection found it unreachable (1) or not (0)."),
     ("site_last_proof_timestamp_seconds", "Unix time the site's newest proof in the archive finished."),
     ("site_last_passing_proof_timestamp_seconds", "Unix time the site's newest passing proof finished."),
-    ("site_client_certificate_not_after_timestamp_seconds", "Unix time the site's client (WAF-SSL) certificate "
-                                                           "expires, from its newest proof."),
+    ("site_client_certificate_not_after_timestamp_seconds",
+     "Unix time the site's client (WAF-SSL) certificate expires, from its newest proof."),
 )
 
 
@@ -66,8 +66,8 @@ def collect(index):
     samples = dict((name, []) for name, dummy in FAMILIES)
     for status in STATUSES:
         samples["sites"].append(([("status", status)], sum(1 for s in sites if s.get("status") == status)))
-    samples["sites_unreachable"].append(([], sum(1 for s in sites
-                                              if (s.get("collection") or {}).get("status") == "unreachable")))
+    unreachable = sum(1 for s in sites if (s.get("collection") or {}).get("status") == "unreachable")
+    samples["sites_unreachable"].append(([], unreachable))
     samples["sites_stale"].append(([], sum(1 for s in sites if s.get("stale"))))
     samples["hosts_refused"].append(([], len(index.get("refused") or [])))
     buckets = dict((label, 0) for label, dummy, dummy2 in DAYS_BUCKETS)

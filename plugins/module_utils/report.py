@@ -1159,11 +1159,11 @@ def _trend_svg(trend, text):
     bars = []
     for number, point in enumerate(trend):
         height = 3 + 15.0 * (point["ms"] or 0) / peak
+        outcome = text["trend_passed"] if point["passed"] else text["trend_failed"]
+        took = "?" if point["ms"] is None else "%.0f" % point["ms"]
         bars.append('<rect x="%d" y="%.1f" width="5" height="%.1f" fill="%s"><title>%s</title></rect>'
                     % (number * 6, 18 - height, height, "#1a7f37" if point["passed"] else "#c62828",
-                       _h(text["trend_bar"] % (_when(point["at"]), text["trend_passed" if point["passed"]
-                                                                         else "trend_failed"],
-                                               "?" if point["ms"] is None else "%.0f" % point["ms"]))))
+                       _h(text["trend_bar"] % (_when(point["at"]), outcome, took))))
     return ('<div class="trend"><svg role="img" aria-label="%s" width="%d" height="18" viewBox="0 0 %d 18" '
             'xmlns="http://www.w3.org/2000/svg">%s</svg></div>'
             % (_h(text["trend_title"] % len(trend)), 6 * len(trend), 6 * len(trend), "".join(bars)))

@@ -22,10 +22,10 @@ description:
     coming twelve months, one row per site with the failure category, message and hint and the trend
     of its last ten checks, sortable columns; no network access needed), C(junit.xml) (one test case
     per site), C(metrics.prom) (fleet metrics in Prometheus' text format for node_exporter's textfile
-    collector: sites by status, certificates by days left, proofs per institution, and per site up,
-    failure, unreachable and the times of its last proof, last passing proof and certificate expiry;
-    the same archive gives the same bytes) and, per institution, the institution evidence bundle C(evidence/INSTITUTION_ID_evidence.zip)
-    (the latest passing proof of each site with its seal, the sites' operator files with theirs,
+    collector, with sites by status, certificates by days left, proofs per institution, and per site
+    up, failure, unreachable and the times of its last proof, last passing proof and certificate expiry;
+    the same archive gives the same bytes) and, per institution, the institution evidence bundle
+    C(evidence/INSTITUTION_ID_evidence.zip) (the latest passing proof of each site with its seal, the sites' operator files with theirs,
     C(SHA256SUMS) and a C(README.txt) that says what the bundle is and is not).
   - The proofs and the bundles are the vendor's own sealed evidence that each site is connected. They are
     not the proof for eKapu, which is the electronic certificate that the operator's verification program

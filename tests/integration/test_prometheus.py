@@ -112,10 +112,10 @@ def monitoring(demo, pick_port):
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
         "rule_files": [str(base / "rules.yml")],
-        "scrape_configs": [{"job_name": "eeszt-sites", "static_configs": [{"targets": [
-            "%s:%d" % (prom.HOST, exporter.port) for exporter in exporters.values()]}]},
-                           {"job_name": "eeszt-fleet", "static_configs": [{"targets": [
-                               "%s:%d" % (prom.HOST, fleet.port)]}]}],
+        "scrape_configs": [
+            {"job_name": "eeszt-sites", "static_configs": [{"targets": [
+                "%s:%d" % (prom.HOST, exporter.port) for exporter in exporters.values()]}]},
+            {"job_name": "eeszt-fleet", "static_configs": [{"targets": ["%s:%d" % (prom.HOST, fleet.port)]}]}],
     }
     (base / "prometheus.yml").write_text(json.dumps(config))
     server = prom.prometheus(pick_port(), base / "prometheus.yml", base / "data", base / "prometheus.log")
