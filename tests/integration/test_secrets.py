@@ -77,6 +77,7 @@ SITE_SECRET_FILES = r"etc/eeszt/(tls/sets/[^/]+/(key\.pem|client\.p12|keystore\.
 # The central archive: root and site folders 0750, every file 0640.
 ARCHIVE_FILE_MODE = 0o640
 ARCHIVE_DIR_MODE = 0o750
+ARCHIVE_LOCK_MODE = 0o600
 
 pytestmark = pytest.mark.slow
 
@@ -366,6 +367,9 @@ def test_archive_files_and_directories_have_the_narrowest_modes(lab, runs):
         if stat.S_ISDIR(info.st_mode):
             # Institution folders too, although they are made on the way to their sites' folders.
             assert mode == ARCHIVE_DIR_MODE, (path, oct(mode))
+        elif path == ".lock":
+            # The archive lock (who holds it: pid, host, time) is the controller's own business.
+            assert mode == ARCHIVE_LOCK_MODE, (path, oct(mode))
         else:
             assert mode == ARCHIVE_FILE_MODE, (path, oct(mode))
 
