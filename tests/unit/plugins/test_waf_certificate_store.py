@@ -3,12 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The site side: idempotence decision, atomic set switch, backups."""
 
-import ast
 import base64
 import os
 import stat
 
 import pytest
+
+from site_imports import assert_standard_library_only
 
 from ansible_collections.eeszt.connect.plugins.module_utils import cert_store as store
 from ansible_collections.eeszt.connect.plugins.module_utils import certificate as cert
@@ -53,24 +54,9 @@ STDLIB_ALLOWED = {"__future__", "base64", "datetime", "errno", "grp", "hashlib",
 OWN_ALLOWED = {"ansible_collections.eeszt.connect.plugins.module_utils.errors"}
 
 
-def _imports(path):
-    imported = set()
-    for node in ast.walk(ast.parse(open(path).read())):
-        if isinstance(node, ast.Import):
-            imported.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-    return imported
-
-
 def test_module_utils_for_the_site_use_only_the_standard_library():
-    imported = _imports(store.__file__)
-    own = {name for name in imported if name.startswith("ansible_collections.")}
-    assert own <= OWN_ALLOWED
-    assert {name.split(".")[0] for name in imported - own} <= STDLIB_ALLOWED
     # The collection's own helpers it imports are standard-library-only too.
-    errors_path = os.path.join(os.path.dirname(store.__file__), "errors.py")
-    assert {name.split(".")[0] for name in _imports(errors_path)} <= {"__future__"}
+    assert_standard_library_only(store.__file__, STDLIB_ALLOWED, OWN_ALLOWED)
 
 
 def test_first_write_creates_the_set(tmp_path, validated):

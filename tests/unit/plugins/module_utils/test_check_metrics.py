@@ -9,13 +9,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ast
 import os
 import shutil
 import stat
 import subprocess
 
 import pytest
+
+from site_imports import assert_standard_library_only
 
 from ansible_collections.eeszt.connect.plugins.module_utils import check_metrics as metrics
 from ansible_collections.eeszt.connect.plugins.module_utils.check_errors import MetricsError
@@ -242,21 +243,5 @@ STDLIB_ALLOWED = {"__future__", "binascii", "calendar", "errno", "math", "os", "
 OWN_ALLOWED = {"ansible_collections.eeszt.connect.plugins.module_utils.check_errors"}
 
 
-def _imports(path):
-    imported = set()
-    for node in ast.walk(ast.parse(open(path).read())):
-        if isinstance(node, ast.Import):
-            imported.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-    return imported
-
-
 def test_metrics_module_utils_for_the_site_use_only_the_standard_library():
-    # As test_waf_certificate_store.test_module_utils_for_the_site_use_only_the_standard_library.
-    imported = _imports(metrics.__file__)
-    own = {name for name in imported if name.startswith("ansible_collections.")}
-    assert own <= OWN_ALLOWED
-    assert {name.split(".")[0] for name in imported - own} <= STDLIB_ALLOWED
-    errors_path = os.path.join(os.path.dirname(metrics.__file__), "check_errors.py")
-    assert {name.split(".")[0] for name in _imports(errors_path)} <= {"__future__"}
+    assert_standard_library_only(metrics.__file__, STDLIB_ALLOWED, OWN_ALLOWED)
