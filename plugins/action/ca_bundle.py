@@ -9,12 +9,12 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.eeszt.connect.plugins.module_utils.ca_bundle import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.ca_bundle import (
     CaBundleError,
     bundle_sha256,
     validate_bundle,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
 
 ARGUMENT_SPEC = {
     "src": {"type": "path", "required": True},

@@ -13,7 +13,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.eeszt.connect.plugins.action.site_preflight import ROLES_DIR, role_defaults, split_role
-from ansible_collections.eeszt.connect.plugins.plugin_utils import site_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_files
 
 COLLECTION_ROOT = os.path.dirname(ROLES_DIR)
 ARGUMENT_SPEC = {

@@ -16,9 +16,9 @@ import posixpath
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.certificate import load_pfx
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import (
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import load_pfx
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import (
     accept_proof,
     operator_content_problem,
     plan_operator_files,
@@ -26,16 +26,35 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive impor
     store_operator_file,
     store_proof,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     ProofsError,
     SealError,
     ensure_dir,
     read_bytes,
     site_dir,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.seal import Signer, load_pem_signer
-from ansible_collections.eeszt.connect.plugins.modules.proofs_archive import argument_spec
-from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer, load_pem_signer
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
+
+
+def argument_spec():
+    return dict(
+        archive_dir=dict(type="path", required=True),
+        proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
+        institution_id=dict(type="str", required=True),
+        site_id=dict(type="str", required=True),
+        reported_path=dict(type="path"),
+        reported_sha256=dict(type="str"),
+        signing_pfx=dict(type="path"),
+        signing_pfx_password=dict(type="str", no_log=True),
+        signing_key=dict(type="path", no_log=False),
+        signing_key_password=dict(type="str", no_log=True),
+        signing_cert=dict(type="path"),
+        signing_chain=dict(type="path"),
+        operator_files=dict(type="list", elements="str", default=[]),
+        operator_files_max_bytes=dict(type="int", default=10485760),
+        merge_from=dict(type="list", elements="path", default=[]),
+    )
 
 
 class ActionModule(ActionBase):

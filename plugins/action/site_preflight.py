@@ -13,7 +13,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils import site_vars
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_vars
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 STAGE_ROLES = ("certificate", "tls_client", "connection_check", "proofs")

@@ -14,15 +14,15 @@ import socket
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.eeszt.connect.plugins.module_utils.cert_store import EesztCertificateError
-from ansible_collections.eeszt.connect.plugins.module_utils.certificate import (
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store import EesztCertificateError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import (
     build_pkcs12,
     load_ca_file,
     load_pfx,
     validate,
 )
-from ansible_collections.eeszt.connect.plugins.modules.waf_certificate import argument_spec
-from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.deploy import argument_spec
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
 
 # Options that only the controller uses: they are never sent to the site.
 CONTROLLER_ONLY = ("pfx_src", "pfx_password", "ca_file", "chain_include_root", "min_days",

@@ -141,7 +141,7 @@ import os
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.registry import RegistryError, load_registry
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import RegistryError, load_registry
 
 try:
     from ansible.template import trust_as_template

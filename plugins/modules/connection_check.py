@@ -379,8 +379,8 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check_errors import CheckError
-from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CheckError
+from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
     TOOL_NAME,
     TOOL_VERSION,
     Settings,
@@ -388,8 +388,8 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
     parse_proxy,
     run_check,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.check_metrics import write_metrics
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import build_proof, write_proof
+from ansible_collections.eeszt.connect.plugins.module_utils.check.metrics import write_metrics
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, write_proof
 
 ENDPOINT_SPEC = dict(
     name=dict(type="str", required=True),

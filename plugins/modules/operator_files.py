@@ -146,7 +146,7 @@ import hashlib
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eeszt.connect.plugins.module_utils.operator_files import (
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import (
     OperatorFileRefused,
     read_listed,
     resolve,

@@ -276,35 +276,3 @@ operator_unmatched:
   type: list
   elements: str
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-
-def argument_spec():
-    return dict(
-        archive_dir=dict(type="path", required=True),
-        proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
-        institution_id=dict(type="str", required=True),
-        site_id=dict(type="str", required=True),
-        reported_path=dict(type="path"),
-        reported_sha256=dict(type="str"),
-        signing_pfx=dict(type="path"),
-        signing_pfx_password=dict(type="str", no_log=True),
-        signing_key=dict(type="path", no_log=False),
-        signing_key_password=dict(type="str", no_log=True),
-        signing_cert=dict(type="path"),
-        signing_chain=dict(type="path"),
-        operator_files=dict(type="list", elements="str", default=[]),
-        operator_files_max_bytes=dict(type="int", default=10485760),
-        merge_from=dict(type="list", elements="path", default=[]),
-    )
-
-
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.fail_json(msg="eeszt.connect.proofs_archive runs as an action plugin on the controller; "
-                         "call it as a task, not as a module on the site")
-
-
-if __name__ == "__main__":
-    main()

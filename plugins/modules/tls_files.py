@@ -141,7 +141,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 
 FILE_SPEC = dict(
     path=dict(type="path", required=True),

@@ -138,7 +138,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 
 EXECUTABLES = ("stunnel4", "stunnel", "stunnel5")
 SYSTEM_DIRS = ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"]

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 INSTITUTION = "100001"
 SITES = [(INSTITUTION, "100001001"), ("100002", "100002001")]

@@ -19,8 +19,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
-from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import SiteLock
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import SiteLock
 
 from conftest import BIN, ROOT, ansible_env, parse_recap  # noqa: E402 pylint: disable=wrong-import-position,import-error
 

@@ -21,14 +21,14 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
     Settings,
     parse_endpoint,
     parse_proxy,
     run_check,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import REQUIRED_FIELDS
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import REQUIRED_FIELDS
 
 import peers
 import prom

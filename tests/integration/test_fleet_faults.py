@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_waf import LabWaf, WafPaths
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.waf import LabWaf, WafPaths
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO_GROUP_VARS = os.path.join(ROOT, "inventories", "demo", "group_vars")

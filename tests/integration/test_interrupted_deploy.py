@@ -23,7 +23,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import BIN, ROOT, ansible_env  # noqa: E402 pylint: disable=wrong-import-position,import-error
@@ -35,7 +35,8 @@ KILL_WAIT = 20
 
 WRITER = r"""
 import sys
-from ansible_collections.eeszt.connect.plugins.module_utils import cert_store, certificate
+from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_store
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate
 pfx, password, ca, directory = sys.argv[1:5]
 valid = certificate.validate(certificate.load_pfx(pfx, password), ca_certs=certificate.load_ca_file(ca))
 pem = valid.pem()

@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 from lab_renewal import renew
 
 SITES = {"site001": ("100001", "100001001"), "site002": ("100001", "100001002"), "site003": ("100001", "100001003")}

@@ -47,9 +47,9 @@ import peers  # noqa: E402 pylint: disable=wrong-import-position
 CHECK = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
     TOOL_NAME, TOOL_VERSION, Settings, parse_endpoint, run_check)
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import build_proof, write_proof
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, write_proof
 import ssl
 import time
 url, cert, key, ca, proofs = sys.argv[2:7]

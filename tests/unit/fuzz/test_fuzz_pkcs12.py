@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.module_utils import certificate as cert
-from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 SHOWN = "files/site-a.pfx"
 LONG = int(os.environ.get("EESZT_FUZZ_EXAMPLES") or 0)

@@ -26,13 +26,13 @@ from cryptography.x509.oid import NameOID
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.module_utils.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import store_operator_file, store_proof
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import RUN_SCHEMA, ProofsError
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_verify import KIND_ORDER, verify_archive
-from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, record_run
-from ansible_collections.eeszt.connect.plugins.module_utils.seal import Signer
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_operator_file, store_proof
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import RUN_SCHEMA, ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import KIND_ORDER, verify_archive
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, record_run
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer
 
 LONG = int(os.environ.get("EESZT_FUZZ_EXAMPLES") or 0)
 SITES = [("100001", "100001001"), ("100002", "100002001")]

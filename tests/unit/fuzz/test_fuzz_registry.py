@@ -19,7 +19,7 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.registry import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import (
     COLUMNS,
     Problem,
     RegistryError,

@@ -13,8 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.eeszt.connect.plugins.module_utils import certificate as cert
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 INSTITUTION = "100001"
 SITE = "100001001"

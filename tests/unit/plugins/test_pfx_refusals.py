@@ -26,8 +26,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.eeszt.connect.plugins.module_utils import certificate as cert
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.kdf import pkcs12_kdf
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 cryptography_vectors = pytest.importorskip("cryptography_vectors")
 
@@ -319,8 +320,8 @@ def _remac(data, password):
     """``data`` with its SHA-1 MAC recomputed for ``password`` (after an edit of its content)."""
     info = cert.inspect_pfx(data)
     mac = info["mac"]
-    key = cert._pkcs12_kdf(hashlib.sha1, 64, password.encode("utf-16-be") + b"\0\0", mac["salt"],
-                           mac["iterations"], 3, 20)
+    key = pkcs12_kdf(hashlib.sha1, 64, password.encode("utf-16-be") + b"\0\0", mac["salt"],
+                     mac["iterations"], 3, 20)
     return data.replace(mac["digest"], hmac.new(key, info["auth_safe"], hashlib.sha1).digest())
 
 

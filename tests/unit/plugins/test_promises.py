@@ -21,9 +21,9 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.eeszt.connect.plugins.module_utils import cert_store as store
-from ansible_collections.eeszt.connect.plugins.module_utils import certificate as cert
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_store as store
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -248,7 +248,7 @@ def role_specs():
 def test_every_module_s_spec_is_found():
     specs = module_specs()
     # The modules that run on a site or on the controller as modules (not documentation-only files).
-    for name in ("waf_certificate", "connection_check", "tls_files", "proofs_report"):
+    for name in ("waf_certificate", "connection_check", "tls_files", "operator_files"):
         assert name in specs, sorted(specs)
 
 

@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Validation of CA bundles (plugins/module_utils/ca_bundle.py) with real certificates."""
+"""Validation of CA bundles (plugins/plugin_utils/pki/ca_bundle.py) with real certificates."""
 
 import base64
 import datetime
@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils import ca_bundle
-from ansible_collections.eeszt.connect.plugins.module_utils.ca_bundle import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import ca_bundle
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.ca_bundle import (
     CaBundleError,
     CaBundleExpiredError,
     CaBundleFormatError,

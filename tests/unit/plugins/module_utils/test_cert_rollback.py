@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils import cert_store as store
+from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_store as store
 
 
 def make_desired(name, formats=()):

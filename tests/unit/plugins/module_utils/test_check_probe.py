@@ -21,9 +21,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils import check_messages, check_probe
-from ansible_collections.eeszt.connect.plugins.module_utils.check_errors import CheckConfigError
-from ansible_collections.eeszt.connect.plugins.module_utils.check_probe import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check import messages as check_messages
+from ansible_collections.eeszt.connect.plugins.module_utils.check import probe as check_probe
+from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CheckConfigError
+from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
     Settings,
     classify_connect_error,
     classify_dns_error,

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check_errors import CertificateParseError
-from ansible_collections.eeszt.connect.plugins.module_utils.check_x509 import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CertificateParseError
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.x509 import (
     certificate_facts,
     pem_certificates,
     public_facts,

@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of the lab PKI (plugins/module_utils/lab_pki.py).
+"""Unit tests of the lab PKI (plugins/plugin_utils/lab/pki.py).
 
 One lab is built per session (RSA key generation is the slow part); tests
 that change a lab work on a copy of it.
@@ -33,8 +33,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils import lab_pki
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab import pki as lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import (
     EESZTConnectError,
     LabPKIError,
     build_lab_pki,

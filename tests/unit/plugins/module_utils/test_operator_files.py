@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Operator files on the site (plugins/module_utils/operator_files.py): globs resolved on the site, symbolic
+"""Operator files on the site (plugins/module_utils/proofs/operator_files.py): globs resolved on the site, symbolic
 links out of a pattern's directory and oversized files refused with their reason, the others collected."""
 
 import hashlib
@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from ansible_collections.eeszt.connect.plugins.module_utils.operator_files import (
+from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import (
     OperatorFileRefused,
     name_problem,
     pattern_dir,

@@ -10,8 +10,8 @@ import stat
 
 import pytest
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check_errors import ProofError
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import ProofError
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import (
     PROOF_SCHEMA,
     REQUIRED_FIELDS,
     build_proof,

@@ -13,14 +13,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import (
     accept_proof,
     merge_archive,
     plan_site,
     store_proof,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     DIR_MODE,
     ArchiveConflictError,
     ProofRejectedError,
@@ -30,7 +30,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import
     site_dir,
     write_new,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.seal import Signer, verify_detached
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer, verify_detached
 
 INST, SITE = "100001", "100001001"
 

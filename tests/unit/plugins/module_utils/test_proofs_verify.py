@@ -13,12 +13,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import store_proof
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ProofsError
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_verify import verify_archive
-from ansible_collections.eeszt.connect.plugins.module_utils.report import build_report, record_run
-from ansible_collections.eeszt.connect.plugins.module_utils.seal import Signer, sign_detached
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_proof
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, record_run
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer, sign_detached
 
 SITES = [("100001", "100001001"), ("100001", "100001002"), ("100002", "100002001")]
 

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils.proof import serialize
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_archive import merge_archive, store_proof
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import ProofsError, sha256_hex
-from ansible_collections.eeszt.connect.plugins.module_utils.report import (
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive, store_proof
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError, sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import (
     MESSAGE_MAX, build_report, one_line, problem_sites, record_run)
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -40,7 +40,7 @@ FLEET_B = [("100002", "100002001", 9, True, "2026-11-20T00:00:00Z"),
 
 @pytest.fixture(scope="module")
 def signer():
-    from ansible_collections.eeszt.connect.plugins.module_utils.seal import Signer
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "seal")])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

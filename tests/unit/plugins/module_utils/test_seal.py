@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils.certificate import load_pfx
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
-from ansible_collections.eeszt.connect.plugins.module_utils.proofs_common import SealError
-from ansible_collections.eeszt.connect.plugins.module_utils.seal import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import load_pfx
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import (
     SealDigestMismatchError,
     SealMalformedError,
     SealSignatureError,

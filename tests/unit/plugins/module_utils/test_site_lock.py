@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import SiteLock, SiteLockError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import SiteLock, SiteLockError
 
 HOLDER = r"""
 import sys, time
-from ansible_collections.eeszt.connect.plugins.module_utils.site_lock import SiteLock
+from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import SiteLock
 lock = SiteLock(sys.argv[1], 5, owner={"controller": "ctl-a", "controller_pid": 4242, "operation": "deploy"})
 lock.acquire()
 print("locked", flush=True)

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ansible_collections.eeszt.connect.plugins.module_utils import lab_waf
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab import waf as lab_waf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 SCRIPT = os.path.join(ROOT, "roles", "lab", "files", "eeszt_lab_waf.py")

@@ -13,9 +13,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.eeszt.connect.plugins.action.fleet_preflight import COLLECTION_ROOT
-from ansible_collections.eeszt.connect.plugins.module_utils import certificate
-from ansible_collections.eeszt.connect.plugins.module_utils.lab_pki import build_lab_pki
-from ansible_collections.eeszt.connect.plugins.plugin_utils import controller_files, site_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_files
 
 ALL_ROLES = ["certificate", "tls_client", "connection_check", "proofs"]
 

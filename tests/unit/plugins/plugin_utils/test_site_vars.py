@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.eeszt.connect.plugins.action import site_preflight
-from ansible_collections.eeszt.connect.plugins.plugin_utils import site_vars
-from ansible_collections.eeszt.connect.plugins.plugin_utils.site_vars import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_vars
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.site_vars import (
     HIDDEN,
     Problem,
     check_endpoints,

@@ -1,0 +1,112 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin eeszt.connect.proofs_report: record a run, merge archives and build the fleet report on the
+controller (see the module file for the documentation)."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import ArchiveLock, SiteLockError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ArchiveConflictError, ensure_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, problem_sites, record_run
+
+LOCK_OPERATION = "eeszt.connect.proofs_report: ledger, merge and report"
+
+ARGUMENT_SPEC = dict(
+    archive_dir=dict(type="path", required=True),
+    outcomes=dict(type="list", elements="dict", default=[], options=dict(
+        host=dict(type="str"),
+        institution_id=dict(type="str"),
+        site_id=dict(type="str"),
+        status=dict(type="str", required=True, choices=["collected", "unreachable", "error", "refused"]),
+        stage=dict(type="str"),
+        error=dict(type="str"),
+        reason=dict(type="str"),
+        archived=dict(type="list", elements="dict", default=[]),
+        operator_files=dict(type="list", elements="dict", default=[]),
+        operator_refused=dict(type="list", elements="dict", default=[]),
+    )),
+    controller=dict(type="str"),
+    lock_timeout=dict(type="int", default=300),
+    merge_from=dict(type="list", elements="path", default=[]),
+    warn_days=dict(type="int", default=30),
+    stale_hours=dict(type="int", default=192),
+    language=dict(type="str", default="en", choices=["en", "hu"]),
+    evidence_bundles=dict(type="bool"),
+    bundles=dict(type="bool"),
+    title=dict(type="str"),
+)
+
+
+class ActionModule(ControllerAction):
+
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def run_module(self, module):
+        params = module.params
+        archive = os.path.abspath(params["archive_dir"])
+        if params["warn_days"] < 0:
+            module.fail_json(msg="warn_days must not be negative")
+        if params["lock_timeout"] < 0:
+            module.fail_json(msg="lock_timeout must not be negative (eeszt_proofs_lock_timeout), got %d"
+                             % params["lock_timeout"])
+        if params["stale_hours"] < 1:
+            module.fail_json(msg="stale_hours must be at least 1 (eeszt_proofs_stale_hours), got %d" % params["stale_hours"])
+        evidence_bundles = params["evidence_bundles"]
+        if params["bundles"] is not None:
+            module.deprecate("The option bundles of eeszt.connect.proofs_report (role variable eeszt_proofs_bundles) is "
+                             "deprecated: use evidence_bundles (eeszt_proofs_evidence_bundles); the bundles are the "
+                             "vendor's evidence, not eKapu uploads, and are written to evidence/",
+                             version="2.0.0", collection_name="eeszt.connect")
+            if evidence_bundles is None:
+                evidence_bundles = params["bundles"]
+        result = dict(changed=False, archive_dir=archive, merged=[], run_record=None)
+        try:
+            if not module.check_mode:
+                ensure_dir(archive)
+            # Without the lock, a run that scanned the archive before another run's proofs arrived could write
+            # its (incomplete) report after that run's (complete) one. Check mode writes nothing, not even the lock.
+            lock = None if module.check_mode else ArchiveLock(archive, params["lock_timeout"],
+                                                              owner={"operation": LOCK_OPERATION})
+            if lock is not None:
+                lock.acquire()
+            try:
+                for source in params["merge_from"]:
+                    result["merged"] += merge_archive(os.path.abspath(source), archive, module.check_mode)
+                if params["outcomes"]:
+                    result["run_record"] = record_run(archive, params["outcomes"],
+                                                      params["controller"] or socket.gethostname(),
+                                                      check_mode=module.check_mode)
+                changed_files, index = build_report(archive, warn_days=params["warn_days"],
+                                                    bundles=evidence_bundles is not False,
+                                                    title=params["title"], check_mode=module.check_mode,
+                                                    stale_hours=params["stale_hours"], language=params["language"])
+            finally:
+                if lock is not None:
+                    result["lock_waited"] = round(lock.waited, 1)
+                    lock.release()
+        except SiteLockError as exc:
+            module.fail_json(msg=to_text(exc), error=exc.code, **result)
+        except ArchiveConflictError as exc:
+            module.fail_json(msg=to_text(exc), error="archive_conflict", **result)
+        except EESZTConnectError as exc:
+            module.fail_json(msg=to_text(exc), error="report_failed", **result)
+        result.update(
+            changed=bool(result["merged"] or result["run_record"] or changed_files),
+            changed_files=changed_files,
+            files=index["files"],
+            report=os.path.join(archive, "report.html"),
+            summary=index["summary"],
+            failed_sites=["%s/%s: %s" % (s["institution_id"], s["site_id"], (s["failure"] or {}).get("category"))
+                          for s in index["sites"] if s["status"] == "failed"],
+            problem_sites=problem_sites(index),
+        )
+        module.exit_json(**result)

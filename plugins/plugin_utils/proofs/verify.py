@@ -1,0 +1,246 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Re-verify a proof archive: every seal, every hash, nothing removed or moved.
+
+Records of what was archived: the collection run records (``runs/*.json``,
+each archived proof with its SHA-256 at archive time) and ``index.json``.
+Problems found, one entry per file, each with a kind:
+
+``altered``      the proof's bytes differ from what was sealed or recorded
+``unsigned``     the proof has no seal (``.p7s``)
+``seal_invalid`` the seal is damaged or its signature does not verify
+``untrusted``    the seal verifies but its signer does not chain to the given CAs
+``missing``      a proof the records list is not in the archive (removed or moved away)
+``misplaced``    the proof names another institution or site than the folder it is in
+``unreadable``   not a proof document although its seal verifies (sealed garbage)
+``orphan_seal``  a seal without its proof, and no record of the proof
+
+Operator files (``<site>/operator/files/NAME`` with the seal
+``<site>/operator/seals/NAME.p7s``) are checked the same way against their
+seals and the run records' ``operator_files`` (and ``index.json``'s), with the
+same kinds except ``misplaced`` and ``unreadable`` for their content (they are
+not proof documents).
+
+Symbolic links in the site folders are reported (``unreadable``) and never
+followed: nothing outside the archive is read.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+    SEAL_SUFFIX,
+    ProofsError,
+    SealInvalidError,
+    iter_archive_files,
+    iter_archive_links,
+    iter_operator_entries,
+    load_runs,
+    operator_file_path,
+    operator_seal_path,
+    parse_proof,
+    read_bytes,
+    sha256_hex,
+)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import ledger, operator_ledger
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import (
+    SealDigestMismatchError,
+    SealUntrustedError,
+    verify_detached,
+)
+
+KIND_ORDER = ("missing", "altered", "seal_invalid", "unsigned", "untrusted", "misplaced", "unreadable", "orphan_seal")
+
+
+def _load_index(archive):
+    path = os.path.join(archive, "index.json")
+    if os.path.islink(path):
+        raise ProofsError("%s is a symbolic link, not a file of the archive; it is not followed: rebuild it "
+                          "with collect_proofs.yml or restore it" % path)
+    if not os.path.isfile(path):
+        return None
+    try:
+        index = json.loads(read_bytes(path).decode("utf-8"))
+    except (IOError, OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProofsError("%s cannot be read (%s); rebuild it with collect_proofs.yml or restore it" % (path, exc))
+    if not isinstance(index, dict):
+        raise ProofsError("%s is damaged (not an index with a list of proofs); rebuild it with "
+                          "collect_proofs.yml or restore it" % path)
+    return path, index
+
+
+def _index_rows(archive, key):
+    """{path: sha256} of the index's ``key`` list (``proofs`` or ``operator_files``)."""
+    loaded = _load_index(archive)
+    if not loaded:
+        return {}
+    path, index = loaded
+    rows = index.get(key)
+    if not isinstance(rows, (list, type(None))):
+        raise ProofsError("%s is damaged (%s is not a list); rebuild it with collect_proofs.yml or restore it"
+                          % (path, key))
+    known = {}
+    for number, row in enumerate(rows or []):
+        if isinstance(row, dict) and row.get("path") and row.get("sha256"):
+            if not isinstance(row["path"], str) or not isinstance(row["sha256"], str):
+                raise ProofsError("%s is damaged (%s[%d]: path and sha256 must be text); rebuild it with "
+                                  "collect_proofs.yml or restore it" % (path, key, number))
+            known[row["path"]] = row["sha256"]
+    return known
+
+
+def _index_records(archive):
+    return _index_rows(archive, "proofs")
+
+
+def _read_seal(archive, seal_path):
+    try:
+        return read_bytes(os.path.join(archive, *seal_path.split("/")))
+    except (IOError, OSError) as exc:
+        raise SealInvalidError("cannot be read: %s" % (exc.strerror or exc))
+
+
+class _Findings:
+    def __init__(self):
+        self.by_path = {}
+
+    def add(self, path, kind, message):
+        kinds, messages = self.by_path.setdefault(path, ([], []))
+        if kind not in kinds:
+            kinds.append(kind)
+        messages.append(message)
+
+    def problems(self):
+        result = []
+        for path in sorted(self.by_path):
+            kinds, messages = self.by_path[path]
+            kinds = sorted(kinds, key=KIND_ORDER.index)
+            result.append({"path": path, "kind": kinds[0], "kinds": kinds, "message": "; ".join(messages)})
+        return result
+
+
+def verify_archive(archive, anchors=None):
+    """Check everything; returns {"checked", "verified", "problems", "signers", "records"}."""
+    if not os.path.isdir(archive):
+        raise ProofsError("the proof archive %s does not exist" % archive)
+    recorded = dict(_index_records(archive))
+    runs = load_runs(archive)
+    recorded.update(ledger(runs))  # the run records win over the index
+    findings = _Findings()
+    files = list(iter_archive_files(archive))
+    present = set("/".join(item) for item in files)
+    checked = verified = 0
+    signers = {}
+    for relative in iter_archive_links(archive):
+        findings.add(relative, "unreadable", "a symbolic link, not a file of the archive: not followed; an archive "
+                                             "holds only regular files and folders")
+    for institution, site, name in files:
+        relative = "/".join((institution, site, name))
+        if name.endswith(SEAL_SUFFIX):
+            proof = relative[:-len(SEAL_SUFFIX)]
+            if proof not in present and proof not in recorded:
+                findings.add(relative, "orphan_seal", "a seal without its proof %s, and no record of that proof" % proof)
+            continue
+        if not name.endswith(".json"):
+            continue
+        checked += 1
+        try:
+            data = read_bytes(os.path.join(archive, institution, site, name))
+        except (IOError, OSError) as exc:
+            findings.add(relative, "unreadable", "cannot be read: %s" % (exc.strerror or exc))
+            continue
+        digest = sha256_hex(data)
+        good = True
+        if relative in recorded and recorded[relative] != digest:
+            findings.add(relative, "altered", "SHA-256 is %s, the archive recorded %s" % (digest, recorded[relative]))
+            good = False
+        seal_path = relative + SEAL_SUFFIX
+        if seal_path not in present:
+            findings.add(relative, "unsigned", "no seal %s" % seal_path)
+            good = False
+        elif not _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+            good = False
+        try:
+            document = parse_proof(data, relative)
+        except ProofsError as exc:
+            findings.add(relative, "unreadable", "%s" % exc)
+            good = False
+        else:
+            theirs = ("%s" % document.get("institution_id"), "%s" % document.get("site_id"))
+            if theirs != (institution, site):
+                findings.add(relative, "misplaced", "the proof is for institution %s site %s but lies in the folder "
+                                                    "%s/%s" % (theirs + (institution, site)))
+                good = False
+        if good:
+            verified += 1
+    for relative in sorted(set(recorded) - present):
+        findings.add(relative, "missing", "recorded with SHA-256 %s but no longer in the archive" % recorded[relative])
+    operator = _verify_operator_files(archive, runs, anchors, findings, signers)
+    return {"checked": checked, "verified": verified, "problems": findings.problems(),
+            "signers": [{"subject": s, "proofs": n} for s, n in sorted(signers.items())], "records": len(recorded),
+            "operator_checked": operator["checked"], "operator_verified": operator["verified"],
+            "operator_records": operator["records"]}
+
+
+def _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+    """Verify the seal of ``relative``; True when it verifies (findings are added when not)."""
+    try:
+        facts = verify_detached(data, _read_seal(archive, seal_path), anchors)
+    except SealDigestMismatchError as exc:
+        findings.add(relative, "altered", "%s" % exc)
+    except SealUntrustedError as exc:
+        findings.add(relative, "untrusted", "%s" % exc)
+    except SealInvalidError as exc:
+        findings.add(relative, "seal_invalid", "seal %s: %s" % (seal_path, exc))
+    else:
+        signers[facts["subject"]] = signers.get(facts["subject"], 0) + 1
+        return True
+    return False
+
+
+def _verify_operator_files(archive, runs, anchors, findings, signers):
+    """Check every operator file against its seal and the records; returns the counts."""
+    recorded = _index_rows(archive, "operator_files")
+    recorded.update((path, item["sha256"]) for path, item in operator_ledger(runs).items())
+    entries = list(iter_operator_entries(archive))
+    present = set(relative for relative, what in entries if what == "file")
+    seals = set(relative for relative, what in entries if what == "seal")
+    checked = verified = 0
+    for relative, what in entries:
+        if what == "link":
+            findings.add(relative, "unreadable", "a symbolic link, not a file of the archive: not followed; an "
+                                                 "archive holds only regular files and folders")
+            continue
+        if what == "seal":
+            content = operator_file_path(relative)
+            if content not in present and content not in recorded:
+                findings.add(relative, "orphan_seal", "a seal without its operator file %s, and no record of that "
+                                                      "file" % content)
+            continue
+        checked += 1
+        try:
+            data = read_bytes(os.path.join(archive, *relative.split("/")))
+        except (IOError, OSError) as exc:
+            findings.add(relative, "unreadable", "cannot be read: %s" % (exc.strerror or exc))
+            continue
+        digest = sha256_hex(data)
+        good = True
+        if relative in recorded and recorded[relative] != digest:
+            findings.add(relative, "altered", "SHA-256 is %s, the archive recorded %s" % (digest, recorded[relative]))
+            good = False
+        seal_path = operator_seal_path(relative)
+        if seal_path not in seals:
+            findings.add(relative, "unsigned", "no seal %s" % seal_path)
+            good = False
+        elif not _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+            good = False
+        if good:
+            verified += 1
+    for relative in sorted(set(recorded) - present):
+        findings.add(relative, "missing", "recorded with SHA-256 %s but no longer in the archive" % recorded[relative])
+    return {"checked": checked, "verified": verified, "records": len(recorded)}
