@@ -17,7 +17,9 @@ Layout of the certificate directory ``<dir>``::
 A new set is written completely (temporary files, fsync) into a staging
 directory, renamed into ``sets/`` and then made live by replacing the
 ``current`` symlink with ``os.replace``: one atomic step, so a reader or an
-interrupted run sees the old set or the new set, never a mix of the two.
+interrupted run sees the old set or the new set, never a mix of the two
+(file primitives: ``module_utils/common/files``; the set's names and state:
+``cert_set``; the inverse, a rollback: ``cert_rollback``).
 
 Idempotence: ``state.json`` records, per file, its SHA-256 and, for the
 PKCS#12 files, what they encode (certificate fingerprint, source digest,
@@ -31,12 +33,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import datetime
-import errno
 import grp
-import hashlib
-import hmac
 import json
 import os
 import pwd
@@ -44,20 +42,30 @@ import shutil
 import stat
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import (
+    file_sha256,
+    fsync_dir,
+    read_bytes,
+    replace_symlink,
+    sha256_hex,
+    write_atomic,
+)
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_set import (
+    DIR_MODE,
+    MANAGED_FILES,
+    PEM_FILES,
+    PKCS12_FILES,
+    PUBLIC_MODE,
+    SECRET_FILES,
+    STATE_FILE,
+    STATE_MODE,
+    STATE_SCHEMA,
+    password_digest,
+    password_matches,
+    pem_der_sha256,
+    utc_stamp,
+)
 
-STATE_FILE = "state.json"
-STATE_SCHEMA = "eeszt.connect/certificate-state/v1"
-PEM_FILES = ("cert.pem", "key.pem", "chain.pem", "fullchain.pem")
-PKCS12_FILES = {"pkcs12": "client.p12", "java": "keystore.p12"}
-MANAGED_FILES = PEM_FILES + tuple(PKCS12_FILES.values())
-SECRET_FILES = ("key.pem", "client.p12", "keystore.p12")
-PBKDF2_ITERATIONS = 200000
-DIR_MODE = 0o750
-PUBLIC_MODE = 0o644
-STATE_MODE = 0o600
-# Suffix of the backup that holds a set taken out of service by a rollback;
-# such a backup is kept for forensics and never picked by a later rollback.
-ROLLED_BACK_SUFFIX = "-rolled-back"
 
 
 class EesztCertificateError(EESZTConnectError):
@@ -80,113 +88,6 @@ class NoBackupError(EesztCertificateError):
     """A rollback found no complete backup set to restore."""
 
     code = "no_backup"
-
-
-def sha256_hex(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def pem_der_sha256(pem_text):
-    """SHA-256 (hex) of the DER of the first PEM block, or None."""
-    lines = []
-    inside = False
-    for line in pem_text.splitlines():
-        line = line.strip()
-        if line.startswith("-----BEGIN "):
-            inside = True
-            continue
-        if line.startswith("-----END "):
-            break
-        if inside:
-            lines.append(line)
-    if not lines:
-        return None
-    try:
-        return sha256_hex(base64.b64decode("".join(lines)))
-    except (ValueError, TypeError):
-        return None
-
-
-def password_digest(password, salt=None, iterations=PBKDF2_ITERATIONS):
-    """Salted PBKDF2-SHA256 of an export password, as stored in state.json."""
-    if salt is None:
-        salt = os.urandom(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
-    return {
-        "algorithm": "pbkdf2-sha256",
-        "iterations": iterations,
-        "salt": base64.b64encode(salt).decode("ascii"),
-        "digest": base64.b64encode(digest).decode("ascii"),
-    }
-
-
-def password_matches(password, recorded):
-    """True when ``password`` produces the digest recorded in state.json."""
-    if not isinstance(recorded, dict) or recorded.get("algorithm") != "pbkdf2-sha256":
-        return False
-    try:
-        salt = base64.b64decode(recorded["salt"])
-        iterations = int(recorded["iterations"])
-        expected = base64.b64decode(recorded["digest"])
-    except (KeyError, ValueError, TypeError):
-        return False
-    actual = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
-    return hmac.compare_digest(actual, expected)
-
-
-def utc_stamp(now=None):
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%S") + "%06dZ" % now.microsecond
-
-
-def _fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_file(path, data, mode):
-    """Write ``data`` to a new file at ``path`` (temp + fsync + rename)."""
-    directory = os.path.dirname(path)
-    tmp = os.path.join(directory, ".%s.tmp-%s" % (os.path.basename(path), os.getpid()))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
-
-
-def _replace_symlink(target, link_path):
-    """Point ``link_path`` at ``target`` in one atomic rename."""
-    tmp = "%s.tmp-%s" % (link_path, os.getpid())
-    try:
-        os.unlink(tmp)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
-    os.symlink(target, tmp)
-    os.replace(tmp, link_path)
-
-
-def _read(path):
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def resolve_ids(owner, group):
@@ -281,15 +182,14 @@ class CertificateStore:
         if live is None:
             return {}
         try:
-            state = json.loads(_read(os.path.join(live, STATE_FILE)).decode("utf-8"))
+            state = json.loads(read_bytes(os.path.join(live, STATE_FILE)).decode("utf-8"))
         except (OSError, ValueError):
             return {}
         return state if isinstance(state, dict) and state.get("schema") == STATE_SCHEMA else {}
 
     def file_sha256(self, name):
-        path = os.path.join(self.dir, name)
         try:
-            return sha256_hex(_read(path))
+            return file_sha256(os.path.join(self.dir, name))
         except OSError:
             return None
 
@@ -297,7 +197,7 @@ class CertificateStore:
         if state.get("facts"):
             return dict(state["facts"])
         try:
-            text = _read(os.path.join(self.dir, "cert.pem")).decode("ascii", "replace")
+            text = read_bytes(os.path.join(self.dir, "cert.pem")).decode("ascii", "replace")
         except OSError:
             return {}
         fingerprint = pem_der_sha256(text)
@@ -432,7 +332,7 @@ class CertificateStore:
         # Keep PKCS#12 files that already encode this set byte for byte.
         for name, data in desired.pkcs12.items():
             if name not in plan["changed_files"]:
-                contents[name] = _read(os.path.join(self.dir, name))
+                contents[name] = read_bytes(os.path.join(self.dir, name))
             else:
                 contents[name] = data
         stamp = utc_stamp()
@@ -443,15 +343,15 @@ class CertificateStore:
         modes = self._modes(desired)
         for fname, data in contents.items():
             path = os.path.join(staging, fname)
-            _write_file(path, data, modes[fname])
+            write_atomic(path, data, modes[fname])
             self._own(path, modes[fname])
         state = json.dumps(self._state_document(desired, contents), indent=2, sort_keys=True)
-        _write_file(os.path.join(staging, STATE_FILE), state.encode("utf-8") + b"\n", STATE_MODE)
+        write_atomic(os.path.join(staging, STATE_FILE), state.encode("utf-8") + b"\n", STATE_MODE)
         self._own(os.path.join(staging, STATE_FILE), STATE_MODE)
-        _fsync_dir(staging)
+        fsync_dir(staging)
         final = os.path.join(self.sets_dir, name)
         os.rename(staging, final)
-        _fsync_dir(self.sets_dir)
+        fsync_dir(self.sets_dir)
 
         backup_path = None
         if backup and (previous or self._has_unmanaged_files()):
@@ -461,18 +361,18 @@ class CertificateStore:
                 self._copy_unmanaged(backup_path)
 
         # The switch: one atomic rename of the `current` symlink.
-        _replace_symlink(os.path.join("sets", name), self.current_link)
-        _fsync_dir(self.dir)
+        replace_symlink(os.path.join("sets", name), self.current_link)
+        fsync_dir(self.dir)
 
         for fname in desired.names():
             link = os.path.join(self.dir, fname)
             wanted = os.path.join("current", fname)
             if not (os.path.islink(link) and os.readlink(link) == wanted):
-                _replace_symlink(wanted, link)
+                replace_symlink(wanted, link)
             self._own(link, follow=False)
         for fname in plan["removed_files"]:
             os.unlink(os.path.join(self.dir, fname))
-        _fsync_dir(self.dir)
+        fsync_dir(self.dir)
 
         if previous is not None:
             if backup_path:
@@ -495,7 +395,7 @@ class CertificateStore:
             src = os.path.join(self.dir, fname)
             if os.path.isfile(src) and not os.path.islink(src):
                 mode = self.key_mode if fname in SECRET_FILES else PUBLIC_MODE
-                _write_file(os.path.join(backup_path, fname), _read(src), mode)
+                write_atomic(os.path.join(backup_path, fname), read_bytes(src), mode)
 
     def list_backups(self):
         if not os.path.isdir(self.backup_dir):
@@ -512,120 +412,3 @@ class CertificateStore:
             shutil.rmtree(path)
             removed.append(path)
         return removed
-
-
-def set_facts(path):
-    """Certificate facts of a set directory: its state.json facts, else cert.pem's fingerprint."""
-    try:
-        state = json.loads(_read(os.path.join(path, STATE_FILE)).decode("utf-8"))
-    except (OSError, ValueError):
-        state = None
-    if isinstance(state, dict) and state.get("schema") == STATE_SCHEMA and isinstance(state.get("facts"), dict) \
-            and state["facts"].get("sha256"):
-        return dict(state["facts"])
-    try:
-        fingerprint = pem_der_sha256(_read(os.path.join(path, "cert.pem")).decode("ascii", "replace"))
-    except OSError:
-        return {}
-    return {"sha256": fingerprint} if fingerprint else {}
-
-
-def set_complete(path):
-    """Whether a set (or backup) directory holds at least a certificate and its key as regular files."""
-    return all(os.path.isfile(os.path.join(path, name)) and not os.path.islink(os.path.join(path, name))
-               for name in ("cert.pem", "key.pem"))
-
-
-class Rollback:
-    """Restore a backup set: the inverse of CertificateStore.write, just as atomic.
-
-    The chosen backup directory is renamed into ``sets/``, ``current`` is
-    switched to it with one rename, and the set that was live moves to
-    ``backup/<UTC timestamp>-rolled-back`` (kept for forensics, never picked by
-    a later rollback). An interrupted rollback leaves the old live set in
-    service; the restored set, if already moved, returns to ``backup/`` on the
-    next write.
-    """
-
-    def __init__(self, store):
-        self.store = store
-
-    def candidates(self):
-        """Backup names a rollback may restore, newest first."""
-        store = self.store
-        return [name for name in reversed(store.list_backups())
-                if not name.endswith(ROLLED_BACK_SUFFIX) and set_complete(os.path.join(store.backup_dir, name))]
-
-    def plan(self, restore=None, only_from=None):
-        """What a rollback would do: a dict with ``needed``, ``reason``, ``source``, ``before``, ``after``."""
-        store = self.store
-        live = store.current_set()
-        before = set_facts(live) if live else store.before_facts({})
-        plan = {"needed": False, "reason": None, "source": None, "before": before, "after": before, "live": live}
-        if only_from and (before.get("sha256") or "").lower() != only_from.replace(":", "").lower():
-            plan["reason"] = ("the live certificate (%s) is not the one to roll back from (%s): nothing to do"
-                              % (before.get("sha256") or "none", only_from))
-            return plan
-        if restore:
-            if os.path.basename(restore) != restore or restore.startswith("."):
-                raise NoBackupError("restore must be the name of a directory in %s, got %r" % (store.backup_dir, restore))
-            source = os.path.join(store.backup_dir, restore)
-            if not os.path.isdir(source) or not set_complete(source):
-                raise NoBackupError("backup %s does not exist or lacks cert.pem or key.pem; available: %s"
-                                    % (source, ", ".join(store.list_backups()) or "none"))
-        else:
-            names = self.candidates()
-            if not names:
-                raise NoBackupError("no backup set to roll back to in %s (backups are kept when "
-                                    "eeszt_certificate_backup is true and a certificate was replaced)" % store.backup_dir)
-            source = os.path.join(store.backup_dir, names[0])
-        plan.update(needed=True, source=source, after=set_facts(source))
-        return plan
-
-    def run(self, plan):
-        """Carry out a plan from :meth:`plan`; returns the backup path of the set taken out of service."""
-        store = self.store
-        store._ensure_dir(store.sets_dir)
-        stamp = utc_stamp()
-        name = "%s-%s" % (stamp, (plan["after"].get("sha256") or "unknown")[:12])
-        restored = os.path.join(store.sets_dir, name)
-        os.rename(plan["source"], restored)
-        _fsync_dir(store.sets_dir)
-        _fsync_dir(store.backup_dir)
-        previous = store.current_set()
-
-        # The switch: one atomic rename of the `current` symlink.
-        _replace_symlink(os.path.join("sets", name), store.current_link)
-        _fsync_dir(store.dir)
-
-        for fname in MANAGED_FILES:
-            link = os.path.join(store.dir, fname)
-            wanted = os.path.join("current", fname)
-            if os.path.isfile(os.path.join(restored, fname)):
-                if not (os.path.islink(link) and os.readlink(link) == wanted):
-                    _replace_symlink(wanted, link)
-                    store._own(link, follow=False)
-            elif os.path.islink(link):
-                os.unlink(link)
-        _fsync_dir(store.dir)
-
-        kept = None
-        if previous is not None:
-            store._ensure_dir(store.backup_dir)
-            kept = os.path.join(store.backup_dir, stamp + ROLLED_BACK_SUFFIX)
-            os.rename(previous, kept)
-            _fsync_dir(store.backup_dir)
-        return kept
-
-
-def facts_text(facts, files):
-    """A diff-friendly rendering of certificate facts (never key material)."""
-    if not facts:
-        return ""
-    lines = []
-    for key in ("subject", "issuer", "serial", "not_before", "not_after", "sha256"):
-        if facts.get(key) is not None:
-            lines.append("%s: %s" % (key, facts[key]))
-    if files:
-        lines.append("files: %s" % ", ".join(files))
-    return "\n".join(lines) + "\n"

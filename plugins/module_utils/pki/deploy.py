@@ -15,9 +15,9 @@ from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store impor
     CertificateStore,
     DesiredSet,
     PKCS12_FILES,
-    Rollback,
-    facts_text,
 )
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_rollback import Rollback
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_set import facts_text
 from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import SiteLock
 
 

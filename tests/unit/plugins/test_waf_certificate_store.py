@@ -9,6 +9,7 @@ import stat
 
 import pytest
 
+from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_set
 from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_store as store
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
@@ -178,7 +179,7 @@ def test_interrupted_write_leaves_the_old_set_live(tmp_path, validated, monkeypa
     apply(directory, desired_for(validated[0], formats=()))
     before = _sets_consistent(directory)
     calls = {"n": 0}
-    real_write = store._write_file
+    real_write = store.write_atomic
 
     def dying_write(path, data, mode):
         calls["n"] += 1
@@ -186,11 +187,11 @@ def test_interrupted_write_leaves_the_old_set_live(tmp_path, validated, monkeypa
             raise KeyboardInterrupt("killed")
         real_write(path, data, mode)
 
-    monkeypatch.setattr(store, "_write_file", dying_write)
+    monkeypatch.setattr(store, "write_atomic", dying_write)
     with pytest.raises(KeyboardInterrupt):
         apply(directory, desired_for(validated[1], formats=()))
     assert _sets_consistent(directory) == before
-    monkeypatch.setattr(store, "_write_file", real_write)
+    monkeypatch.setattr(store, "write_atomic", real_write)
     # The next run cleans the staging leftovers and switches completely.
     dummy, plan, dummy2 = apply(directory, desired_for(validated[1], formats=()))
     assert _sets_consistent(directory) == (validated[1].pem()["certificate"], validated[1].pem()["private_key"])
@@ -228,7 +229,7 @@ def test_password_digest_never_holds_the_password():
 
 def test_facts_text_has_no_key_material(validated):
     facts = dict(validated[0].facts)
-    text = store.facts_text(facts, ["cert.pem", "key.pem"])
+    text = cert_set.facts_text(facts, ["cert.pem", "key.pem"])
     assert "PRIVATE KEY" not in text and facts["sha256"] in text and "not_after" in text
 
 

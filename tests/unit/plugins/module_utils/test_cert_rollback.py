@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_rollback
+from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_set
 from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_store as store
 
 
@@ -38,7 +40,7 @@ def deploy(directory, desired):
 
 
 def live_fingerprint(directory):
-    return store.pem_der_sha256((directory / "cert.pem").read_text())
+    return cert_set.pem_der_sha256((directory / "cert.pem").read_text())
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def two_sets(tmp_path):
 def test_rollback_restores_previous_set_and_keeps_failed_one(two_sets):
     site, s, a, b = two_sets
     assert live_fingerprint(site) == b.fingerprint
-    rollback = store.Rollback(s)
+    rollback = cert_rollback.Rollback(s)
     plan = rollback.plan()
     assert plan["needed"] is True
     assert plan["before"]["sha256"] == b.fingerprint
@@ -63,8 +65,8 @@ def test_rollback_restores_previous_set_and_keeps_failed_one(two_sets):
     assert (site / "key.pem").read_bytes() == a.files["key.pem"]
     assert os.readlink(str(site / "cert.pem")) == "current/cert.pem"
     # The refused set is kept for forensics, whole, under a name a later rollback skips.
-    assert kept.endswith(store.ROLLED_BACK_SUFFIX)
-    assert store.set_facts(kept)["sha256"] == b.fingerprint
+    assert kept.endswith(cert_rollback.ROLLED_BACK_SUFFIX)
+    assert cert_set.set_facts(kept)["sha256"] == b.fingerprint
     assert open(os.path.join(kept, "key.pem"), "rb").read() == b.files["key.pem"]
     assert s.list_backups() == [os.path.basename(kept)]
     assert rollback.candidates() == []
@@ -74,7 +76,7 @@ def test_rollback_restores_previous_set_and_keeps_failed_one(two_sets):
 
 def test_rollback_from_guard_makes_it_repeatable(two_sets):
     site, s, a, b = two_sets
-    rollback = store.Rollback(s)
+    rollback = cert_rollback.Rollback(s)
     rollback.run(rollback.plan(only_from=b.fingerprint))
     again = rollback.plan(only_from=b.fingerprint)
     assert again["needed"] is False
@@ -85,7 +87,7 @@ def test_rollback_from_guard_makes_it_repeatable(two_sets):
 def test_rollback_colon_fingerprint_accepted(two_sets):
     site, s, a, b = two_sets
     colons = ":".join(b.fingerprint[i:i + 2] for i in range(0, 64, 2)).upper()
-    assert store.Rollback(s).plan(only_from=colons)["needed"] is True
+    assert cert_rollback.Rollback(s).plan(only_from=colons)["needed"] is True
 
 
 def test_rollback_removes_links_of_files_the_restored_set_lacks(tmp_path):
@@ -94,7 +96,7 @@ def test_rollback_removes_links_of_files_the_restored_set_lacks(tmp_path):
     deploy(site, a)
     s = deploy(site, b)
     assert (site / "client.p12").read_bytes() == b"p12-of-B"
-    rollback = store.Rollback(s)
+    rollback = cert_rollback.Rollback(s)
     rollback.run(rollback.plan())
     assert not os.path.lexists(str(site / "client.p12"))
     assert live_fingerprint(site) == a.fingerprint
@@ -107,7 +109,7 @@ def test_restore_by_name_and_bad_names(tmp_path):
     deploy(site, b)
     s = deploy(site, c)
     oldest = s.list_backups()[0]
-    rollback = store.Rollback(s)
+    rollback = cert_rollback.Rollback(s)
     plan = rollback.plan(restore=oldest)
     assert plan["after"]["sha256"] == a.fingerprint
     rollback.run(plan)
@@ -120,7 +122,7 @@ def test_restore_by_name_and_bad_names(tmp_path):
 def test_interrupted_rollback_is_repaired_by_next_write(two_sets):
     """Killed after moving the backup into sets/ but before the switch: B stays live, A returns to backup/."""
     site, s, a, b = two_sets
-    plan = store.Rollback(s).plan()
+    plan = cert_rollback.Rollback(s).plan()
     moved = os.path.join(s.sets_dir, "20990101T000000000000Z-" + a.fingerprint[:12])
     os.rename(plan["source"], moved)
     assert live_fingerprint(site) == b.fingerprint
@@ -128,5 +130,5 @@ def test_interrupted_rollback_is_repaired_by_next_write(two_sets):
     deploy(site, c)
     assert live_fingerprint(site) == c.fingerprint
     assert not os.path.exists(moved)
-    fingerprints = {store.set_facts(os.path.join(s.backup_dir, n)).get("sha256") for n in s.list_backups()}
+    fingerprints = {cert_set.set_facts(os.path.join(s.backup_dir, n)).get("sha256") for n in s.list_backups()}
     assert {a.fingerprint, b.fingerprint} <= fingerprints
