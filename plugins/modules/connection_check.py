@@ -373,88 +373,24 @@ metrics_path:
   returned: always
   type: str
   sample: /var/lib/prometheus/node-exporter/eeszt_check_123456_123456001_test.prom
+error:
+  description:
+    - Stable code of what stopped the module (a failing connection does not; it is RV(failure)).
+    - V(check_config) an option value the check cannot work with, V(proof_write_failed),
+      V(metrics_write_failed).
+  returned: failure
+  type: str
+  sample: proof_write_failed
 """
-
-import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CheckError
-from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
-    TOOL_NAME,
-    TOOL_VERSION,
-    Settings,
-    parse_endpoint,
-    parse_proxy,
-    run_check,
-)
-from ansible_collections.eeszt.connect.plugins.module_utils.check.metrics import write_metrics
-from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, write_proof
-
-ENDPOINT_SPEC = dict(
-    name=dict(type="str", required=True),
-    url=dict(type="str", required=True),
-    method=dict(type="str", default="GET"),
-    headers=dict(type="dict"),
-    body=dict(type="str"),
-    expect_status=dict(type="int", default=200),
-    timeout=dict(type="float"),
-)
+from ansible_collections.eeszt.connect.plugins.module_utils.check.runner import argument_spec, run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            endpoints=dict(type="list", elements="dict", required=True, options=ENDPOINT_SPEC),
-            client_cert=dict(type="path", required=True),
-            client_key=dict(type="path", required=True, no_log=False),
-            ca_bundle=dict(type="path", required=True),
-            proxy=dict(type="str"),
-            # A user name is not a secret; as a no_log value a short one (say "proxy") would be
-            # masked wherever it occurs in the result (docs/security.md).
-            proxy_username=dict(type="str", no_log=False),
-            proxy_password=dict(type="str", no_log=True),
-            no_proxy=dict(type="list", elements="str", default=[]),
-            timeout=dict(type="float", default=10.0),
-            language=dict(type="str", choices=["en", "hu"], default="en"),
-            institution_id=dict(type="str", required=True),
-            site_id=dict(type="str", required=True),
-            environment=dict(type="str", choices=["test", "production"], default="test"),
-            host=dict(type="str"),
-            proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
-            write_proof=dict(type="bool", default=True),
-            metrics_dir=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    result = None
-    proof_path = proof_sha256 = metrics_path = None
-    try:
-        if not params["endpoints"]:
-            raise CheckError("endpoints must list at least one endpoint")
-        if params["timeout"] <= 0:
-            raise CheckError("timeout must be positive")
-        endpoints = [parse_endpoint(spec, params["timeout"]) for spec in params["endpoints"]]
-        proxy = parse_proxy(params["proxy"], params["proxy_username"], params["proxy_password"], params["no_proxy"])
-        settings = Settings(params["client_cert"], params["client_key"], params["ca_bundle"], proxy,
-                            params["language"])
-        result = run_check(endpoints, settings)
-        if params["write_proof"] and not module.check_mode:
-            document = build_proof(result, params["institution_id"], params["site_id"],
-                                   params["host"] or socket.gethostname(), params["environment"],
-                                   TOOL_NAME, TOOL_VERSION)
-            proof_path, proof_sha256 = write_proof(params["proof_dir"], document)
-        if params["metrics_dir"] and not module.check_mode:
-            # Passed or failed: a failing site is what monitoring must see.
-            metrics_path = write_metrics(params["metrics_dir"], result, params["institution_id"],
-                                         params["site_id"], params["environment"])
-    except CheckError as exc:
-        # The check's outcome (and a proof written before the failure) stays in the result.
-        outcome = dict(result, proof_path=proof_path, proof_sha256=proof_sha256) if result else {}
-        module.fail_json(msg=str(exc), **outcome)
-    module.exit_json(changed=proof_path is not None or metrics_path is not None, proof_path=proof_path,
-                     proof_sha256=proof_sha256, metrics_path=metrics_path, **result)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run(module)
 
 
 if __name__ == "__main__":

@@ -21,12 +21,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
-    Settings,
-    parse_endpoint,
-    parse_proxy,
-    run_check,
-)
+from ansible_collections.eeszt.connect.plugins.module_utils.check.endpoints import parse_endpoint, parse_proxy
+from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import Settings, run_check
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import REQUIRED_FIELDS
 

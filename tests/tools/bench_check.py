@@ -47,8 +47,9 @@ import peers  # noqa: E402 pylint: disable=wrong-import-position
 CHECK = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
+from ansible_collections.eeszt.connect.plugins.module_utils.check.endpoints import parse_endpoint
 from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
-    TOOL_NAME, TOOL_VERSION, Settings, parse_endpoint, run_check)
+    TOOL_NAME, TOOL_VERSION, Settings, run_check)
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, write_proof
 import ssl
 import time

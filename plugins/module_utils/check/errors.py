@@ -14,30 +14,44 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 
-class CheckError(Exception):
-    """Base class; the message is meant for the user."""
+
+class CheckError(EESZTConnectError):
+    """Base class; the message is meant for the user, ``code`` is the result's ``error``."""
+
+    code = "check_failed"
 
 
 class CheckConfigError(CheckError):
     """An option value the check cannot work with (URL, header, proxy)."""
 
+    code = "check_config"
+
 
 class CertificateParseError(CheckError):
     """A certificate file that cannot be read or decoded."""
+
+    code = "client_cert_unreadable"
 
 
 class ProofError(CheckError):
     """The proof file cannot be written."""
 
+    code = "proof_write_failed"
+
 
 class MetricsError(CheckError):
     """The metrics file cannot be written."""
+
+    code = "metrics_write_failed"
 
 
 class StepFailure(CheckError):
     """A step of the check failed; caught by the probe and turned into a
     classified result (never reaches the user as an error)."""
+
+    code = "step_failed"
 
     def __init__(self, category, reason, details=None):
         super(StepFailure, self).__init__(reason)

@@ -8,15 +8,15 @@ tls (client certificate, verified server chain and name) -> http, each step
 timed, the first failure classified into one category of DESIGN.md.
 
 Standard library only; every wait is bounded by the endpoint's deadline.
-Entry points: :func:`parse_endpoint`, :func:`parse_proxy`,
-:func:`run_check` and the pure classifiers ``classify_*``.
+Entry point: :func:`run_check`; its options come from ``check/endpoints.py``
+(:func:`parse_endpoint`, :func:`parse_proxy`), its categories from the pure
+classifiers in ``check/classify.py``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import binascii
 import datetime
 import errno
 import re
@@ -24,9 +24,16 @@ import socket
 import ssl
 import time
 
+from ansible_collections.eeszt.connect.plugins.module_utils.check.classify import (
+    CONNECTION_CLOSED,
+    classify_connect_error,
+    classify_dns_error,
+    classify_http_status,
+    classify_tls_error,
+    ssl_reason,
+)
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import (
     CertificateParseError,
-    CheckConfigError,
     StepFailure,
 )
 from ansible_collections.eeszt.connect.plugins.module_utils.check.messages import describe
@@ -46,217 +53,11 @@ STEPS = ("dns", "tcp", "tls", "http")
 MAX_HEADER_BYTES = 65536
 MAX_BODY_PEEK = 4096
 
-# Alerts a server sends when it does not accept the client certificate
-# (OpenSSL reason codes as ssl.SSLError.reason shows them).
-CLIENT_CERT_ALERTS = frozenset((
-    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
-    "SSLV3_ALERT_BAD_CERTIFICATE",
-    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
-    "SSLV3_ALERT_CERTIFICATE_REVOKED",
-    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
-    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
-    "TLSV1_ALERT_UNKNOWN_CA",
-    "TLSV1_ALERT_ACCESS_DENIED",
-))
-# X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
-HOSTNAME_VERIFY_CODES = frozenset((62, 64))
-# nginx answers a refused client certificate with 400 and one of these
-# (its internal statuses 495/496); other servers may send 495/496 as they are.
-CLIENT_CERT_HTTP_STATUSES = frozenset((403, 495, 496))
-NGINX_CERT_ERRORS = (b"The SSL certificate error", b"No required SSL certificate was sent")
-CONNECTION_CLOSED = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ssl.SSLEOFError,
-                     ssl.SSLZeroReturnError)
-
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _STATUS_LINE = re.compile(r"^HTTP/(\d)\.(\d) (\d{3})(?: (.*))?$")
 
 
 def _ms(start):
     return round((time.monotonic() - start) * 1000.0, 1)
-
-
-def _errno_name(exc):
-    code = getattr(exc, "errno", None)
-    return errno.errorcode.get(code, str(code)) if code is not None else None
-
-
-def _os_reason(exc):
-    name = _errno_name(exc)
-    text = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
-    return "%s (%s)" % (text, name) if name else text
-
-
-def ssl_reason(exc):
-    """OpenSSL's reason code of an SSLError ('TLSV13_ALERT_CERTIFICATE_REQUIRED'), or None."""
-    reason = getattr(exc, "reason", None)
-    if reason:
-        return reason
-    match = re.search(r"\[SSL: ([A-Z0-9_]+)\]", str(exc))
-    return match.group(1) if match else None
-
-
-# --- options ----------------------------------------------------------------
-
-class Endpoint:
-    """One endpoint to check, validated."""
-
-    def __init__(self, name, url, host, port, target, method, headers, body, expect_status, timeout):
-        self.name = name
-        self.url = url
-        self.host = host
-        self.port = port
-        self.target = target
-        self.method = method
-        self.headers = headers
-        self.body = body
-        self.expect_status = expect_status
-        self.timeout = timeout
-
-    @property
-    def host_header(self):
-        host = "[%s]" % self.host if ":" in self.host else self.host
-        return host if self.port == 443 else "%s:%d" % (host, self.port)
-
-
-def _split_url(url, what, schemes):
-    try:
-        from urllib.parse import urlsplit
-    except ImportError:  # pragma: no cover - Python 2 is not supported by the module
-        raise CheckConfigError("Python 3 is required")
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in schemes:
-        raise CheckConfigError("%s %r: the scheme must be %s" % (what, url, " or ".join(schemes)))
-    try:
-        port = parts.port
-    except ValueError:
-        raise CheckConfigError("%s %r has an invalid port" % (what, url))
-    if not parts.hostname:
-        raise CheckConfigError("%s %r has no host name" % (what, url))
-    if parts.username is not None or parts.password is not None:
-        raise CheckConfigError("%s must not contain credentials" % what)
-    return parts, parts.hostname, port
-
-
-def parse_endpoint(spec, default_timeout):
-    """Validate one endpoint dict (name, url, method, headers, body, expect_status, timeout)."""
-    name = spec.get("name")
-    url = spec.get("url")
-    if not name or not url:
-        raise CheckConfigError("every endpoint needs a name and a url: %r" % (spec,))
-    parts, host, port = _split_url(url, "endpoint %s: url" % name, ("https",))
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    method = (spec.get("method") or "GET").upper()
-    if not _TOKEN.match(method):
-        raise CheckConfigError("endpoint %s: invalid method %r" % (name, method))
-    headers = []
-    for key, value in (spec.get("headers") or {}).items():
-        key, value = str(key), str(value)
-        if not _TOKEN.match(key) or any(c in value for c in "\r\n\x00"):
-            raise CheckConfigError("endpoint %s: invalid header %r" % (name, key))
-        if key.lower() in ("host", "content-length", "connection", "transfer-encoding"):
-            raise CheckConfigError("endpoint %s: header %s is set by the check itself" % (name, key))
-        headers.append((key, value))
-    body = spec.get("body")
-    body = None if body is None else str(body).encode("utf-8")
-    try:
-        expect_status = int(spec.get("expect_status") or 200)
-        timeout = float(spec.get("timeout") or default_timeout)
-    except (TypeError, ValueError):
-        raise CheckConfigError("endpoint %s: expect_status and timeout must be numbers" % name)
-    if not 100 <= expect_status <= 599 or timeout <= 0:
-        raise CheckConfigError("endpoint %s: expect_status must be 100-599 and timeout positive" % name)
-    return Endpoint(name, url, host, port or 443, target, method, headers, body, expect_status, timeout)
-
-
-class Proxy:
-    """An HTTP proxy for CONNECT tunnels; the credentials are never shown."""
-
-    def __init__(self, url, host, port, username=None, password=None, no_proxy=()):
-        self.url = url
-        self.host = host
-        self.port = port
-        self.username = username
-        self.password = password
-        self.no_proxy = [entry.strip().lower() for entry in no_proxy if entry and entry.strip()]
-
-    def applies_to(self, host):
-        host = host.lower()
-        for entry in self.no_proxy:
-            if entry == "*" or host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")):
-                return False
-        return True
-
-    def authorization(self):
-        if not self.username:
-            return None
-        token = ("%s:%s" % (self.username, self.password or "")).encode("utf-8")
-        return "Basic " + binascii.b2a_base64(token).decode("ascii").strip()
-
-
-def parse_proxy(url, username=None, password=None, no_proxy=()):
-    """Proxy from an http:// URL without credentials (they go in username/password); None for none."""
-    if not url:
-        return None
-    parts, host, port = _split_url(url, "proxy URL", ("http",))
-    shown = "http://%s:%d" % ("[%s]" % host if ":" in host else host, port or 8080)
-    return Proxy(shown, host, port or 8080, username, password, no_proxy)
-
-
-# --- classification (pure: exceptions and statuses in, category out) ------------
-
-def classify_dns_error(exc):
-    if isinstance(exc, socket.gaierror):
-        return "dns", exc.strerror or str(exc)
-    if isinstance(exc, socket.timeout):
-        return "dns", "the resolver did not answer in time"
-    return "dns", _os_reason(exc)
-
-
-def classify_connect_error(exc):
-    """Category of a failed TCP connect (to the endpoint)."""
-    if isinstance(exc, ConnectionRefusedError):
-        return "tcp_refused", _os_reason(exc)
-    if isinstance(exc, socket.timeout) or getattr(exc, "errno", None) == errno.ETIMEDOUT:
-        return "tcp_timeout", "connect timed out"
-    if getattr(exc, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL):
-        return "tcp_unreachable", _os_reason(exc)
-    return "tcp_refused", _os_reason(exc)
-
-
-def classify_tls_error(exc, after_handshake=False):
-    """Category of an error during the TLS handshake or, after_handshake, on the
-    first write/read of the request (where a TLS 1.3 client sees the server's
-    verdict on its certificate)."""
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = "%s (X509 error %s)" % (exc.verify_message or ssl_reason(exc), exc.verify_code)
-        if exc.verify_code in HOSTNAME_VERIFY_CODES:
-            return "tls_hostname_mismatch", reason
-        return "tls_server_untrusted", reason
-    if isinstance(exc, socket.timeout):
-        return "timeout", "no answer"
-    code = ssl_reason(exc) if isinstance(exc, ssl.SSLError) else None
-    if code in CLIENT_CERT_ALERTS:
-        return "tls_client_cert_rejected", "TLS alert %s" % code
-    if after_handshake and isinstance(exc, CONNECTION_CLOSED):
-        return "tls_client_cert_rejected", "the server closed the connection right after the handshake (%s)" % (
-            code or _errno_name(exc) or exc.__class__.__name__)
-    if isinstance(exc, ssl.SSLError):
-        return "tls_protocol", code or str(exc)
-    if isinstance(exc, CONNECTION_CLOSED):
-        return "tls_protocol", "the server closed the connection during the handshake (%s)" % (
-            _errno_name(exc) or exc.__class__.__name__)
-    return "tls_protocol", _os_reason(exc)
-
-
-def classify_http_status(status, expected, body=b""):
-    """None when the status is the expected one, else (category, reason)."""
-    if status == expected:
-        return None
-    if status in CLIENT_CERT_HTTP_STATUSES or (status == 400 and any(m in body for m in NGINX_CERT_ERRORS)):
-        return "tls_client_cert_rejected", "HTTP %d from the WAF" % status
-    return "http_status", "HTTP %d" % status
 
 
 # --- steps ----------------------------------------------------------------------

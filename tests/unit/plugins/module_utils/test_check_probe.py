@@ -22,18 +22,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check import messages as check_messages
+from ansible_collections.eeszt.connect.plugins.module_utils.check import classify as check_classify
 from ansible_collections.eeszt.connect.plugins.module_utils.check import probe as check_probe
-from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CheckConfigError
-from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
-    Settings,
+from ansible_collections.eeszt.connect.plugins.module_utils.check.classify import (
     classify_connect_error,
     classify_dns_error,
     classify_http_status,
     classify_tls_error,
-    parse_endpoint,
-    parse_proxy,
-    preflight,
 )
+from ansible_collections.eeszt.connect.plugins.module_utils.check.endpoints import parse_endpoint, parse_proxy
+from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CheckConfigError
+from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import Settings, preflight
 
 UTC = datetime.timezone.utc
 DESIGN_CATEGORIES = {"dns", "tcp_refused", "tcp_timeout", "proxy", "tls_server_untrusted", "tls_hostname_mismatch",
@@ -163,7 +162,7 @@ def test_client_certificate_rejected(pki, version):
     client, server = contexts(pki, client_ca=pki.other_ca, max_version=version)
     error, server_error = handshake(client, server, "eeszt.test")
     assert server_error is not None
-    assert check_probe.ssl_reason(error) == "TLSV1_ALERT_UNKNOWN_CA"
+    assert check_classify.ssl_reason(error) == "TLSV1_ALERT_UNKNOWN_CA"
     # In TLS 1.3 the client sees it after the handshake, on its first read.
     assert classify_tls_error(error, after_handshake=version == ssl.TLSVersion.TLSv1_3) == (
         "tls_client_cert_rejected", "TLS alert TLSV1_ALERT_UNKNOWN_CA")
@@ -179,7 +178,7 @@ def test_protocol_version(pki):
     assert reason in ("TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL")
 
 
-@pytest.mark.parametrize("reason", sorted(check_probe.CLIENT_CERT_ALERTS))
+@pytest.mark.parametrize("reason", sorted(check_classify.CLIENT_CERT_ALERTS))
 def test_every_client_certificate_alert(reason):
     error = ssl.SSLError(1, "[SSL: %s] tlsv13 alert (_ssl.c:2580)" % reason)
     assert classify_tls_error(error) == ("tls_client_cert_rejected", "TLS alert %s" % reason)

@@ -79,7 +79,7 @@ def test_failed_check_does_not_fail_the_module_and_writes_a_proof(material, caps
     assert code == 0
     assert result["changed"] is True and result["passed"] is False
     assert result["failure"]["category"] == "tcp_refused"
-    assert set(result) - {"changed", "invocation"} == set(yaml.safe_load(module.RETURN))
+    assert set(result) - {"changed", "invocation"} == set(yaml.safe_load(module.RETURN)) - {"error"}
     with open(result["proof_path"], "rb") as handle:
         data = handle.read()
     assert hashlib.sha256(data).hexdigest() == result["proof_sha256"]
@@ -118,12 +118,14 @@ def test_option_errors_fail_the_module(material, capsys, extra, message):
     code, _out, result = run_module(capsys, args(material, **extra))
     assert code == 1 and result["failed"] is True
     assert message in result["msg"]
+    assert result["error"] == "check_config"
 
 
 def test_unwritable_proof_dir_fails_the_module(material, capsys):
     (material / "blocker").write_text("x")
     code, _out, result = run_module(capsys, args(material, proof_dir=str(material / "blocker" / "proofs")))
     assert code == 1 and "cannot create the proof directory" in result["msg"]
+    assert result["error"] == "proof_write_failed"
 
 
 def test_failed_check_writes_metrics_too(material, capsys):
@@ -154,6 +156,7 @@ def test_unwritable_metrics_dir_fails_the_module_with_the_outcome(material, caps
     code, _out, result = run_module(capsys, args(material, metrics_dir=str(material / "blocker" / "m")))
     assert code == 1
     assert result["msg"].startswith("cannot create the metrics directory %s: " % (material / "blocker" / "m"))
+    assert result["error"] == "metrics_write_failed"
     # The check ran and its proof was written before: both stay in the result.
     assert result["passed"] is False and result["failure"]["category"] == "tcp_refused"
     assert result["proof_path"] and open(result["proof_path"], "rb").read()
