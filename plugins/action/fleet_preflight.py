@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 
-from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.eeszt.connect.plugins.action.site_preflight import ROLES_DIR, role_defaults, split_role
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.preflight import PreflightAction
 
 COLLECTION_ROOT = os.path.dirname(ROLES_DIR)
 ARGUMENT_SPEC = {
@@ -24,17 +23,14 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
+class ActionModule(PreflightAction):
     """Never connects to a host: reads every host's variables from the inventory on the controller."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self._start(tmp, task_vars)
         roles = [split_role(entry)[0] for entry in args["roles"]]
         hosts = args["hosts"] if args["hosts"] is not None else task_vars.get("ansible_play_hosts_all", [])
         hostvars = task_vars["hostvars"]
@@ -53,7 +49,7 @@ class ActionModule(ActionBase):
                 continue
             names_by_host[host] = [name for name in raw if isinstance(name, str)]
             variables = combine_vars(defaults, raw)
-            values = self._template_all(variables, names)
+            values = self._template_values(variables, names)
             found = checker.problems(values, roles, variables, action=self)
             if found:
                 problems[host] = [problem.as_dict() for problem in found]
@@ -71,16 +67,3 @@ class ActionModule(ActionBase):
         if unknown:
             result["warnings"] = [site_files.unknown_warning(entry) for entry in unknown]
         return result
-
-    def _template_all(self, variables, names):
-        """The templated values of ``names``; one that does not template is left out (site_preflight names it)."""
-        templar = self._templar.copy_with_new_env(available_variables=variables)
-        values = {}
-        for name in names:
-            if name not in variables:
-                continue
-            try:
-                values[name] = templar.template(variables[name])
-            except AnsibleError:
-                continue
-        return values

@@ -9,11 +9,10 @@ import os
 
 import yaml
 
-from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_vars
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.preflight import PreflightAction
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 STAGE_ROLES = ("certificate", "tls_client", "connection_check", "proofs")
@@ -40,17 +39,14 @@ def role_defaults(loader, role):
     return loader.load_from_file(path, trusted_as_template=True) or {}
 
 
-class ActionModule(ActionBase):
+class ActionModule(PreflightAction):
     """Templates and validates the variables of the given roles; never connects to the host."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self._start(tmp, task_vars)
         host = task_vars.get("inventory_hostname", "?")
         problems = []
         checked = set()
@@ -123,16 +119,9 @@ class ActionModule(ActionBase):
 
     def _template_all(self, variables, names, secrets, problems):
         """{name: templated value} for the names set in ``variables``; templating errors become problems."""
-        templar = self._templar.copy_with_new_env(available_variables=variables)
-        values = {}
-        for name in names:
-            if name not in variables:
-                continue
-            try:
-                values[name] = templar.template(variables[name])
-            except AnsibleError as exc:
-                reason = "a variable it refers to is undefined or a template in it fails" if name in secrets \
-                    else str(getattr(exc, "message", "") or exc).splitlines()[0]
-                problems.append(site_vars.Problem(name, None, "cannot be resolved (%s)" % reason,
-                                                  "define what it refers to, or correct the template"))
-        return values
+        def unresolved(name, exc):
+            reason = "a variable it refers to is undefined or a template in it fails" if name in secrets \
+                else str(getattr(exc, "message", "") or exc).splitlines()[0]
+            problems.append(site_vars.Problem(name, None, "cannot be resolved (%s)" % reason,
+                                              "define what it refers to, or correct the template"))
+        return self._template_values(variables, names, unresolved)

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import pattern_problem
-from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import (
-    DEFAULT_INSTITUTION_ID_PATTERN,
-    DEFAULT_SITE_ID_PATTERN,
+from ansible_collections.eeszt.connect.plugins.module_utils.common.identifiers import (
+    INSTITUTION_ID_PATTERN as DEFAULT_INSTITUTION_ID_PATTERN,
+    SITE_ID_PATTERN as DEFAULT_SITE_ID_PATTERN,
 )
 
 HIDDEN = "(secret, not shown)"

@@ -19,11 +19,11 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import load_registry
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry_read import (
     COLUMNS,
     Problem,
     RegistryError,
-    load_registry,
 )
 
 LONG = int(os.environ.get("EESZT_FUZZ_EXAMPLES") or 0)

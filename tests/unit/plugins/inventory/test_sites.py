@@ -487,3 +487,21 @@ def test_cache_round_trip(fleet, tmp_path):
     third = inventory_of(config)
     assert third.get_host("site007").get_vars()["eeszt_site_id"] == "100002999"
     assert read_cache(cached[0])["sites"][6]["site_id"] == "100002999"
+
+
+def test_documented_identifier_defaults_are_the_shared_constants():
+    """The inventory plugin's documentation states the defaults literally; they must stay the ones of
+    module_utils/common/identifiers.py that the registry, the preflight and the checks use."""
+    import yaml
+
+    from ansible_collections.eeszt.connect.plugins.inventory import sites
+    from ansible_collections.eeszt.connect.plugins.module_utils.common import identifiers
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import registry, site_vars
+
+    options = yaml.safe_load(sites.DOCUMENTATION)["options"]
+    assert options["institution_id_pattern"]["default"] == identifiers.INSTITUTION_ID_PATTERN == r"^[0-9]{6}$"
+    assert options["site_id_pattern"]["default"] == identifiers.SITE_ID_PATTERN == r"^[0-9A-Za-z]{9}$"
+    assert registry.DEFAULT_INSTITUTION_ID_PATTERN is identifiers.INSTITUTION_ID_PATTERN
+    assert registry.DEFAULT_SITE_ID_PATTERN is identifiers.SITE_ID_PATTERN
+    assert site_vars.DEFAULT_INSTITUTION_ID_PATTERN is identifiers.INSTITUTION_ID_PATTERN
+    assert site_vars.DEFAULT_SITE_ID_PATTERN is identifiers.SITE_ID_PATTERN
