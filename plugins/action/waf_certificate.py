@@ -22,10 +22,11 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate impo
     validate,
 )
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.deploy import argument_spec
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import pfx_once
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
 
 # Options that only the controller uses: they are never sent to the site.
-CONTROLLER_ONLY = ("pfx_src", "pfx_password", "ca_file", "chain_include_root", "min_days",
+CONTROLLER_ONLY = ("pfx_src", "pfx_password", "pfx_opened", "ca_file", "chain_include_root", "min_days",
                    "warn_days", "institution_id", "match_attributes", "match_mode")
 
 
@@ -108,11 +109,15 @@ class ActionModule(ActionBase):
             raise EesztCertificateError("min_days, warn_days and backups must not be negative")
         if set(args["formats"]) & set(("pkcs12", "java")) and not args["export_password"]:
             raise EesztCertificateError("export_password is required when formats include pkcs12 or java")
-        pfx_shown, pfx_real = self._controller_file(args["pfx_src"], "PFX file", "pfx_src")
-        try:
-            contents = load_pfx(pfx_real, args["pfx_password"], display_path=pfx_shown)
-        finally:
-            self._loader.cleanup_tmp_file(pfx_real)
+        if args["pfx_opened"] is not None:
+            # Opened once for every site of the institution by eeszt.connect.waf_certificate_open.
+            contents, pfx_shown = pfx_once.from_material(args["pfx_opened"])
+        else:
+            pfx_shown, pfx_real = self._controller_file(args["pfx_src"], "PFX file", "pfx_src")
+            try:
+                contents = load_pfx(pfx_real, args["pfx_password"], display_path=pfx_shown)
+            finally:
+                self._loader.cleanup_tmp_file(pfx_real)
         anchors = []
         if args["ca_file"]:
             ca_shown, ca_real = self._controller_file(args["ca_file"], "CA file", "ca_file")

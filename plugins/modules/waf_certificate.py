@@ -194,6 +194,14 @@ options:
     description: How many backup sets to keep (the newest).
     type: int
     default: 5
+  pfx_opened:
+    description:
+      - This host's entry of the RV(eeszt.connect.waf_certificate_open#module:sources) that
+        M(eeszt.connect.waf_certificate_open) returned, that is the PFX opened once for every site that uses it.
+        When set, the action validates these contents instead of opening O(pfx_src) again; the messages
+        and error codes are the same. Controller only, it is never sent to the site.
+      - It holds the private key in clear text, so pass it only from a registered, C(no_log) result.
+    type: dict
   material:
     description:
       - Internal, set by the action plugin from the validated PFX; do not set it.

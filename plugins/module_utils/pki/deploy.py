@@ -29,6 +29,8 @@ def argument_spec():
         lock_timeout=dict(type="int", default=30),
         pfx_src=dict(type="path"),
         pfx_password=dict(type="str", no_log=True),
+        # The PFX as eeszt.connect.waf_certificate_open opened it (controller only, never sent to the site).
+        pfx_opened=dict(type="dict", no_log=True),
         dir=dict(type="path", default="/etc/eeszt/tls"),
         owner=dict(type="str"),
         group=dict(type="str"),

@@ -26,7 +26,7 @@ SITE_OWN = OWN + "module_utils"
 LAB = OWN + "plugin_utils.lab"
 # The modules whose action plugin is the whole plugin: their files are documentation only.
 DOC_ONLY = ("ca_bundle", "fleet_preflight", "lab_pki", "lab_waf", "proofs_archive", "proofs_report",
-            "proofs_verify", "site_preflight")
+            "proofs_verify", "site_preflight", "waf_certificate_open")
 
 
 def python_files(*parts):
