@@ -30,11 +30,12 @@ export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup demo lab-up lab-down test unit lint sanity dist build build-check \
-        changelog-lint integration molecule site-image bench clean
+        changelog-lint integration molecule site-image mutation bench clean
 
 help:
 	@echo "make demo [SITES=N]  run the whole flow on N simulated sites (default 5)"
 	@echo "make test            run every test (unit, lint, sanity, build, integration, Molecule)"
+	@echo "make mutation        mutation testing of the core primitives (not in make test)"
 	@echo "make bench           fleet benchmark"
 	@echo "make dist            build the collection tarball into build/ (light: requirements.txt only)"
 	@echo "make clean           remove the virtual environment, caches and lab output"
@@ -123,6 +124,11 @@ site-image:
 
 molecule: setup site-image
 	$(BIN)/molecule test --all
+
+# Mutation testing of the core primitives (mutmut; not part of make test): docs/architecture.md.
+mutation: setup
+	$(BIN)/pip install -q -r requirements-mutation.txt
+	$(BIN)/python tests/tools/mutation.py
 
 bench: setup
 	$(BIN)/python tests/tools/bench.py

@@ -11,7 +11,7 @@ the operator: what is wrong and what to do, never a secret.
 
 from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
+__metaclass__ = type  # pragma: no mutate
 
 
 class EESZTConnectError(Exception):

@@ -16,14 +16,14 @@ Errors are the operating system's (``OSError``): each caller names what it was w
 
 from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
+__metaclass__ = type  # pragma: no mutate
 
 import binascii
 import errno
 import hashlib
 import os
 
-CHUNK = 1024 * 1024
+CHUNK = 1024 * 1024  # pragma: no mutate
 
 
 def sha256_hex(data):
@@ -62,7 +62,7 @@ def fsync_dir(path):
 def temp_path(path):
     """A fresh, hidden name in ``path``'s directory for a temporary file."""
     return os.path.join(os.path.dirname(path) or ".", ".%s.tmp-%s" % (
-        os.path.basename(path), binascii.hexlify(os.urandom(6)).decode("ascii")))
+        os.path.basename(path), binascii.hexlify(os.urandom(6)).decode("ascii")))  # pragma: no mutate
 
 
 def _write_temp(temp, data, mode):

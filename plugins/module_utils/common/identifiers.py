@@ -10,7 +10,7 @@ as an option (``eeszt_institution_id_pattern``, ``eeszt_site_id_pattern``) with 
 
 from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
+__metaclass__ = type  # pragma: no mutate
 
 import re
 

