@@ -43,19 +43,29 @@ def read(data, pos=0, end=None):
         length = int.from_bytes(bytes(data[pos:pos + count]), "big")
         pos += count
     if pos + length > end:
-        raise DerError("DER element at offset %d declares %d bytes, only %d present" % (pos, length, end - pos))
+        raise DerError("DER element at offset %d runs past its container (declares %d bytes, only %d present)"
+                       % (pos, length, end - pos))
     return tag, pos, pos + length
 
 
 def children(data, start=0, end=None):
     """The elements inside ``data[start:end]``, in order, as ``(tag, content start, content end)``."""
+    return [item[:1] + item[2:] for item in elements(data, start, end)]
+
+
+def elements(data, start=0, end=None):
+    """Like :func:`children`, with where each element begins: ``(tag, header start, content start, content end)``.
+
+    The header start lets a caller take an element's whole encoding (``data[header:end]``), as a signature or a
+    certificate inside a larger structure needs.
+    """
     end = len(data) if end is None else end
     items = []
     pos = start
     while pos < end:
-        item = read(data, pos, end)
-        items.append(item)
-        pos = item[2]
+        tag, content, stop = read(data, pos, end)
+        items.append((tag, pos, content, stop))
+        pos = stop
     return items
 
 

@@ -21,12 +21,21 @@ import hashlib
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CertificateParseError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.der import (
+    DerError,
+    children,
+    elements,
+    expect,
+    oid_text,
+    read,
+)
 
 _PEM_CERT = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----")
 
-# Short names of RFC 4514 and the attributes WAF-SSL certificates carry.
-_ATTRIBUTE_NAMES = {
+# Short names of RFC 4514 and the attributes WAF-SSL certificates carry. The controller's reader
+# (plugin_utils/pki/crypto.py) names attributes with this table too, so both tiers write the same subject.
+ATTRIBUTE_NAMES = {
     "2.5.4.3": "CN",
     "2.5.4.4": "SN",
     "2.5.4.5": "serialNumber",
@@ -60,54 +69,6 @@ _STRING_CODECS = {
 }
 
 
-def _read(data, pos, end):
-    """One DER element at data[pos:end]: (tag, content start, content end)."""
-    if pos + 2 > end:
-        raise CertificateParseError("truncated DER element")
-    tag = data[pos]
-    if tag & 0x1F == 0x1F:
-        raise CertificateParseError("unsupported high-number DER tag")
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or pos + count > end:
-            raise CertificateParseError("invalid DER length")
-        length = int.from_bytes(data[pos:pos + count], "big")
-        pos += count
-    if pos + length > end:
-        raise CertificateParseError("DER element runs past its container")
-    return tag, pos, pos + length
-
-
-def _expect(data, pos, end, tag, what):
-    found, start, stop = _read(data, pos, end)
-    if found != tag:
-        raise CertificateParseError("expected %s (tag 0x%02x), found tag 0x%02x" % (what, tag, found))
-    return start, stop
-
-
-def _children(data, start, end):
-    pos = start
-    while pos < end:
-        tag, content, stop = _read(data, pos, end)
-        yield tag, content, stop, pos
-        pos = stop
-
-
-def _oid(raw):
-    if not raw:
-        raise CertificateParseError("empty OID")
-    arcs, value = [], 0
-    for byte in bytearray(raw):
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(arc) for arc in [first, arcs[0] - 40 * first] + arcs[1:])
-
-
 def _escape(value):
     """RFC 4514 escaping of an attribute value."""
     out = []
@@ -122,7 +83,7 @@ def _escape(value):
 
 
 def _attribute_value(data, pos, end, der):
-    tag, start, stop = _read(data, pos, end)
+    tag, start, stop = read(data, pos, end)
     codec = _STRING_CODECS.get(tag)
     if codec is None:
         # RFC 4514: unknown syntax as '#' and the hex of the whole DER element.
@@ -136,23 +97,23 @@ def _attribute_value(data, pos, end, der):
 def _name(data, start, end):
     """RFC 4514 string of a Name (last RDN first, as RFC 4514 writes it)."""
     rdns = []
-    for tag, set_start, set_end, _pos in _children(data, start, end):
+    for tag, _pos, set_start, set_end in elements(data, start, end):
         if tag != _SET:
             raise CertificateParseError("malformed name: RDN is not a SET")
         parts = []
-        for atag, a_start, a_end, _apos in _children(data, set_start, set_end):
+        for atag, _apos, a_start, a_end in elements(data, set_start, set_end):
             if atag != _SEQUENCE:
                 raise CertificateParseError("malformed name: attribute is not a SEQUENCE")
-            oid_start, oid_end = _expect(data, a_start, a_end, _OID, "attribute type")
-            oid = _oid(bytes(data[oid_start:oid_end]))
+            oid_start, oid_end = expect(data, a_start, a_end, _OID, "attribute type")
+            oid = oid_text(bytes(data[oid_start:oid_end]))
             value = _attribute_value(data, oid_end, a_end, data)
-            parts.append("%s=%s" % (_ATTRIBUTE_NAMES.get(oid, oid), value))
+            parts.append("%s=%s" % (ATTRIBUTE_NAMES.get(oid, oid), value))
         rdns.append("+".join(parts))
     return ",".join(reversed(rdns))
 
 
 def _time(data, pos, end):
-    tag, start, stop = _read(data, pos, end)
+    tag, start, stop = read(data, pos, end)
     text = bytes(data[start:stop]).decode("ascii", "replace")
     # Parsed by hand: strptime costs a module import and regex compilation on
     # first use, which would dominate a one-shot check.
@@ -184,19 +145,30 @@ def iso(moment):
 def certificate_facts(der):
     """Facts of a DER certificate: subject, issuer, serial (hex, upper case),
     sha256 (hex), not_before, not_after (ISO 8601 strings) and the datetimes
-    ``not_before_dt``/``not_after_dt`` (removed before anything is returned)."""
+    ``not_before_dt``/``not_after_dt`` (removed before anything is returned).
+
+    The keys it shares with the controller's ``plugin_utils/pki/crypto.py: certificate_facts`` hold the same
+    values for the same certificate (tests/unit/plugins/test_pki_once.py). Damaged DER is a
+    ``CertificateParseError`` with the reader's message."""
+    try:
+        return _facts(der)
+    except DerError as exc:
+        raise CertificateParseError(str(exc))
+
+
+def _facts(der):
     data = bytearray(der)
     end = len(data)
-    cert_start, cert_end = _expect(data, 0, end, _SEQUENCE, "Certificate")
+    cert_start, cert_end = expect(data, 0, end, _SEQUENCE, "Certificate")
     if cert_end != end:
         raise CertificateParseError("trailing data after the certificate")
-    tbs_start, tbs_end = _expect(data, cert_start, cert_end, _SEQUENCE, "TBSCertificate")
-    fields = list(_children(data, tbs_start, tbs_end))
+    tbs_start, tbs_end = expect(data, cert_start, cert_end, _SEQUENCE, "TBSCertificate")
+    fields = children(data, tbs_start, tbs_end)
     if fields and fields[0][0] == _VERSION_TAG:
         fields = fields[1:]
     if len(fields) < 6:
         raise CertificateParseError("TBSCertificate has too few fields")
-    (serial_tag, serial_start, serial_end, _p), _alg, issuer, validity, subject = fields[:5]
+    (serial_tag, serial_start, serial_end), _alg, issuer, validity, subject = fields[:5]
     if serial_tag != _INTEGER or serial_end == serial_start:
         raise CertificateParseError("serial number is not an INTEGER")
     serial = int.from_bytes(bytes(data[serial_start:serial_end]), "big", signed=True)
