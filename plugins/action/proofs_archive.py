@@ -33,7 +33,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     read_bytes,
     site_dir,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer, load_pem_signer
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, load_pem_signer
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
 
 

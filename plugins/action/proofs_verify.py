@@ -10,7 +10,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import CRYPTOGRAPHY_IMPORT_ERROR
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
 
 try:

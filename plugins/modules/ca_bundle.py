@@ -24,8 +24,8 @@ description:
     the site.
 author:
   - eeszt.connect developers (@eeszt-connect)
-requirements:
-  - cryptography (on the controller)
+extends_documentation_fragment:
+  - eeszt.connect.controller_pki
 attributes:
   check_mode:
     support: full

@@ -44,7 +44,7 @@ description:
 author:
   - eeszt.connect developers (@eeszt-connect)
 requirements:
-  - cryptography >= 3.3 on the controller
+  - cryptography >= 40.0 on the controller
 attributes:
   check_mode:
     support: full

@@ -30,7 +30,7 @@ description:
 author:
   - eeszt.connect developers (@eeszt-connect)
 requirements:
-  - cryptography >= 3.3
+  - cryptography >= 40.0
 attributes:
   check_mode:
     support: full

@@ -42,8 +42,8 @@ description:
     a change, while tampered files, another export password or another encryption level do.
 author:
   - eeszt.connect developers (@eeszt-connect)
-requirements:
-  - cryptography >= 3.3 on the controller
+extends_documentation_fragment:
+  - eeszt.connect.controller_pki
 attributes:
   check_mode:
     support: full

@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_proof
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer
 
 from conftest import ansible_env, run_ansible_playbook, PLAYBOOKS, BIN, ROOT
 

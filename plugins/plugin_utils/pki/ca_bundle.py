@@ -22,19 +22,23 @@ import hashlib
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import (
+    certificate_facts,
+    is_ca,
+    require_cryptography,
+    utc,
+)
 
-CRYPTOGRAPHY_IMPORT_ERROR = None
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-except ImportError as exc:  # pragma: no cover - exercised only without cryptography
-    CRYPTOGRAPHY_IMPORT_ERROR = exc
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # pragma: no cover - reported by require_cryptography()
+    pass
 
 
 PEM_BLOCK = re.compile(
     br"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 CERTIFICATE_LABELS = (b"CERTIFICATE", b"TRUSTED CERTIFICATE", b"X509 CERTIFICATE")
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class CaBundleError(EESZTConnectError):
@@ -75,41 +79,12 @@ class CaBundleNotYetValidError(CaBundleError):
     code = "not_yet_valid"
 
 
-def require_cryptography():
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        raise CaBundleMissingLibraryError(
-            "the Python library 'cryptography' is needed on the Ansible controller to validate "
-            "the CA bundle; install it into the controller's Python environment")
-
-
-def _utc(cert, attr):
-    value = getattr(cert, attr + "_utc", None)
-    if value is None:  # cryptography < 42
-        value = getattr(cert, attr).replace(tzinfo=datetime.timezone.utc)
-    return value
-
-
-def _is_ca(cert):
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
-
-
-def certificate_facts(cert, now):
-    """Public facts about one CA certificate (nothing secret)."""
-    not_after = _utc(cert, "not_valid_after")
-    return {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "serial": "%X" % cert.serial_number,
-        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
-        "not_before": _utc(cert, "not_valid_before").strftime(TIME_FORMAT),
-        "not_after": not_after.strftime(TIME_FORMAT),
-        "days_left": int((not_after - now).total_seconds() // 86400),
-        "self_signed": cert.subject == cert.issuer,
-        "pem": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
-    }
+def _bundle_facts(cert, now):
+    """Public facts about one CA certificate (nothing secret): the certificate facts, self_signed and pem."""
+    facts = certificate_facts(cert, now)
+    facts.update(self_signed=cert.subject == cert.issuer,
+                 pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+    return facts
 
 
 def read_bundle(path):
@@ -124,7 +99,7 @@ def read_bundle(path):
 
 def parse_bundle(data, path):
     """Return the certificates of a PEM bundle; refuse anything that is not one."""
-    require_cryptography()
+    require_cryptography(CaBundleMissingLibraryError, "validate the CA bundle")
     blocks = PEM_BLOCK.findall(data)
     if not blocks:
         if data.strip():
@@ -168,24 +143,24 @@ def validate_bundle(path, warn_days=30, now=None):
     certs = parse_bundle(read_bundle(path), path)
     facts, warnings, seen = [], [], set()
     for cert in certs:
-        item = certificate_facts(cert, now)
+        item = _bundle_facts(cert, now)
         if item["sha256"] in seen:
             warnings.append("the CA bundle %s holds the certificate %s more than once; the "
                             "duplicate is left out" % (path, item["subject"]))
             continue
         seen.add(item["sha256"])
-        if not _is_ca(cert):
+        if not is_ca(cert):
             raise CaBundleNotCaError(
                 "the certificate %s (serial %s) in the CA bundle %s is not a CA certificate "
                 "(basicConstraints CA:TRUE is missing); it is probably a server or client "
                 "certificate: put the certificates of the issuing CAs into the bundle instead"
                 % (item["subject"], item["serial"], path))
-        if _utc(cert, "not_valid_after") <= now:
+        if utc(cert, "not_valid_after") <= now:
             raise CaBundleExpiredError(
                 "the CA certificate %s (serial %s) in the CA bundle %s expired on %s; obtain "
                 "the current CA certificates from EESZT and replace the bundle"
                 % (item["subject"], item["serial"], path, item["not_after"]))
-        if _utc(cert, "not_valid_before") > now:
+        if utc(cert, "not_valid_before") > now:
             raise CaBundleNotYetValidError(
                 "the CA certificate %s (serial %s) in the CA bundle %s is valid only from %s; "
                 "check the controller's clock or use the bundle that is valid now"

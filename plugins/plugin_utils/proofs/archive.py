@@ -51,7 +51,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     write_atomic,
     write_new,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import sign_detached, verify_detached
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import sign_detached, verify_detached
 
 
 def plan_site(archive, institution_id, site_id, remote_files):

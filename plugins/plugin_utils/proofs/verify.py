@@ -48,7 +48,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     sha256_hex,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import ledger, operator_ledger
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import (
     SealDigestMismatchError,
     SealUntrustedError,
     verify_detached,

@@ -24,6 +24,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
+from ansible_collections.eeszt.connect.plugins.module_utils.common import der
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
@@ -74,9 +75,9 @@ def _der(tag, content):
 
 def with_mac_iterations(data, iterations):
     """``data`` (a PFX) with its MAC iteration count replaced; the MAC itself is left as it was."""
-    _tag, start, end = cert._der_item(data, 0)
-    version, auth_safe, mac = cert._der_children(data, start, end)
-    digest_info, salt = cert._der_children(data, mac[1], mac[2])[:2]
+    _tag, start, end = der.read(data, 0)
+    version, auth_safe, mac = der.children(data, start, end)
+    digest_info, salt = der.children(data, mac[1], mac[2])[:2]
     count = iterations.to_bytes(max(1, (iterations.bit_length() + 8) // 8), "big")
     mac_data = _der(0x30, _der(0x30, data[digest_info[1]:digest_info[2]]) + _der(0x04, data[salt[1]:salt[2]])
                     + _der(0x02, count))

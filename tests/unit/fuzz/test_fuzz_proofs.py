@@ -32,7 +32,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import RUN_SCHEMA, ProofsError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import KIND_ORDER, verify_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, record_run
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer
 
 LONG = int(os.environ.get("EESZT_FUZZ_EXAMPLES") or 0)
 SITES = [("100001", "100001001"), ("100002", "100002001")]

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import pfx
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 INSTITUTION = "100001"
@@ -194,8 +195,8 @@ def test_legacy_provider_missing_is_explained(pki, monkeypatch):
     def refuse(data, password):
         raise ValueError("Could not deserialize PKCS12 data")
 
-    monkeypatch.setattr(cert, "LEGACY_PROVIDER_LOADED", False)
-    monkeypatch.setattr(cert.pkcs12, "load_pkcs12", refuse)
+    monkeypatch.setattr(pfx, "LEGACY_PROVIDER_LOADED", False)
+    monkeypatch.setattr(pfx.pkcs12, "load_pkcs12", refuse)
     with pytest.raises(cert.PfxLegacyUnsupportedError) as info:
         cert.load_pfx(path, password)
     assert "RC2-40" in str(info.value) and "legacy provider" in str(info.value)

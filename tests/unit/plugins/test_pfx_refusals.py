@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.kdf import pkcs12_kdf
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
+from ansible_collections.eeszt.connect.plugins.module_utils.common import der
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
 cryptography_vectors = pytest.importorskip("cryptography_vectors")
@@ -327,7 +328,7 @@ def _remac(data, password):
 
 def test_unsupported_encryption_is_named_with_its_oid():
     data = vector("cert-key-aes256cbc.p12")
-    aes256cbc, aes256ofb = cert._encode_oid("2.16.840.1.101.3.4.1.42"), cert._encode_oid("2.16.840.1.101.3.4.1.43")
+    aes256cbc, aes256ofb = der.encode_oid("2.16.840.1.101.3.4.1.42"), der.encode_oid("2.16.840.1.101.3.4.1.43")
     assert data.count(aes256cbc) == 2
     data = _remac(data.replace(aes256cbc, aes256ofb), CRYPTOGRAPHY)
     assert cert.unsupported_algorithms(cert.inspect_pfx(data)) == ["2.16.840.1.101.3.4.1.43"]
@@ -346,17 +347,17 @@ def _encrypted_key_end(data):
     """Offset in ``data`` of the last byte of the encrypted private key (the shrouded key bag)."""
     auth_safe = cert.inspect_pfx(data)["auth_safe"]
     base = data.index(auth_safe)
-    children = cert._der_children
+    children = der.children
     outer = children(auth_safe, 0, len(auth_safe))[0]
     for content_info in children(auth_safe, outer[1], outer[2]):
         oid, explicit = children(auth_safe, content_info[1], content_info[2])
-        if cert._oid_text(auth_safe[oid[1]:oid[2]]) != "1.2.840.113549.1.7.1":
+        if der.oid_text(auth_safe[oid[1]:oid[2]]) != "1.2.840.113549.1.7.1":
             continue
         octet = children(auth_safe, explicit[1], explicit[2])[0]
         bags = children(auth_safe, octet[1], octet[2])[0]
         for bag in children(auth_safe, bags[1], bags[2]):
             bag_id, value = children(auth_safe, bag[1], bag[2])[:2]
-            if cert._oid_text(auth_safe[bag_id[1]:bag_id[2]]) == "1.2.840.113549.1.12.10.1.2":
+            if der.oid_text(auth_safe[bag_id[1]:bag_id[2]]) == "1.2.840.113549.1.12.10.1.2":
                 encrypted = children(auth_safe, *children(auth_safe, value[1], value[2])[0][1:])[1]
                 return base + encrypted[2] - 1
     raise AssertionError("no shrouded key bag")

@@ -28,7 +28,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofRejectedError, sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, load_runs, record_run
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer, verify_detached
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, verify_detached
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)
 INST, SITE = "100001", "100001001"
@@ -258,7 +258,7 @@ def test_verify_names_exactly_the_tampered_operator_file(archive, tamper):
 def test_operator_files_of_a_resealed_alteration_are_found_through_the_records(archive, signer):
     with open(path_of(archive, FILE), "wb") as handle:
         handle.write(b"forged")
-    from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import sign_detached
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import sign_detached
     with open(path_of(archive, SEAL), "wb") as handle:
         handle.write(sign_detached(b"forged", signer))
     problems = verify_archive(archive)["problems"]

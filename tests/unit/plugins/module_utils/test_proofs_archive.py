@@ -30,7 +30,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     site_dir,
     write_new,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer, verify_detached
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, verify_detached
 
 INST, SITE = "100001", "100001001"
 

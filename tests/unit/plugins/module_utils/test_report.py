@@ -40,7 +40,7 @@ FLEET_B = [("100002", "100002001", 9, True, "2026-11-20T00:00:00Z"),
 
 @pytest.fixture(scope="module")
 def signer():
-    from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "seal")])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -9,8 +9,8 @@
 PROOF.p7s -CAfile CA.pem`` accepts.
 
 ``verify_detached`` checks a seal without the OpenSSL command line
-(``cryptography`` has no CMS verification): it reads the SignedData with a
-small DER reader, checks that the signed ``messageDigest`` attribute equals
+(``cryptography`` has no CMS verification): it reads the SignedData with the
+collection's one DER reader (``module_utils/common/der.py``), checks that the signed ``messageDigest`` attribute equals
 the digest of the proof's bytes, that ``contentType`` is ``id-data``, verifies
 the signer's RSA or ECDSA signature over the DER ``SET OF`` signed
 attributes, and, given CA certificates, that the signer certificate chains to
@@ -24,10 +24,17 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import issued_by
+from ansible_collections.eeszt.connect.plugins.module_utils.common.der import elements, oid_text, read
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import (  # noqa: F401 pylint: disable=unused-import
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    certificate_facts,
+    issued_by,
+    name_text,
+    public_der,
+    require_cryptography,
+)
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError, SealInvalidError
 
-CRYPTOGRAPHY_IMPORT_ERROR = None
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -37,8 +44,7 @@ try:
     # What cryptography raises for a damaged certificate, at load or when a
     # field is read later (InvalidVersion and DuplicateExtension are not ValueErrors).
     _DAMAGED = (IndexError, ValueError, TypeError, x509.InvalidVersion, x509.DuplicateExtension, UnsupportedAlgorithm)
-except ImportError as exc:  # pragma: no cover - exercised only without cryptography
-    CRYPTOGRAPHY_IMPORT_ERROR = exc
+except ImportError:  # pragma: no cover - reported by require_cryptography(SealError, _PURPOSE)
     _DAMAGED = (IndexError, ValueError, TypeError)
 
 OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
@@ -70,10 +76,7 @@ class SealUntrustedError(SealInvalidError):
     kind = "untrusted_signer"
 
 
-def require_cryptography():
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        raise SealError("the Python library 'cryptography' is needed on the Ansible controller to seal "
-                        "and verify proofs; install it into the controller's Python environment")
+_PURPOSE = "seal and verify proofs"
 
 
 # --- signing ------------------------------------------------------------------
@@ -82,12 +85,12 @@ class Signer:
     """A private key, its certificate and the certificates that chain it to a CA."""
 
     def __init__(self, key, certificate, chain=()):
-        require_cryptography()
+        require_cryptography(SealError, _PURPOSE)
         if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
             raise SealError("the signing key must be an RSA or EC key")
         if certificate is None:
             raise SealError("no signing certificate")
-        if _public_der(key.public_key()) != _public_der(certificate.public_key()):
+        if public_der(key.public_key()) != public_der(certificate.public_key()):
             raise SealError("the signing key does not belong to the signing certificate %s"
                             % certificate.subject.rfc4514_string())
         self.key = key
@@ -97,16 +100,13 @@ class Signer:
 
     @property
     def subject(self):
-        return self.certificate.subject.rfc4514_string()
+        return name_text(self.certificate.subject)
 
-
-def _public_der(public_key):
-    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="the signing key"):
     """A Signer from PEM data: the key, a certificate file (leaf first, chain may follow) and an optional chain."""
-    require_cryptography()
+    require_cryptography(SealError, _PURPOSE)
     try:
         key = serialization.load_pem_private_key(key_data, password.encode("utf-8") if password else None)
     except TypeError:
@@ -119,8 +119,8 @@ def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="
             certs += x509.load_pem_x509_certificates(chain_data)
     except _DAMAGED:
         raise SealError("the signing certificate file holds no PEM certificate")
-    mine = _public_der(key.public_key())
-    leaf = next((c for c in certs if _public_der(c.public_key()) == mine), None)
+    mine = public_der(key.public_key())
+    leaf = next((c for c in certs if public_der(c.public_key()) == mine), None)
     if leaf is None:
         raise SealError("none of the signing certificates belongs to %s" % shown)
     return Signer(key, leaf, certs)
@@ -128,7 +128,7 @@ def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="
 
 def sign_detached(data, signer):
     """The DER detached CMS signature of ``data`` (SHA-256, signer certificate and chain included)."""
-    require_cryptography()
+    require_cryptography(SealError, _PURPOSE)
     builder = pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(signer.certificate, signer.key, hashes.SHA256())
     for cert in signer.chain:
         builder = builder.add_certificate(cert)
@@ -139,35 +139,7 @@ def sign_detached(data, signer):
         raise SealError("cannot sign with %s: %s" % (signer.subject, exc))
 
 
-# --- a minimal DER reader -----------------------------------------------------
-
-def _item(data, pos, end):
-    """(tag, header_start, content_start, content_end) of the TLV at pos."""
-    if pos + 2 > end:
-        raise SealMalformedError("truncated DER at offset %d" % pos)
-    tag = data[pos]
-    length = data[pos + 1]
-    cpos = pos + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or cpos + count > end:
-            raise SealMalformedError("bad DER length at offset %d" % pos)
-        length = int.from_bytes(data[cpos:cpos + count], "big")
-        cpos += count
-    if cpos + length > end:
-        raise SealMalformedError("DER item at offset %d runs past its container" % pos)
-    return tag, pos, cpos, cpos + length
-
-
-def _children(data, start, end):
-    items = []
-    pos = start
-    while pos < end:
-        item = _item(data, pos, end)
-        items.append(item)
-        pos = item[3]
-    return items
-
+# --- reading the SignedData (DerError is a ValueError: verify_detached reports it as SealMalformedError) --
 
 def _expect(item, tag, what):
     if item[0] != tag:
@@ -176,35 +148,25 @@ def _expect(item, tag, what):
 
 
 def _oid(data, item):
-    raw = bytearray(data[item[2]:item[3]])
-    if not raw:
-        raise SealMalformedError("empty object identifier")
-    first = min(raw[0] // 40, 2)
-    parts = [str(first), str(raw[0] - 40 * first)]
-    value = 0
-    for byte in raw[1:]:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            parts.append(str(value))
-            value = 0
-    return ".".join(parts)
+    return oid_text(data[item[2]:item[3]])
 
 
 def _signed_data(seal):
     """SignedData parts: (certificates, signer infos) as raw DER slices."""
     seal = bytes(seal)
-    top = _expect(_item(seal, 0, len(seal)), 0x30, "ContentInfo")
+    tag, start, end = read(seal, 0, len(seal))
+    top = _expect((tag, 0, start, end), 0x30, "ContentInfo")
     if top[3] != len(seal):
         raise SealMalformedError("trailing bytes after the ContentInfo")
-    parts = _children(seal, top[2], top[3])
+    parts = elements(seal, top[2], top[3])
     if len(parts) != 2 or _oid(seal, _expect(parts[0], 0x06, "contentType")) != OID_SIGNED_DATA:
         raise SealMalformedError("not a CMS SignedData")
     wrapper = _expect(parts[1], 0xA0, "content")
-    signed = _children(seal, wrapper[2], wrapper[3])
-    signed = _children(seal, _expect(signed[0], 0x30, "SignedData")[2], signed[0][3])
+    signed = elements(seal, wrapper[2], wrapper[3])
+    signed = elements(seal, _expect(signed[0], 0x30, "SignedData")[2], signed[0][3])
     if len(signed) < 4:
         raise SealMalformedError("SignedData is incomplete")
-    encap = _children(seal, _expect(signed[2], 0x30, "encapContentInfo")[2], signed[2][3])
+    encap = elements(seal, _expect(signed[2], 0x30, "encapContentInfo")[2], signed[2][3])
     if _oid(seal, encap[0]) != OID_DATA:
         raise SealMalformedError("the sealed content is not id-data")
     if len(encap) > 1:
@@ -212,16 +174,16 @@ def _signed_data(seal):
     certificates = []
     for part in signed[3:-1]:
         if part[0] == 0xA0:
-            certificates = [seal[c[1]:c[3]] for c in _children(seal, part[2], part[3])]
+            certificates = [seal[c[1]:c[3]] for c in elements(seal, part[2], part[3])]
     infos = _expect(signed[-1], 0x31, "signerInfos")
-    return seal, certificates, _children(seal, infos[2], infos[3])
+    return seal, certificates, elements(seal, infos[2], infos[3])
 
 
 def _attributes(seal, item):
     found = {}
-    for attr in _children(seal, item[2], item[3]):
-        pieces = _children(seal, _expect(attr, 0x30, "Attribute")[2], attr[3])
-        values = _children(seal, _expect(pieces[1], 0x31, "attrValues")[2], pieces[1][3])
+    for attr in elements(seal, item[2], item[3]):
+        pieces = elements(seal, _expect(attr, 0x30, "Attribute")[2], attr[3])
+        values = elements(seal, _expect(pieces[1], 0x31, "attrValues")[2], pieces[1][3])
         found[_oid(seal, pieces[0])] = values
     return found
 
@@ -281,7 +243,7 @@ def verify_detached(data, seal, anchors=None):
     SealSignatureError (the signature over the attributes is wrong: the seal
     was altered), SealUntrustedError (signer outside ``anchors``).
     """
-    require_cryptography()
+    require_cryptography(SealError, _PURPOSE)
     try:
         seal, cert_ders, infos = _signed_data(seal)
     except (IndexError, ValueError) as exc:
@@ -306,14 +268,14 @@ def verify_detached(data, seal, anchors=None):
 
 
 def _verify_signer(seal, info, certs, data, anchors):
-    fields = _children(seal, _expect(info, 0x30, "SignerInfo")[2], info[3])
+    fields = elements(seal, _expect(info, 0x30, "SignerInfo")[2], info[3])
     sid = fields[1]
     if sid[0] != 0x30:
         raise SealMalformedError("signer identified by key identifier: only issuer and serial are supported")
-    sid_parts = _children(seal, sid[2], sid[3])
+    sid_parts = elements(seal, sid[2], sid[3])
     issuer_der = seal[sid_parts[0][1]:sid_parts[0][3]]
     serial = int.from_bytes(seal[sid_parts[1][2]:sid_parts[1][3]], "big", signed=True)
-    digest_oid = _oid(seal, _children(seal, fields[2][2], fields[2][3])[0])
+    digest_oid = _oid(seal, elements(seal, fields[2][2], fields[2][3])[0])
     hash_name = _DIGESTS.get(digest_oid)
     if hash_name is None:
         raise SealMalformedError("unsupported digest algorithm %s" % digest_oid)
@@ -344,11 +306,12 @@ def _verify_signer(seal, info, certs, data, anchors):
         raise SealDigestMismatchError("the content differs from what was sealed: it was altered after sealing")
     if anchors:
         _check_trust(signer, certs, anchors)
+    facts = certificate_facts(signer, datetime.datetime.now(datetime.timezone.utc))
     return {
-        "subject": signer.subject.rfc4514_string(),
-        "issuer": signer.issuer.rfc4514_string(),
-        "serial": "%X" % signer.serial_number,
-        "sha256": signer.fingerprint(hashes.SHA256()).hex(),
+        "subject": facts["subject"],
+        "issuer": facts["issuer"],
+        "serial": facts["serial"],
+        "sha256": facts["sha256"],
         "signing_time": _signing_time(seal, attributes.get(OID_SIGNING_TIME)),
         "digest_algorithm": hash_name.lower(),
     }
