@@ -24,8 +24,6 @@ description:
     the site.
 author:
   - eeszt.connect developers (@eeszt-connect)
-extends_documentation_fragment:
-  - eeszt.connect.controller_pki
 attributes:
   check_mode:
     support: full
@@ -49,6 +47,8 @@ options:
       - Warn when a CA certificate expires within this many days.
     type: int
     default: 30
+extends_documentation_fragment:
+  - eeszt.connect.controller_pki
 notes:
   - Certificates are compared by SHA-256 fingerprint; a certificate that appears twice is
     kept once, with a warning.

@@ -42,40 +42,50 @@ CERTIFICATE_LABELS = (b"CERTIFICATE", b"TRUSTED CERTIFICATE", b"X509 CERTIFICATE
 
 
 class CaBundleError(EESZTConnectError):
-    """Root of the exception hierarchy of eeszt.connect.ca_bundle.
-
-    ``code`` identifies the failure (returned as ``error``); the message says
-    what is wrong with which file and what to do about it.
-    """
+    """Root of eeszt.connect.ca_bundle's errors: ``code`` is returned as ``error``, the message names the file and the remedy."""
 
     code = "ca_bundle_error"
 
 
 class CaBundleMissingLibraryError(CaBundleError):
+    """The controller's Python lacks ``cryptography``."""
+
     code = "missing_library"
 
 
 class CaBundleNotFoundError(CaBundleError):
+    """The bundle cannot be read on the controller."""
+
     code = "not_found"
 
 
 class CaBundleFormatError(CaBundleError):
+    """Not a PEM file of certificates (empty, DER, another PEM block, a damaged certificate)."""
+
     code = "not_pem"
 
 
 class CaBundlePrivateKeyError(CaBundleError):
+    """The bundle holds a private key."""
+
     code = "private_key"
 
 
 class CaBundleNotCaError(CaBundleError):
+    """A certificate is not a CA certificate (basicConstraints CA:TRUE missing)."""
+
     code = "not_ca"
 
 
 class CaBundleExpiredError(CaBundleError):
+    """A CA certificate has expired."""
+
     code = "expired"
 
 
 class CaBundleNotYetValidError(CaBundleError):
+    """A CA certificate is not valid yet."""
+
     code = "not_yet_valid"
 
 

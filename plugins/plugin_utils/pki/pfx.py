@@ -17,18 +17,7 @@ import warnings
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.der import DerError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import public_der, require_cryptography, utc
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.errors import (
-    MissingLibraryError,
-    CaFileError,
-    PfxCorruptError,
-    PfxHasNoPasswordError,
-    PfxLegacyUnsupportedError,
-    PfxNotFoundError,
-    PfxNotPkcs12Error,
-    PfxPasswordError,
-    PfxPasswordMissingError,
-    PfxUnsupportedAlgorithmError,
-)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import errors
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.pkcs12_der import (
     LEGACY_OIDS,
     inspect_pfx,
@@ -62,7 +51,7 @@ class PfxContents:
 
 
 def _password_text(password, shown, variable):
-    """The PFX password as text that encodes to UTF-8; PfxPasswordError otherwise (never shown).
+    """The PFX password as text that encodes to UTF-8; errors.PfxPasswordError otherwise (never shown).
 
     None (the variable is not set) counts as the empty password: a file
     exported without a password opens with either.
@@ -70,42 +59,42 @@ def _password_text(password, shown, variable):
     if password is None:
         return ""
     if not isinstance(password, str):
-        raise PfxPasswordError("the password for the PFX file %s must be text, got %s; quote "
-                               "%s" % (shown, type(password).__name__, variable))
+        raise errors.PfxPasswordError("the password for the PFX file %s must be text, got %s; quote "
+                                      "%s" % (shown, type(password).__name__, variable))
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:
-        raise PfxPasswordError("the password for the PFX file %s holds characters that are not valid "
-                               "Unicode text (bytes of another encoding?); check %s" % (shown, variable))
+        raise errors.PfxPasswordError("the password for the PFX file %s holds characters that are not valid "
+                                      "Unicode text (bytes of another encoding?); check %s" % (shown, variable))
     return password
 
 
 def _not_pkcs12(data, shown, src_variable):
-    """A PfxNotPkcs12Error when ``data`` is recognisably another kind of file, else None."""
+    """A errors.PfxNotPkcs12Error when ``data`` is recognisably another kind of file, else None."""
     head = data.lstrip()
     if head.startswith(b"-----BEGIN"):
-        return PfxNotPkcs12Error("the file %s is PEM text, not a PKCS#12 (PFX) file; point "
-                                 "%s at the .pfx/.p12 file from EESZT" % (shown, src_variable))
+        return errors.PfxNotPkcs12Error("the file %s is PEM text, not a PKCS#12 (PFX) file; point "
+                                        "%s at the .pfx/.p12 file from EESZT" % (shown, src_variable))
     if data.startswith(b"PK\x03\x04"):
-        return PfxNotPkcs12Error("the file %s is a ZIP archive, not a PKCS#12 (PFX) file; unpack it and "
-                                 "point %s at the .pfx/.p12 file inside" % (shown, src_variable))
+        return errors.PfxNotPkcs12Error("the file %s is a ZIP archive, not a PKCS#12 (PFX) file; unpack it and "
+                                        "point %s at the .pfx/.p12 file inside" % (shown, src_variable))
     if head.startswith(b"MII"):
-        return PfxNotPkcs12Error("the file %s is base64 text, not a binary PKCS#12 (PFX) file; decode it "
-                                 "once (base64 -d FILE > FILE.pfx) and point %s at the result"
-                                 % (shown, src_variable))
+        return errors.PfxNotPkcs12Error("the file %s is base64 text, not a binary PKCS#12 (PFX) file; decode it "
+                                        "once (base64 -d FILE > FILE.pfx) and point %s at the result"
+                                        % (shown, src_variable))
     try:
         single = x509.load_der_x509_certificate(data)
     except (ValueError, x509.InvalidVersion):
         single = None
     if single is not None:
-        return PfxNotPkcs12Error("the file %s is a single certificate (DER, like a .cer/.crt file), not a "
-                                 "PKCS#12 (PFX) file: it holds no private key; point %s at the .pfx/.p12 "
-                                 "file from EESZT, which holds the certificate with its private key"
-                                 % (shown, src_variable))
+        return errors.PfxNotPkcs12Error("the file %s is a single certificate (DER, like a .cer/.crt file), not a "
+                                        "PKCS#12 (PFX) file: it holds no private key; point %s at the .pfx/.p12 "
+                                        "file from EESZT, which holds the certificate with its private key"
+                                        % (shown, src_variable))
     if data[:1] != b"\x30":
-        return PfxNotPkcs12Error("the file %s is not a PKCS#12 (PFX) file (it does not begin with the DER "
-                                 "structure every PFX file begins with); point %s at the .pfx/.p12 file "
-                                 "from EESZT" % (shown, src_variable))
+        return errors.PfxNotPkcs12Error("the file %s is not a PKCS#12 (PFX) file (it does not begin with the DER "
+                                        "structure every PFX file begins with); point %s at the .pfx/.p12 file "
+                                        "from EESZT" % (shown, src_variable))
     return None
 
 
@@ -126,18 +115,18 @@ def load_pfx(path, password, data=None, display_path=None,
     ``src_variable`` and ``password_variable`` are the variables the messages
     tell the user to check.
     """
-    require_cryptography(MissingLibraryError, "open PKCS#12 files")
+    require_cryptography(errors.MissingLibraryError, "open PKCS#12 files")
     shown = display_path or path
     if data is None:
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
         except (IOError, OSError) as exc:
-            raise PfxNotFoundError("cannot read the PFX file %s: %s; check %s"
-                                   % (shown, exc.strerror or exc, src_variable))
+            raise errors.PfxNotFoundError("cannot read the PFX file %s: %s; check %s"
+                                          % (shown, exc.strerror or exc, src_variable))
     if not data:
-        raise PfxCorruptError("the PFX file %s is empty (0 bytes); download the certificate again or copy "
-                              "the complete file" % shown)
+        raise errors.PfxCorruptError("the PFX file %s is empty (0 bytes); download the certificate again or copy "
+                                     "the complete file" % shown)
     other = _not_pkcs12(data, shown, src_variable)
     if other is not None:
         raise other
@@ -146,8 +135,8 @@ def load_pfx(path, password, data=None, display_path=None,
         info = inspect_pfx(data)
         mac_ok = verify_mac(info, password)
     except (DerError, IndexError) as exc:
-        raise PfxCorruptError("the PFX file %s is damaged or truncated (%s); download the "
-                              "certificate again or copy the complete file" % (shown, exc))
+        raise errors.PfxCorruptError("the PFX file %s is damaged or truncated (%s); download the "
+                                     "certificate again or copy the complete file" % (shown, exc))
     if mac_ok is False:
         _refuse_password(info, password, shown, src_variable, password_variable)
     legacy = [a for a in info["algorithms"] if a in LEGACY_OIDS.values()]
@@ -170,7 +159,7 @@ def load_pfx(path, password, data=None, display_path=None,
                 raise _has_no_password(shown, src_variable, password_variable)
     if error is not None:
         if legacy and not LEGACY_PROVIDER_LOADED:
-            raise PfxLegacyUnsupportedError(
+            raise errors.PfxLegacyUnsupportedError(
                 "the PFX file %s uses legacy %s encryption, which this controller's OpenSSL "
                 "cannot open because its legacy provider is not loaded; unset "
                 "CRYPTOGRAPHY_OPENSSL_NO_LEGACY or use a cryptography build that ships the "
@@ -178,16 +167,16 @@ def load_pfx(path, password, data=None, display_path=None,
                 "re-export it with AES-256" % (shown, "/".join(legacy)))
         unknown = unsupported_algorithms(info)
         if unknown:
-            raise PfxUnsupportedAlgorithmError(
+            raise errors.PfxUnsupportedAlgorithmError(
                 "the PFX file %s is encrypted with an algorithm that the controller's cryptography "
                 "library cannot decrypt (OID %s); export it again with AES-256-CBC (PBES2) or 3DES "
                 "encryption" % (shown, ", ".join(unknown)))
         if mac_ok:
-            raise PfxCorruptError("the PFX file %s has a valid password but its content cannot be "
-                                  "decoded (%s); download the certificate again" % (shown, error))
-        raise PfxPasswordError("the PFX file %s cannot be opened, and it has no integrity check (MAC) that "
-                               "could tell a wrong password from damaged content; check %s%s and the file"
-                               % (shown, password_variable, "" if password else " (it is empty)"))
+            raise errors.PfxCorruptError("the PFX file %s has a valid password but its content cannot be "
+                                         "decoded (%s); download the certificate again" % (shown, error))
+        raise errors.PfxPasswordError("the PFX file %s cannot be opened, and it has no integrity check (MAC) that "
+                                      "could tell a wrong password from damaged content; check %s%s and the file"
+                                      % (shown, password_variable, "" if password else " (it is empty)"))
     if password and info["mac"] is None and not info["algorithms"]:
         # Neither encrypted nor protected by a MAC: the password was not used at all.
         raise _has_no_password(shown, src_variable, password_variable)
@@ -201,16 +190,16 @@ def load_pfx(path, password, data=None, display_path=None,
 
 
 def _has_no_password(shown, src_variable, variable):
-    return PfxHasNoPasswordError(
+    return errors.PfxHasNoPasswordError(
         "the PFX file %s has no password (it was exported without one), but %s is set; set it to an "
         "empty string or leave it unset for this file, or, if a password was meant to protect it, "
         "point %s at the password-protected file" % (shown, variable, src_variable))
 
 
 def _refuse_password(info, password, shown, src_variable, variable):
-    """Raise the PfxPasswordError that says why the MAC check failed with ``password``."""
+    """Raise the errors.PfxPasswordError that says why the MAC check failed with ``password``."""
     if not password:
-        raise PfxPasswordMissingError(
+        raise errors.PfxPasswordMissingError(
             "the PFX file %s is protected by a password, but %s is empty or not set; set it (from "
             "Ansible Vault) to the password EESZT sent by SMS" % (shown, variable))
     if verify_mac(info, ""):
@@ -219,15 +208,15 @@ def _refuse_password(info, password, shown, src_variable, variable):
     if odd:
         stripped = password.strip()
         fits = bool(stripped) and verify_mac(info, stripped)
-        raise PfxPasswordError(
+        raise errors.PfxPasswordError(
             "the password for the PFX file %s is wrong: the value of %s %s%s. A secret encrypted with "
             "'echo PASSWORD | ansible-vault encrypt_string' keeps echo's line break; encrypt it again "
             "without it: printf '%%s' 'PASSWORD' | ansible-vault encrypt_string --stdin-name "
             "vault_pfx_password_123456 (or echo -n), and paste the result into the inventory"
             % (shown, variable, odd, ", and without it the password is right" if fits else
                " (without it the password is still wrong: check it against the SMS from EESZT)"))
-    raise PfxPasswordError("the password for the PFX file %s is wrong (the integrity check "
-                           "failed); check %s (the password EESZT sent by SMS)" % (shown, variable))
+    raise errors.PfxPasswordError("the password for the PFX file %s is wrong (the integrity check "
+                                  "failed); check %s (the password EESZT sent by SMS)" % (shown, variable))
 
 
 def _check_readable(cert, shown, leaf):
@@ -241,25 +230,25 @@ def _check_readable(cert, shown, leaf):
         if leaf:
             public_der(cert.public_key())
     except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-        raise PfxCorruptError("the PFX file %s holds a damaged certificate (%s: %s); download the "
-                              "certificate again" % (shown, "the client certificate" if leaf else "a chain "
-                                                     "certificate", exc))
+        raise errors.PfxCorruptError("the PFX file %s holds a damaged certificate (%s: %s); download the "
+                                     "certificate again" % (shown, "the client certificate" if leaf else "a chain "
+                                                            "certificate", exc))
     return subject
 
 
 def load_ca_file(path, display_path=None):
-    require_cryptography(MissingLibraryError, "read the CA file")
+    require_cryptography(errors.MissingLibraryError, "read the CA file")
     shown = display_path or path
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except (IOError, OSError) as exc:
-        raise CaFileError("cannot read the CA file %s: %s" % (shown, exc.strerror or exc))
+        raise errors.CaFileError("cannot read the CA file %s: %s" % (shown, exc.strerror or exc))
     try:
         certs = x509.load_pem_x509_certificates(data)
     except (ValueError, x509.InvalidVersion):
         try:
             certs = [x509.load_der_x509_certificate(data)]
         except (ValueError, x509.InvalidVersion):
-            raise CaFileError("the CA file %s holds no PEM or DER certificate" % shown)
+            raise errors.CaFileError("the CA file %s holds no PEM or DER certificate" % shown)
     return certs

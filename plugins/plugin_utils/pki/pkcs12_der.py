@@ -104,7 +104,7 @@ def verify_mac(info, password):
     candidates = [bmp] if password else [b"", b"\x00\x00"]
     for candidate in candidates:
         key = pkcs12_kdf(factory, block, candidate, mac["salt"], mac["iterations"], 3,
-                          factory().digest_size)
+                         factory().digest_size)
         if hmac.compare_digest(hmac.new(key, info["auth_safe"], factory).digest(), mac["digest"]):
             return True
     return False

@@ -103,7 +103,6 @@ class Signer:
         return name_text(self.certificate.subject)
 
 
-
 def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="the signing key"):
     """A Signer from PEM data: the key, a certificate file (leaf first, chain may follow) and an optional chain."""
     require_cryptography(SealError, _PURPOSE)

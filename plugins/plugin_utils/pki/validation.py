@@ -25,19 +25,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import (
     require_cryptography,
     utc,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.errors import (
-    MissingLibraryError,
-    CertificateExpiredError,
-    CertificateExpiresSoonError,
-    CertificateMissingError,
-    CertificateNotYetValidError,
-    ChainError,
-    ClientAuthMissingError,
-    InstitutionMismatchError,
-    KeyMismatchError,
-    KeyMissingError,
-    UntrustedIssuerError,
-)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import errors
 
 try:
     from cryptography import x509
@@ -59,12 +47,12 @@ def build_chain(leaf, pool, anchors, shown):
         issuer = next((c for c in candidates if c not in chain and c != current and issued_by(current, c)), None)
         if issuer is None:
             if anchors:
-                raise UntrustedIssuerError(
+                raise errors.UntrustedIssuerError(
                     "the certificate in %s does not chain to a CA in the CA file (issuer not "
                     "found: %s); it was not issued by the expected CA: ask EESZT for the "
                     "right certificate or check eeszt_certificate_ca_file"
                     % (shown, current.issuer.rfc4514_string()))
-            raise ChainError(
+            raise errors.ChainError(
                 "the chain in %s is incomplete: the issuer %s is neither in the PFX nor in a "
                 "CA file; set eeszt_certificate_ca_file to the issuing CA bundle"
                 % (shown, current.issuer.rfc4514_string()))
@@ -74,7 +62,7 @@ def build_chain(leaf, pool, anchors, shown):
         anchor_ders = set(a.public_bytes(serialization.Encoding.DER) for a in anchors)
         path = [leaf] + chain
         if not any(c.public_bytes(serialization.Encoding.DER) in anchor_ders for c in path[1:]):
-            raise UntrustedIssuerError(
+            raise errors.UntrustedIssuerError(
                 "the certificate in %s chains to %s, which is not in the CA file; it was not "
                 "issued by the expected CA: ask EESZT for the right certificate or check "
                 "eeszt_certificate_ca_file" % (shown, path[-1].subject.rfc4514_string()))
@@ -178,35 +166,35 @@ def validate(contents, min_days=14, warn_days=30, ca_certs=None, institution_id=
             contents.certificate = fitting[0]
             contents.additional = [c for c in contents.additional if c is not fitting[0]]
         elif any(not is_ca(c) for c in contents.additional):
-            raise KeyMismatchError("the private key in %s belongs to none of the %d certificates in "
-                                   "the file; the file was assembled from the wrong parts: download "
-                                   "the original PFX again" % (shown, len(contents.additional)))
+            raise errors.KeyMismatchError("the private key in %s belongs to none of the %d certificates in "
+                                          "the file; the file was assembled from the wrong parts: download "
+                                          "the original PFX again" % (shown, len(contents.additional)))
     if contents.key is None:
-        raise KeyMissingError(_key_missing_message(contents, shown))
+        raise errors.KeyMissingError(_key_missing_message(contents, shown))
     if contents.certificate is None:
         cas = len(contents.additional)
-        raise CertificateMissingError(
+        raise errors.CertificateMissingError(
             "the PFX file %s holds a private key but not its certificate%s; export it again with the "
             "client certificate included (Windows: export the certificate, not the key alone; OpenSSL: "
             "openssl pkcs12 -export -inkey key.pem -in cert.pem -certfile chain.pem)"
             % (shown, " (only %d CA certificate%s)" % (cas, "" if cas == 1 else "s") if cas else ""))
     cert = contents.certificate
     if public_der(contents.key.public_key()) != public_der(cert.public_key()):
-        raise KeyMismatchError("the private key in %s does not belong to its certificate (%s); "
-                               "the file was assembled from the wrong parts: download the "
-                               "original PFX again" % (shown, cert.subject.rfc4514_string()))
+        raise errors.KeyMismatchError("the private key in %s does not belong to its certificate (%s); "
+                                      "the file was assembled from the wrong parts: download the "
+                                      "original PFX again" % (shown, cert.subject.rfc4514_string()))
     facts = certificate_facts(cert, now)
     if now < utc(cert, "not_valid_before"):
-        raise CertificateNotYetValidError(
+        raise errors.CertificateNotYetValidError(
             "the certificate in %s is not valid yet (valid from %s); check the controller's "
             "clock or wait until then" % (shown, facts["not_before"]))
     if now >= utc(cert, "not_valid_after"):
-        raise CertificateExpiredError(
+        raise errors.CertificateExpiredError(
             "the certificate in %s expired on %s; request a renewed WAF-SSL certificate from "
             "EESZT" % (shown, facts["not_after"]))
     warnings = []
     if facts["days_left"] < min_days:
-        raise CertificateExpiresSoonError(
+        raise errors.CertificateExpiresSoonError(
             "the certificate in %s expires on %s, in %d days, fewer than the required %d "
             "(eeszt_certificate_min_days); renew it with EESZT first"
             % (shown, facts["not_after"], facts["days_left"], min_days))
@@ -221,14 +209,14 @@ def validate(contents, min_days=14, warn_days=30, ca_certs=None, institution_id=
             eku = None
         if eku is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in eku \
                 and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-            raise ClientAuthMissingError(
+            raise errors.ClientAuthMissingError(
                 "the certificate in %s is not allowed for TLS client authentication (its "
                 "extended key usage lacks clientAuth); it is not a WAF-SSL client certificate: "
                 "use the WAF-SSL certificate EESZT issued" % shown)
     chain = build_chain(cert, contents.additional, ca_certs or [], shown)
     if institution_id:
         if not institution_matches(cert, str(institution_id), match_attributes, match_mode):
-            raise InstitutionMismatchError(
+            raise errors.InstitutionMismatchError(
                 "the certificate in %s does not carry institution ID %s (%s match on %s); "
                 "it belongs to another institution: check eeszt_certificate_pfx_src"
                 % (shown, institution_id, match_mode, ", ".join(match_attributes)))
@@ -249,7 +237,7 @@ def build_pkcs12(validated, password, level="modern", alias="eeszt-waf", include
     The friendlyName ``alias`` marks the key entry, which makes the same
     file a Java PKCS#12 keystore with that alias.
     """
-    require_cryptography(MissingLibraryError, "write PKCS#12 files")
+    require_cryptography(errors.MissingLibraryError, "write PKCS#12 files")
     if level not in EXPORT_LEVELS:
         raise EesztCertificateError("unknown export encryption %r; use one of %s"
                                     % (level, ", ".join(EXPORT_LEVELS)))

@@ -108,7 +108,7 @@ def test_each_primitive_is_defined_once():
     assert _definitions(r"^def _?is_ca\(") == ["plugins/plugin_utils/pki/crypto.py"]
     assert _definitions(r"^def _?require_cryptography\(") == ["plugins/plugin_utils/pki/crypto.py"]
     assert _definitions(r"^def _?certificate_facts\(") == ["plugins/module_utils/pki/x509.py",
-                                                          "plugins/plugin_utils/pki/crypto.py"]
+                                                           "plugins/plugin_utils/pki/crypto.py"]
     # The DER reader: der.py alone reads a length byte.
     assert _definitions(r"length & 0x7F") == ["plugins/module_utils/common/der.py"]
 
