@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.ca_bundle import (
@@ -31,7 +33,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, changed=False, error="invalid_argument", msg=to_text(exc.message))
+            return result
         if args["warn_days"] < 0:
             result.update(failed=True, error="invalid_argument", msg="warn_days must not be negative")
             return result

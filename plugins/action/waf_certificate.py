@@ -11,6 +11,7 @@ import base64
 import os
 import socket
 
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
@@ -38,12 +39,23 @@ INTERNAL = ("material", "certificate_facts", "lock_owner")
 MIN_PASSWORD_LENGTH = 8
 
 
-class ControllerFileNotFoundError(EesztCertificateError):
-    """A controller-side file of this action was not found (code ``pfx_not_found`` or ``ca_file_not_found``)."""
+class _ActionError(EesztCertificateError):
+    """A failure of this action with its own ``code``: ``invalid_argument``, ``controller_file_unreadable``."""
 
     def __init__(self, message, code):
-        super(ControllerFileNotFoundError, self).__init__(message)
+        super(_ActionError, self).__init__(message)
         self.code = code
+
+
+class ControllerFileNotFoundError(_ActionError):
+    """A controller-side file of this action was not found (code ``pfx_not_found`` or ``ca_file_not_found``)."""
+
+
+def _coded(result):
+    """``result`` of the module with an ``error`` on every failure (``module_failure`` when it gave none)."""
+    if result.get("failed") and not result.get("error"):
+        result["error"] = "module_failure"
+    return result
 
 
 class ActionModule(ActionBase):
@@ -59,7 +71,12 @@ class ActionModule(ActionBase):
             raise ControllerFileNotFoundError(controller_files.not_found_message(
                 what, "%s, eeszt_certificate_%s in the role" % (option, option), exc),
                 "pfx_not_found" if option == "pfx_src" else "ca_file_not_found")
-        return found, self._loader.get_real_file(found, decrypt=True)
+        try:
+            return found, self._loader.get_real_file(found, decrypt=True)
+        except AnsibleError as exc:
+            raise _ActionError("cannot read the %s %s on the controller (%s, eeszt_certificate_%s in the role): "
+                               "%s; if it is vault-encrypted, check the vault password given to this run"
+                               % (what, found, option, option, to_text(exc.message)), "controller_file_unreadable")
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -68,8 +85,12 @@ class ActionModule(ActionBase):
         spec = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
         # pfx_password may be empty or unset: a PFX exported without a password opens with either,
         # and load_pfx names a missing password when the file has one (error pfx_password_missing).
-        dummy, args = self.validate_argument_spec(
-            argument_spec=spec, required_if=[("state", "present", ("pfx_src",))])
+        try:
+            dummy, args = self.validate_argument_spec(
+                argument_spec=spec, required_if=[("state", "present", ("pfx_src",))])
+        except AnsibleActionFail as exc:
+            result.update(failed=True, changed=False, error="invalid_argument", msg=to_text(exc.message))
+            return result
         if args["export_password"] and len(args["export_password"]) < MIN_PASSWORD_LENGTH:
             # Refused here, on the controller: a module's own message would be masked too.
             result.update(failed=True, changed=False, error="export_password_too_short", msg=(
@@ -82,8 +103,8 @@ class ActionModule(ActionBase):
         if args["state"] == "rollback":
             module_args = dict((k, v) for k, v in args.items() if k not in CONTROLLER_ONLY)
             module_args["lock_owner"] = lock_owner
-            result.update(self._execute_module(
-                module_name="eeszt.connect.waf_certificate", module_args=module_args, task_vars=task_vars))
+            result.update(_coded(self._execute_module(
+                module_name="eeszt.connect.waf_certificate", module_args=module_args, task_vars=task_vars)))
             result.pop("invocation", None)
             return result
         try:
@@ -96,7 +117,7 @@ class ActionModule(ActionBase):
         module_result = self._execute_module(
             module_name="eeszt.connect.waf_certificate", module_args=module_args,
             task_vars=task_vars)
-        result.update(module_result)
+        result.update(_coded(module_result))
         if not result.get("failed"):
             result.update(extra)
         result.setdefault("warnings", [])
@@ -106,9 +127,9 @@ class ActionModule(ActionBase):
 
     def _prepare(self, args):
         if args["min_days"] < 0 or args["warn_days"] < 0 or args["backups"] < 0:
-            raise EesztCertificateError("min_days, warn_days and backups must not be negative")
+            raise _ActionError("min_days, warn_days and backups must not be negative", "invalid_argument")
         if set(args["formats"]) & set(("pkcs12", "java")) and not args["export_password"]:
-            raise EesztCertificateError("export_password is required when formats include pkcs12 or java")
+            raise _ActionError("export_password is required when formats include pkcs12 or java", "invalid_argument")
         if args["pfx_opened"] is not None:
             # Opened once for every site of the institution by eeszt.connect.waf_certificate_open.
             contents, pfx_shown = pfx_once.from_material(args["pfx_opened"])

@@ -383,9 +383,15 @@ error:
       key in the file), C(certificate_missing) (a key without its certificate), C(key_mismatch),
       C(certificate_expired), C(certificate_not_yet_valid), C(certificate_expires_soon),
       C(client_auth_missing), C(chain_incomplete), C(issuer_untrusted),
-      C(institution_mismatch), C(ca_file_invalid), C(write_failed), C(locked) (another run
+      C(institution_mismatch), C(ca_file_not_found), C(ca_file_invalid),
+      C(controller_file_unreadable) (the PFX or CA file cannot be read or decrypted on the
+      controller, for example a wrong vault password), C(write_failed), C(locked) (another run
       holds the site's lock), C(no_backup) (nothing to roll back to),
-      C(export_password_too_short) (O(export_password) has fewer than 8 characters).
+      C(export_password_too_short) (O(export_password) has fewer than 8 characters),
+      C(invalid_argument) (an option has a wrong type or value, or a required one is missing),
+      C(missing_library) (C(cryptography) is missing on the controller), C(usage) (the module
+      was called without its action plugin), C(module_failure) (the module on the site failed
+      without saying why, for example its Python crashed; see RV(msg)).
   returned: failure
   type: str
   sample: pfx_wrong_password
