@@ -391,7 +391,7 @@ error:
       C(invalid_argument) (an option has a wrong type or value, or a required one is missing),
       C(missing_library) (C(cryptography) is missing on the controller), C(usage) (the module
       was called without its action plugin), C(module_failure) (the module on the site failed
-      without saying why, for example its Python crashed; see RV(msg)).
+      without saying why, for example its Python crashed; the message says what was seen).
   returned: failure
   type: str
   sample: pfx_wrong_password
