@@ -14,8 +14,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pragma: no mutate
 
 SEQUENCE = 0x30
+SET = 0x31
 INTEGER = 0x02
 OCTET_STRING = 0x04
+NULL = 0x05
 OID = 0x06
 MAX_LENGTH_OCTETS = 4
 

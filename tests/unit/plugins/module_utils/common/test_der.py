@@ -88,7 +88,8 @@ def test_exact_encodings():
     assert der.encode_octets(b"\0" * 0x7F)[:2] == b"\x04\x7f"
     assert der.encode_octets(b"\0" * 0x80)[:3] == b"\x04\x81\x80"
     assert der.encode_octets(b"\0" * 0x100)[:4] == b"\x04\x82\x01\x00"
-    assert (der.SEQUENCE, der.INTEGER, der.OCTET_STRING, der.OID) == (0x30, 0x02, 0x04, 0x06)
+    assert (der.SEQUENCE, der.SET, der.INTEGER, der.OCTET_STRING, der.NULL, der.OID) == (
+        0x30, 0x31, 0x02, 0x04, 0x05, 0x06)
 
 
 def test_long_length_that_ends_exactly_at_the_end_and_one_that_runs_past():
@@ -102,7 +103,7 @@ def test_long_length_that_ends_exactly_at_the_end_and_one_that_runs_past():
     (b"\x1f\x01\x00", "unsupported high-number DER tag at offset 0"),
     (b"\x30\x80\x00\x00", "indefinite DER length at offset 1"),
     (b"\x04\x85\x00\x00\x00\x00\x01x", "invalid DER length at offset 1"),
-    (b"\x04\x03ab", "DER element at offset 2 declares 3 bytes, only 2 present"),
+    (b"\x04\x03ab", "DER element at offset 2 runs past its container (declares 3 bytes, only 2 present)"),
 ])
 def test_exact_messages(data, message):
     with pytest.raises(der.DerError) as caught:
@@ -113,7 +114,7 @@ def test_exact_messages(data, message):
 def test_exact_messages_at_an_offset():
     with pytest.raises(der.DerError) as caught:
         der.read(b"\x00\x00\x04\x03ab", 2)
-    assert str(caught.value) == "DER element at offset 4 declares 3 bytes, only 2 present"
+    assert str(caught.value) == "DER element at offset 4 runs past its container (declares 3 bytes, only 2 present)"
     with pytest.raises(der.DerError) as caught:
         der.oid_text(b"")
     assert str(caught.value) == "empty OID"
