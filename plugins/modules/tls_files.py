@@ -40,7 +40,7 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
+    suboptions: &file_suboptions
       path:
         description: Absolute path of the file.
         type: path
@@ -50,7 +50,7 @@ options:
         type: str
         required: true
       mode:
-        description: The file's mode, in octal (C("0644")).
+        description: The file's mode, in octal (C("0644"); C("0640") for a file with secrets).
         type: str
         required: true
   secret_files:
@@ -60,19 +60,7 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
-      path:
-        description: Absolute path of the file.
-        type: path
-        required: true
-      content:
-        description: The file's text.
-        type: str
-        required: true
-      mode:
-        description: The file's mode, in octal (C("0640")).
-        type: str
-        required: true
+    suboptions: *file_suboptions
   absent:
     description: Paths of regular files to remove if they exist.
     type: list
@@ -110,7 +98,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 error:
-  description: On failure, V(write_failed), for reports; the message names the file and why.
+  description:
+    - On failure, a stable code for reports; the message names the file and why.
+    - V(usage) (a mode that is not octal, a relative path, a path given twice) or V(write_failed)
+      (a file or directory could not be read, written or removed, or a directory is in the way).
   returned: failure
   type: str
   sample: write_failed
@@ -136,12 +127,12 @@ created_directories:
 
 import os
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError, error_code
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
 
 FILE_SPEC = dict(
     path=dict(type="path", required=True),
@@ -155,15 +146,23 @@ SECRET_FILE_SPEC = dict(FILE_SPEC, content=dict(type="str", required=True, no_lo
 class TlsFilesError(EESZTConnectError):
     """A file could not be written or removed."""
 
+    code = "write_failed"
+
+
+class TlsFilesUsageError(TlsFilesError):
+    """An entry the module cannot work with (mode, path)."""
+
+    code = "usage"
+
 
 def parse_mode(text, what):
     """An octal mode string as an int (0 to 0o7777)."""
     try:
         mode = int(text, 8)
     except (TypeError, ValueError):
-        raise TlsFilesError("%s must be an octal mode like 0644, got %r" % (what, text))
+        raise TlsFilesUsageError("%s must be an octal mode like 0644, got %r" % (what, text))
     if not 0 <= mode <= 0o7777:
-        raise TlsFilesError("%s must be an octal mode from 0000 to 7777, got %r" % (what, text))
+        raise TlsFilesUsageError("%s must be an octal mode from 0000 to 7777, got %r" % (what, text))
     return mode
 
 
@@ -193,25 +192,11 @@ def ensure_directory(path, mode, check_mode, created):
         raise TlsFilesError("cannot create the directory %s: %s" % (path, to_native(exc)))
 
 
-def write_atomically(path, data, mode):
-    """Replace path by a file with data and mode, through a temporary file in the same directory."""
-    directory = os.path.dirname(path)
+def _write(path, data, mode):
+    """Replace path by a file with data and mode, atomically (common/files.write_atomic)."""
     try:
-        handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+        write_atomic(path, data, mode)
     except OSError as exc:
-        raise TlsFilesError("cannot write %s: %s" % (path, to_native(exc)))
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except OSError as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
         raise TlsFilesError("cannot write %s: %s" % (path, to_native(exc)))
 
 
@@ -229,7 +214,7 @@ class FileSet:
     def write(self, entry, secret):
         path = entry["path"]
         if not os.path.isabs(path):
-            raise TlsFilesError("%s: the path must be absolute" % path)
+            raise TlsFilesUsageError("%s: the path must be absolute" % path)
         mode = parse_mode(entry["mode"], "the mode of %s" % path)
         if os.path.isdir(path):
             raise TlsFilesError("%s is a directory, not a file" % path)
@@ -243,7 +228,7 @@ class FileSet:
                                       before="" if before is None else to_native(before, errors="surrogate_or_replace"),
                                       after=entry["content"]))
             if not self.check_mode:
-                write_atomically(path, data, mode)
+                _write(path, data, mode)
         attributes = dict(path=path, mode=entry["mode"], owner=self.owner, group=self.group, secontext=None,
                           attributes=None)
         if before is None and self.check_mode:
@@ -275,7 +260,7 @@ class FileSet:
         paths = [entry["path"] for entry in params["files"] + params["secret_files"]]
         duplicates = sorted(set(path for path in paths if paths.count(path) > 1) | (set(paths) & set(params["absent"])))
         if duplicates:
-            raise TlsFilesError("each path may appear only once in files, secret_files and absent: %s"
+            raise TlsFilesUsageError("each path may appear only once in files, secret_files and absent: %s"
                                 % ", ".join(duplicates))
         for entry in params["files"]:
             self.write(entry, secret=False)
@@ -301,7 +286,7 @@ def main():
     try:
         files.run(module.params)
     except EESZTConnectError as exc:
-        module.fail_json(msg=str(exc), error="write_failed", changed_files=files.changed_files, removed=files.removed,
+        module.fail_json(msg=str(exc), error=error_code(exc), changed_files=files.changed_files, removed=files.removed,
                          created_directories=files.created_directories)
     result = dict(
         changed=bool(files.changed_files or files.removed or files.created_directories),

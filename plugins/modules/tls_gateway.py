@@ -95,6 +95,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description:
+    - On failure, a stable code for reports; the message names the file or process and why.
+    - V(usage) (an option value the module cannot work with), V(stunnel_missing) (no stunnel
+      program on the site), V(config_missing) (the configuration file does not exist),
+      V(start_failed) (stunnel refused to start, did not return, or recorded no running
+      process), V(stop_failed) (the process did not stop), V(gateway_failed) (the operating
+      system refused a file or process operation).
+  returned: failure
+  type: str
+  sample: start_failed
 pid:
   description: Process id of the running gateway; V(null) when it is stopped.
   returned: always
@@ -128,8 +139,6 @@ msg:
   sample: the gateway was started (pid 4242)
 """
 
-import errno
-import hashlib
 import json
 import os
 import signal
@@ -138,7 +147,13 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError, error_code
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import (
+    file_sha256,
+    remove_if_present,
+    write_atomic,
+)
+from ansible_collections.eeszt.connect.plugins.module_utils.common.process import pid_alive, read_pid
 
 EXECUTABLES = ("stunnel4", "stunnel", "stunnel5")
 SYSTEM_DIRS = ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"]
@@ -148,38 +163,25 @@ STATE_SUFFIX = ".state.json"
 class GatewayError(EESZTConnectError):
     """The gateway could not be started or stopped; the message says why."""
 
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(65536), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    code = "gateway_failed"
 
 
-def read_pid(pid_file):
-    try:
-        with open(pid_file) as handle:
-            text = handle.read().strip()
-    except (IOError, OSError):
-        return None
-    return int(text) if text.isdigit() else None
+class GatewayConfigMissing(GatewayError):
+    """The configuration file to start the gateway with does not exist."""
+
+    code = "config_missing"
 
 
-def is_alive(pid):
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    try:  # a zombie (started by us, not yet reaped) is not running
-        with open("/proc/%d/stat" % pid) as handle:
-            if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
-                return False
-    except (IOError, OSError, IndexError):
-        pass
-    return True
+class GatewayStartError(GatewayError):
+    """stunnel refused to start, did not return, or left no running process."""
+
+    code = "start_failed"
+
+
+class GatewayStopError(GatewayError):
+    """The gateway's process did not stop."""
+
+    code = "stop_failed"
 
 
 def runs_config(pid, config):
@@ -202,7 +204,7 @@ class Gateway:
 
     def running_pid(self):
         pid = read_pid(self.pid_file)
-        if is_alive(pid) and runs_config(pid, self.config):
+        if pid_alive(pid) and runs_config(pid, self.config):
             return pid
         return None
 
@@ -214,36 +216,25 @@ class Gateway:
             return None
 
     def _write_state(self, sha256):
-        tmp = self.state_file + ".tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"config_sha256": sha256, "executable": self.executable}, handle)
-        os.replace(tmp, self.state_file)
-
-    def _remove(self, path):
-        try:
-            os.unlink(path)
-        except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                raise
+        write_atomic(self.state_file, json.dumps({"config_sha256": sha256, "executable": self.executable}), 0o600)
 
     def start(self, sha256):
         if not os.path.isfile(self.config):
-            raise GatewayError("the gateway configuration %s does not exist" % self.config)
+            raise GatewayConfigMissing("the gateway configuration %s does not exist" % self.config)
         pid_dir = os.path.dirname(self.pid_file)
         if pid_dir and not os.path.isdir(pid_dir):
             os.makedirs(pid_dir, 0o755)
-        self._remove(self.pid_file)
+        remove_if_present(self.pid_file)
         try:
             proc = subprocess.run(
                 [self.executable, self.config], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise GatewayError("%s did not return within %d s; it must run with "
+            raise GatewayStartError("%s did not return within %d s; it must run with "
                                "'foreground = no'" % (self.executable, self.timeout))
         output = proc.stdout.decode("utf-8", "replace").strip()
         if proc.returncode != 0:
-            raise GatewayError("stunnel refused to start (exit code %d): %s" % (
+            raise GatewayStartError("stunnel refused to start (exit code %d): %s" % (
                 proc.returncode, output[-2000:] or "no output; see the log file the configuration names"))
         deadline = time.time() + self.timeout
         while time.time() < deadline:
@@ -252,22 +243,22 @@ class Gateway:
                 self._write_state(sha256)
                 return pid
             time.sleep(0.1)
-        raise GatewayError("stunnel started but no running process is recorded in %s after %d s; "
+        raise GatewayStartError("stunnel started but no running process is recorded in %s after %d s; "
                            "check that the configuration names this pid file and read its log"
                            % (self.pid_file, self.timeout))
 
     def stop(self, pid):
         os.kill(pid, signal.SIGTERM)
         deadline = time.time() + self.timeout
-        while time.time() < deadline and is_alive(pid):
+        while time.time() < deadline and pid_alive(pid):
             time.sleep(0.1)
-        if is_alive(pid):
+        if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)
-        if is_alive(pid):
-            raise GatewayError("the gateway (pid %d) did not stop" % pid)
-        self._remove(self.pid_file)
-        self._remove(self.state_file)
+        if pid_alive(pid):
+            raise GatewayStopError("the gateway (pid %d) did not stop" % pid)
+        remove_if_present(self.pid_file)
+        remove_if_present(self.state_file)
 
     def leftovers(self, log_file):
         """Files (and the pid file's directory) that state=absent removes."""
@@ -285,7 +276,7 @@ class Gateway:
             if os.path.isdir(path) and not os.path.islink(path):
                 os.rmdir(path)
             else:
-                self._remove(path)
+                remove_if_present(path)
 
 
 def find_executable(module):
@@ -295,7 +286,8 @@ def find_executable(module):
             return path
     module.fail_json(msg="stunnel is not installed on the site (looked for %s); install the "
                          "distribution's package (stunnel4 on Debian and Ubuntu, stunnel on Red Hat "
-                         "family systems)" % ", ".join(EXECUTABLES), pid=None, running=False, action="none")
+                         "family systems)" % ", ".join(EXECUTABLES), error="stunnel_missing", pid=None, running=False,
+                     action="none")
     return None
 
 
@@ -313,7 +305,8 @@ def run_module():
     )
     params = module.params
     if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds", pid=None, running=False, action="none")
+        module.fail_json(msg="timeout must be a positive number of seconds", error="usage", pid=None, running=False,
+                         action="none")
     state = params["state"]
     executable = params["executable"]
     if state in ("started", "restarted") and not executable:
@@ -352,13 +345,13 @@ def run_module():
             result.update(pid=None, running=False)
         if action in ("started", "restarted"):
             if not sha256:
-                raise GatewayError("the gateway configuration %s does not exist" % params["config"])
+                raise GatewayConfigMissing("the gateway configuration %s does not exist" % params["config"])
             new_pid = gateway.start(sha256)
             result.update(pid=new_pid, running=True)
         gateway.remove(leftovers)
     except (GatewayError, OSError) as exc:
         result["msg"] = "the gateway could not be %s: %s" % (action, exc)
-        module.fail_json(**result)
+        module.fail_json(error=error_code(exc) if isinstance(exc, GatewayError) else "gateway_failed", **result)
     if action == "none":
         result["msg"] = "the gateway's files were removed"
     else:

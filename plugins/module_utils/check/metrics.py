@@ -22,7 +22,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import binascii
 import calendar
 import errno
 import math
@@ -31,6 +30,7 @@ import re
 import time
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import MetricsError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
 
 METRICS_FILE_MODE = 0o644
 METRICS_DIR_MODE = 0o755
@@ -217,24 +217,13 @@ def write_metrics(directory, result, institution_id, site_id, environment):
     path = os.path.join(directory, metrics_filename(institution_id, site_id, environment))
     last_success = None if result.get("passed") else read_last_success(path)
     data = render_metrics(result, institution_id, site_id, environment, last_success).encode("utf-8")
-    # Not *.prom: node_exporter never reads a half-written file.
-    suffix = binascii.hexlify(os.urandom(6)).decode("ascii")
-    temp = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), suffix))
     try:
-        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, METRICS_FILE_MODE)
-    except OSError as exc:
-        raise MetricsError("cannot write in the metrics directory %s: %s; make it writable for the user the check "
-                           "runs as, or unset metrics_dir (eeszt_check_metrics_dir)" % (directory, exc.strerror or exc))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            os.fchmod(stream.fileno(), METRICS_FILE_MODE)  # whatever the umask
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
+        # The temporary name is hidden, not *.prom: node_exporter never reads a half-written file.
+        write_atomic(path, data, METRICS_FILE_MODE)
     except (IOError, OSError) as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise MetricsError("cannot write in the metrics directory %s: %s; make it writable for the user the check "
+                               "runs as, or unset metrics_dir (eeszt_check_metrics_dir)"
+                               % (directory, exc.strerror or exc))
         raise MetricsError("cannot write the metrics file %s: %s" % (path, exc.strerror or exc))
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
     return path

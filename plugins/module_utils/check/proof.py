@@ -15,14 +15,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import binascii
 import errno
-import hashlib
 import json
 import os
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import ProofError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex, write_new
 
 PROOF_SCHEMA = "eeszt.connect/proof/v1"
 PROOF_MODE = 0o640
@@ -81,39 +80,28 @@ def _ensure_dir(directory):
             raise ProofError("cannot create the proof directory %s: %s" % (directory, exc.strerror or exc))
 
 
+# The directory itself refuses writing: the remedy is the directory's owner or mode, not the file.
+_DIRECTORY_REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 def write_proof(directory, document):
     """Write the proof atomically (0640) without replacing an existing file.
-    Returns (path, sha256 of the bytes written)."""
+
+    The first free name of :func:`proof_filename`'s sequence is taken (``common.files.write_new``: a complete
+    file is linked in, so a concurrent writer can never overwrite it; a name already taken, even by the same
+    bytes, moves on to the next number). Returns (path, sha256 of the bytes written)."""
     _ensure_dir(directory)
     data = serialize(document)
-    digest = hashlib.sha256(data).hexdigest()
-    temp = os.path.join(directory, ".proof-%s.tmp" % binascii.hexlify(os.urandom(8)).decode("ascii"))
-    try:
-        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PROOF_MODE)
-    except OSError as exc:
-        raise ProofError("cannot write in the proof directory %s: %s" % (directory, exc.strerror or exc))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            os.fchmod(stream.fileno(), PROOF_MODE)
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        for sequence in range(1000):
-            path = os.path.join(directory, proof_filename(document["finished_at"], document["institution_id"],
-                                                          document["site_id"], sequence))
-            try:
-                # A hard link never replaces an existing proof of the same second.
-                os.link(temp, path)
-            except OSError as exc:
-                if exc.errno == errno.EEXIST:
-                    continue
-                if os.path.exists(path):
-                    continue
-                os.rename(temp, path)  # file systems without hard links
-            return path, digest
-        raise ProofError("too many proofs named like %s in %s" % (path, directory))
-    except (IOError, OSError) as exc:
-        raise ProofError("cannot write the proof in %s: %s" % (directory, exc.strerror or exc))
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    for sequence in range(1000):
+        path = os.path.join(directory, proof_filename(document["finished_at"], document["institution_id"],
+                                                      document["site_id"], sequence))
+        try:
+            if write_new(path, data, PROOF_MODE):
+                return path, sha256_hex(data)
+        except FileExistsError:
+            continue
+        except (IOError, OSError) as exc:
+            if exc.errno in _DIRECTORY_REFUSED:
+                raise ProofError("cannot write in the proof directory %s: %s" % (directory, exc.strerror or exc))
+            raise ProofError("cannot write the proof in %s: %s" % (directory, exc.strerror or exc))
+    raise ProofError("too many proofs named like %s in %s" % (path, directory))

@@ -9,6 +9,7 @@
 - :func:`write_new`: create a file that must not exist yet (``os.link`` of a complete temporary file, so two
   writers cannot both win); an existing file with the same bytes is not an error.
 - :func:`replace_symlink`: point a link elsewhere in one rename.
+- :func:`remove_if_present`: unlink, a missing file being no error.
 - :func:`sha256_hex`, :func:`file_sha256`: the hashes the proofs, seals and certificate sets are compared by.
 
 Errors are the operating system's (``OSError``): each caller names what it was writing in its own message.
@@ -77,9 +78,10 @@ def _write_temp(temp, data, mode):
         os.close(fd)
 
 
-def _remove(temp):
+def remove_if_present(path):
+    """Unlink ``path``; a missing file is not an error (any other ``OSError`` is raised)."""
     try:
-        os.unlink(temp)
+        os.unlink(path)
     except OSError as exc:
         if exc.errno != errno.ENOENT:
             raise
@@ -94,7 +96,7 @@ def write_atomic(path, data, mode=0o644):
         _write_temp(temp, data, mode)
         os.replace(temp, path)
     except BaseException:
-        _remove(temp)
+        remove_if_present(temp)
         raise
     fsync_dir(os.path.dirname(path) or ".")
 
@@ -134,7 +136,7 @@ def write_new(path, data, mode=0o644):
                     raise
                 os.rename(temp, path)  # file systems without hard links
         finally:
-            _remove(temp)
+            remove_if_present(temp)
         fsync_dir(os.path.dirname(path) or ".")
         return True
     raise FileExistsError(errno.EEXIST, "exists with other content", path)
@@ -147,6 +149,6 @@ def replace_symlink(target, link_path):
     try:
         os.replace(temp, link_path)
     except BaseException:
-        _remove(temp)
+        remove_if_present(temp)
         raise
     fsync_dir(os.path.dirname(link_path) or ".")

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import shutil
 import stat
@@ -235,3 +236,23 @@ def test_unwritable_directory_is_a_clear_error(tmp_path):
         readonly.mkdir(mode=0o555)
         with pytest.raises(MetricsError, match="cannot write in the metrics directory"):
             metrics.write_metrics(str(readonly), result(), "100001", "100001001", "test")
+
+
+@pytest.mark.parametrize("number, message", [
+    (errno.EACCES, "cannot write in the metrics directory %(dir)s: Permission denied; make it writable for the user "
+                   "the check runs as, or unset metrics_dir (eeszt_check_metrics_dir)"),
+    (errno.EIO, "cannot write the metrics file %(path)s: Input/output error"),
+])
+def test_write_failures_are_metrics_errors_and_keep_the_old_file(tmp_path, monkeypatch, number, message):
+    path = tmp_path / metrics.metrics_filename("100001", "100001001", "test")
+    path.write_text("# old\n")
+
+    def refuse(src, dst):
+        raise OSError(number, os.strerror(number))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(MetricsError) as caught:
+        metrics.write_metrics(str(tmp_path), result(), "100001", "100001001", "test")
+    assert str(caught.value) == message % {"dir": tmp_path, "path": path}
+    assert caught.value.code == "metrics_write_failed"
+    assert os.listdir(str(tmp_path)) == [path.name] and path.read_text() == "# old\n"

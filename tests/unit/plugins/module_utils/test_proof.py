@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The proof document and its atomic, never-overwriting write."""
 
+import errno
 import hashlib
 import json
 import os
@@ -88,3 +89,40 @@ def test_unwritable_place_is_a_proof_error(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(ProofError, match="cannot create the proof directory"):
         write_proof(str(blocker / "proofs"), proof())
+
+
+def test_a_name_taken_by_other_bytes_moves_on_and_keeps_the_other_file(tmp_path):
+    taken = tmp_path / "20261125T221500Z_123456_123456001.json"
+    taken.write_bytes(b"someone else's proof\n")
+    path, digest = write_proof(str(tmp_path), proof())
+    assert os.path.basename(path) == "20261125T221500Z_123456_123456001_1.json"
+    assert taken.read_bytes() == b"someone else's proof\n"
+    assert digest == hashlib.sha256(serialize(proof())).hexdigest()
+
+
+@pytest.mark.parametrize("number, message", [
+    (errno.EACCES, "cannot write in the proof directory %s: Permission denied"),
+    (errno.EIO, "cannot write the proof in %s: Input/output error"),
+])
+def test_write_failures_name_the_directory_and_leave_no_temporary_file(tmp_path, monkeypatch, number, message):
+    def refuse(*args, **kwargs):
+        raise OSError(number, os.strerror(number))
+
+    monkeypatch.setattr(os, "open", refuse)  # the complete temporary file cannot be made
+    with pytest.raises(ProofError) as caught:
+        write_proof(str(tmp_path), proof())
+    assert str(caught.value) == message % tmp_path
+    assert caught.value.code == "proof_write_failed"
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_failed_link_and_rename_leave_no_temporary_file(tmp_path, monkeypatch):
+    def refuse(src, dst):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "link", refuse)
+    monkeypatch.setattr(os, "rename", refuse)
+    with pytest.raises(ProofError) as caught:
+        write_proof(str(tmp_path), proof())
+    assert str(caught.value) == "cannot write the proof in %s: Input/output error" % tmp_path
+    assert os.listdir(str(tmp_path)) == []

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """eeszt.connect.tls_files, run as Ansible runs it: a Python process reading its arguments."""
 
+import errno
 import json
 import os
 import stat
@@ -83,18 +84,51 @@ def test_check_mode_changes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"files": [{"path": "relative", "content": "", "mode": "0644"}]}, "must be absolute"),
-    ({"files": [{"path": "/tmp/x", "content": "", "mode": "rw-r--r--"}]}, "octal mode"),
-    ({"files": [{"path": "/tmp/x", "content": "", "mode": "0644"}], "absent": ["/tmp/x"]}, "only once"),
+    ({"files": [{"path": "relative", "content": "", "mode": "0644"}]}, "relative: the path must be absolute"),
+    ({"files": [{"path": "/tmp/x", "content": "", "mode": "rw-r--r--"}]},
+     "the mode of /tmp/x must be an octal mode like 0644, got 'rw-r--r--'"),
+    ({"files": [{"path": "/tmp/x", "content": "", "mode": "0644"}], "directory_mode": "17777"},
+     "directory_mode must be an octal mode from 0000 to 7777, got '17777'"),
+    ({"files": [{"path": "/tmp/x", "content": "", "mode": "0644"}], "absent": ["/tmp/x"]},
+     "each path may appear only once in files, secret_files and absent: /tmp/x"),
 ])
 def test_bad_arguments_are_refused(tmp_path, args, message):
     result = run(tmp_path, **args)
-    assert result["failed"] and message in result["msg"]
+    assert result["failed"] is True
+    assert result["msg"] == message
+    assert result["error"] == "usage"
 
 
 def test_directory_in_the_way_is_refused(tmp_path):
     (tmp_path / "openssl.cnf").mkdir()
     result = run(tmp_path, files=[{"path": str(tmp_path / "openssl.cnf"), "content": "", "mode": "0644"}])
-    assert result["failed"] and "is a directory" in result["msg"]
+    assert result["failed"] and result["msg"] == "%s is a directory, not a file" % (tmp_path / "openssl.cnf")
+    assert result["error"] == "write_failed"
     result = run(tmp_path, absent=[str(tmp_path / "openssl.cnf")])
-    assert result["failed"] and "only files are removed" in result["msg"]
+    assert result["failed"] and result["msg"] == "%s is a directory; only files are removed" % (tmp_path / "openssl.cnf")
+    assert result["error"] == "write_failed"
+
+
+def test_a_failed_write_is_write_failed_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from ansible_collections.eeszt.connect.plugins.modules import tls_files
+
+    target = tmp_path / "eeszt.env"
+    target.write_text("OLD=1\n")
+
+    def refuse(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(tls_files.TlsFilesError) as caught:
+        tls_files._write(str(target), b"NEW=1\n", 0o644)
+    assert caught.value.code == "write_failed"
+    assert str(caught.value) == "cannot write %s: [Errno 28] No space left on device" % target
+    assert os.listdir(str(tmp_path)) == ["eeszt.env"] and target.read_text() == "OLD=1\n"
+
+
+def test_secret_files_take_the_same_suboptions_and_hide_their_content(tmp_path):
+    target = tmp_path / "java.properties"
+    result = run(tmp_path, diff=True, secret_files=[{"path": str(target), "content": "pw=s3cret\n", "mode": "0640"}])
+    assert result["changed_files"] == [str(target)] and "diff" not in result
+    assert target.read_text() == "pw=s3cret\n" and mode(target) == 0o640
+    assert "s3cret" not in json.dumps(result)

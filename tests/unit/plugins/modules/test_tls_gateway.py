@@ -9,17 +9,19 @@ there and keeps running, the parent exits 0; a configuration with ``fail``
 in it makes it exit 1 with a message, as stunnel does for a bad one.
 """
 
+import json
 import os
+import subprocess
 import sys
 import time
 
 import pytest
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.process import pid_alive as is_alive
+from ansible_collections.eeszt.connect.plugins.module_utils.common.process import read_pid
 from ansible_collections.eeszt.connect.plugins.modules.tls_gateway import (
     Gateway,
     GatewayError,
-    is_alive,
-    read_pid,
 )
 
 FAKE_DAEMON = r'''#!{python}
@@ -117,3 +119,50 @@ def test_a_foreign_file_keeps_the_run_directory(gateway):
     gateway.stop(pid)
     gateway.remove(paths)
     assert os.path.exists(foreign)
+
+
+def test_failures_carry_stable_codes(gateway):
+    with open(gateway.config, "a") as handle:
+        handle.write("fail\n")
+    with pytest.raises(GatewayError) as caught:
+        gateway.start("sha-6")
+    assert caught.value.code == "start_failed"
+    os.unlink(gateway.config)
+    with pytest.raises(GatewayError) as caught:
+        gateway.start("sha-7")
+    assert caught.value.code == "config_missing"
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+
+
+def run_module(tmp_path, **args):
+    """The module as Ansible runs it: a Python process reading its arguments from a file."""
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".cache", "collections"))
+    proc = subprocess.run([sys.executable, "-m", "ansible_collections.eeszt.connect.plugins.modules.tls_gateway",
+                           str(args_file)], capture_output=True, text=True, env=env, timeout=60, check=False)
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("args, error, message", [
+    (dict(timeout=0), "usage", "timeout must be a positive number of seconds"),
+    (dict(executable="/nonexistent/stunnel"), "gateway_failed", "the gateway could not be started: "),
+    (dict(state="restarted", config_text="fail\n"), "start_failed", "stunnel refused to start (exit code 1)"),
+    (dict(state="started", config_text=None), "config_missing", "the gateway configuration %(config)s does not exist"),
+])
+def test_module_failures_return_their_error_code(gateway, tmp_path, args, error, message):
+    args = dict(args)
+    config_text = args.pop("config_text", "keep")
+    if config_text is None:
+        os.unlink(gateway.config)
+    elif config_text != "keep":
+        with open(gateway.config, "a") as handle:
+            handle.write(config_text)
+    args.setdefault("executable", gateway.executable)
+    result = run_module(tmp_path, config=gateway.config, pid_file=gateway.pid_file, **args)
+    assert result["failed"] is True
+    assert result["error"] == error
+    assert message % {"config": gateway.config} in result["msg"]
+    assert result["running"] is False and result["pid"] is None
