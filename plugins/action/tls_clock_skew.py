@@ -50,7 +50,7 @@ class ActionModule(ActionBase):
         del tmp
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         if args["max_skew"] < 0:
-            result.update(failed=True, msg="max_skew must not be negative")
+            result.update(failed=True, error="usage", msg="max_skew must not be negative")
             return result
         before = time.time()
         out = self._low_level_execute_command("date -u +%s", sudoable=False)

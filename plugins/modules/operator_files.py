@@ -76,6 +76,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description:
+    - On failure, a stable code for reports; V(usage) (O(max_bytes) below 1) or
+      V(operator_file_refused) (the file of O(read) is not collected; RV(reason) says why).
+  returned: failure
+  type: str
+  sample: operator_file_refused
+reason:
+  description: With O(read), why the file is not collected.
+  returned: when the file of O(read) is refused
+  type: str
+  sample: is not a regular file
 files:
   description: Files that can be collected.
   returned: always
@@ -142,10 +154,10 @@ size:
 """
 
 import base64
-import hashlib
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import (
     OperatorFileRefused,
     read_listed,
@@ -164,15 +176,15 @@ def main():
     )
     params = module.params
     if params["max_bytes"] < 1:
-        module.fail_json(msg="max_bytes must be at least 1, got %d" % params["max_bytes"])
+        module.fail_json(msg="max_bytes must be at least 1, got %d" % params["max_bytes"], error="usage")
     if params["read"] is None:
         module.exit_json(changed=False, **resolve(params["patterns"], params["max_bytes"]))
     try:
         entry, data = read_listed(params["patterns"], params["read"], params["max_bytes"])
     except OperatorFileRefused as exc:
-        module.fail_json(msg="%s %s" % (params["read"], exc), refused=True, reason="%s" % exc)
+        module.fail_json(msg="%s %s" % (params["read"], exc), error=exc.code, refused=True, reason="%s" % exc)
     module.exit_json(changed=False, files=[entry], refused=[], unmatched=[], size=len(data),
-                     sha256=hashlib.sha256(data).hexdigest(), content=base64.b64encode(data).decode("ascii"))
+                     sha256=sha256_hex(data), content=base64.b64encode(data).decode("ascii"))
 
 
 if __name__ == "__main__":

@@ -63,7 +63,8 @@ RETURN = r"""
 error:
   description:
     - On failure, what went wrong, for reports; V(clock_skew) (the skew is over the limit and
-      O(on_skew=fail)) or V(clock_unreadable) (the site's clock could not be read).
+      O(on_skew=fail)), V(clock_unreadable) (the site's clock could not be read) or V(usage)
+      (a negative O(max_skew)).
   returned: failure
   type: str
   sample: clock_skew

@@ -25,9 +25,11 @@ __metaclass__ = type
 import datetime
 import errno
 import glob
-import hashlib
 import os
 import stat
+
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 WILDCARDS = frozenset("*?[")
@@ -36,8 +38,10 @@ LIMIT_VARIABLE = "eeszt_proofs_operator_files_max_bytes"
 PATTERNS_VARIABLE = "eeszt_proofs_operator_files"
 
 
-class OperatorFileRefused(Exception):
+class OperatorFileRefused(EESZTConnectError):
     """One file that is not collected, with why."""
+
+    code = "operator_file_refused"
 
 
 def shown(text):
@@ -142,7 +146,7 @@ def read_limited(real, max_bytes):
 
 
 def _sha256(real, max_bytes):
-    return hashlib.sha256(read_limited(real, max_bytes)).hexdigest()
+    return sha256_hex(read_limited(real, max_bytes))
 
 
 def resolve(patterns, max_bytes=DEFAULT_MAX_BYTES, with_sha256=True):

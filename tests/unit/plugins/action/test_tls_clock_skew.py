@@ -4,11 +4,15 @@
 """The skew arithmetic of the action plugin eeszt.connect.tls_clock_skew."""
 
 import math
+import re
+import time
+from unittest import mock
 
+from action_runner import run_action
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.action.tls_clock_skew import describe, skew_bounds
+from ansible_collections.eeszt.connect.plugins.action.tls_clock_skew import ActionModule, describe, skew_bounds
 
 
 def test_in_sync_reports_zero():
@@ -43,3 +47,32 @@ def test_never_more_than_the_real_skew(before, round_trip, position, skew):
     assert reported == 0.0 or math.copysign(1, reported) == math.copysign(1, skew)
     if abs(skew) > round_trip + 1 + tolerance:
         assert reported != 0.0
+
+
+def _run(args, stdout="", rc=0, stderr=""):
+    """The action with the site's ``date -u +%s`` answering ``stdout`` (no connection is made)."""
+    answer = {"rc": rc, "stdout": stdout, "stderr": stderr}
+    with mock.patch.object(ActionModule, "_low_level_execute_command", return_value=answer):
+        return run_action("tls_clock_skew", args)
+
+
+def test_failures_carry_stable_error_codes():
+    result = _run({"max_skew": -1})
+    assert result["failed"] is True and result["error"] == "usage"
+    assert result["msg"] == "max_skew must not be negative"
+    result = _run({}, rc=127, stderr="date: not found\n")
+    assert result["failed"] is True and result["error"] == "clock_unreadable"
+    assert result["msg"] == "cannot read the site's clock with 'date -u +%s': date: not found"
+    result = _run({"max_skew": 60, "on_skew": "fail"}, stdout="%d\n" % (time.time() + 3600))
+    assert result["failed"] is True and result["error"] == "clock_skew" and result["within_limit"] is False
+    assert re.match(r"the site's clock is 3(599|600) s ahead of the controller's \(limit 60 s\); TLS handshakes",
+                    result["msg"])
+
+
+def test_a_skew_within_the_limit_or_a_warning_is_no_failure():
+    result = _run({"max_skew": 60}, stdout="%d\n" % time.time())
+    assert not result.get("failed") and "error" not in result and result["within_limit"] is True
+    result = _run({"max_skew": 60}, stdout="%d\n" % (time.time() - 3600))
+    assert not result.get("failed") and "error" not in result
+    assert result["warnings"] == [result["msg"]]
+    assert re.match(r"the site's clock is 3(599|600) s behind the controller's \(limit 60 s\); TLS handshakes", result["msg"])
