@@ -20,9 +20,6 @@ description:
   - The configuration file name must end with C(eeszt_demo.yml) or C(eeszt_demo.yaml).
 options:
   plugin:
-    description: The name of this plugin; must be C(eeszt.connect.demo_sites).
-    type: str
-    required: true
     choices: [eeszt.connect.demo_sites]
   count:
     description:
@@ -40,6 +37,8 @@ options:
     description: The 6-digit institution ID of the first institution; the next ones count up.
     type: int
     default: 100001
+extends_documentation_fragment:
+  - eeszt.connect.inventory
 """
 
 EXAMPLES = r"""

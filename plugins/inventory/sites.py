@@ -37,9 +37,6 @@ description:
   - The configuration file name must end with C(eeszt_sites.yml) or C(eeszt_sites.yaml).
 options:
   plugin:
-    description: The name of this plugin; must be C(eeszt.connect.sites).
-    type: str
-    required: true
     choices: [eeszt.connect.sites]
   registry:
     description:
@@ -92,6 +89,7 @@ options:
     default: error
     choices: [error, ignore, hostvars]
 extends_documentation_fragment:
+  - eeszt.connect.inventory
   - constructed
   - inventory_cache
 notes:

@@ -90,26 +90,25 @@ class NoBackupError(EesztCertificateError):
     code = "no_backup"
 
 
+def _resolve_id(value, lookup, what):
+    """The number of a user or group name (or number); -1 (leave as is) when not set."""
+    if value in (None, ""):
+        return -1
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return lookup(value)
+    except KeyError:
+        raise CertStoreError("%s %r does not exist on this host: create the %s or set another %s"
+                             % (what, value, "user" if what == "owner" else "group", what))
+
+
 def resolve_ids(owner, group):
     """uid/gid for owner and group names (or numbers); -1 leaves as is."""
-    uid = gid = -1
-    if owner not in (None, ""):
-        try:
-            uid = int(owner)
-        except ValueError:
-            try:
-                uid = pwd.getpwnam(owner).pw_uid
-            except KeyError:
-                raise CertStoreError("owner %r does not exist on this host: create the user or set another owner" % owner)
-    if group not in (None, ""):
-        try:
-            gid = int(group)
-        except ValueError:
-            try:
-                gid = grp.getgrnam(group).gr_gid
-            except KeyError:
-                raise CertStoreError("group %r does not exist on this host: create the group or set another group" % group)
-    return uid, gid
+    return (_resolve_id(owner, lambda name: pwd.getpwnam(name).pw_uid, "owner"),
+            _resolve_id(group, lambda name: grp.getgrnam(name).gr_gid, "group"))
 
 
 class DesiredSet:

@@ -251,3 +251,24 @@ def test_a_directory_made_by_a_concurrent_run_in_between_is_no_error(tmp_path, v
     dummy, plan, backup = apply(target, desired_for(validated[0]))
     assert plan["content_changed"] and backup is None
     assert (target / "cert.pem").read_text() == validated[0].pem()["certificate"]
+
+
+def test_resolve_ids_names_numbers_and_unknown_names():
+    import grp
+    import pwd
+
+    from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store import CertStoreError, resolve_ids
+
+    assert resolve_ids(None, "") == (-1, -1)
+    assert resolve_ids("1234", 5678) == (1234, 5678)
+    me, my_group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    assert resolve_ids(me, my_group) == (os.getuid(), os.getgid())
+    with pytest.raises(CertStoreError) as caught:
+        resolve_ids("no-such-user-eeszt", None)
+    assert str(caught.value) == ("owner 'no-such-user-eeszt' does not exist on this host: create the user or set "
+                                 "another owner")
+    assert caught.value.code == "write_failed"
+    with pytest.raises(CertStoreError) as caught:
+        resolve_ids(None, "no-such-group-eeszt")
+    assert str(caught.value) == ("group 'no-such-group-eeszt' does not exist on this host: create the group or set "
+                                 "another group")

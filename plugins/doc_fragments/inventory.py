@@ -1,0 +1,17 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared documentation of eeszt.connect's inventory plugins (each adds its own C(choices) to O(plugin))."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    DOCUMENTATION = r"""
+options:
+  plugin:
+    description: The name of this plugin, fully qualified (the only value of its choices).
+    type: str
+    required: true
+"""
