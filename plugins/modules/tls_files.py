@@ -261,7 +261,7 @@ class FileSet:
         duplicates = sorted(set(path for path in paths if paths.count(path) > 1) | (set(paths) & set(params["absent"])))
         if duplicates:
             raise TlsFilesUsageError("each path may appear only once in files, secret_files and absent: %s"
-                                % ", ".join(duplicates))
+                                     % ", ".join(duplicates))
         for entry in params["files"]:
             self.write(entry, secret=False)
         for entry in params["secret_files"]:

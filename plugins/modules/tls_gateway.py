@@ -231,7 +231,7 @@ class Gateway:
                 stderr=subprocess.STDOUT, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired:
             raise GatewayStartError("%s did not return within %d s; it must run with "
-                               "'foreground = no'" % (self.executable, self.timeout))
+                                    "'foreground = no'" % (self.executable, self.timeout))
         output = proc.stdout.decode("utf-8", "replace").strip()
         if proc.returncode != 0:
             raise GatewayStartError("stunnel refused to start (exit code %d): %s" % (
@@ -244,8 +244,8 @@ class Gateway:
                 return pid
             time.sleep(0.1)
         raise GatewayStartError("stunnel started but no running process is recorded in %s after %d s; "
-                           "check that the configuration names this pid file and read its log"
-                           % (self.pid_file, self.timeout))
+                                "check that the configuration names this pid file and read its log"
+                                % (self.pid_file, self.timeout))
 
     def stop(self, pid):
         os.kill(pid, signal.SIGTERM)

@@ -67,7 +67,6 @@ from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_set import 
 )
 
 
-
 class EesztCertificateError(EESZTConnectError):
     """Root of the exception hierarchy of eeszt.connect.waf_certificate.
 
