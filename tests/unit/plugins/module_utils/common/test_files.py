@@ -200,10 +200,10 @@ def test_temp_path_is_hidden_beside_the_file(tmp_path):
 
 
 def test_remove_ignores_a_missing_file_only(tmp_path):
-    files._remove(str(tmp_path / "missing"))
+    files.remove_if_present(str(tmp_path / "missing"))
     (tmp_path / "dir").mkdir()
     with pytest.raises(OSError):
-        files._remove(str(tmp_path / "dir"))
+        files.remove_if_present(str(tmp_path / "dir"))
 
 
 def test_write_new_gives_up_after_two_lost_races(tmp_path, monkeypatch):
