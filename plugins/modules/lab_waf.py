@@ -16,11 +16,12 @@ version_added: 0.1.0
 description:
   - Manages the process of the rehearsal lab WAF, the mutual-TLS HTTPS server
     of the rehearsal lab that stands in for EESZT's Web Application Firewall.
-  - The server script and its JSON configuration are installed by the role
-    C(eeszt.connect.lab); this module starts the script in the background
+  - The server is part of the collection (standard library only) and runs with
+    O(python); its JSON configuration is written by the role
+    C(eeszt.connect.lab). This module starts the server in the background
     (in its own session, output appended to C(<path>/waf/server.log)),
     records its pid in C(<path>/waf/waf.pid) and waits until it answers TLS.
-  - Idempotent. A running WAF started from the same script, configuration,
+  - Idempotent. A running WAF started from the same server code, configuration,
     TLS files, interpreter and address is left alone; when any of them
     changed, the WAF is restarted. A stale pid file (its process is gone, or
     is not the WAF) is cleaned up.
@@ -75,8 +76,11 @@ options:
     type: path
   script:
     description:
-      - The WAF server script.
-      - Defaults to C(<path>/waf/eeszt_lab_waf.py).
+      - A WAF server script to run (as C(python -u SCRIPT --config CONFIG --host HOST --port PORT)) instead of
+        the collection's server.
+      - By default the collection's server runs as the module
+        C(ansible_collections.eeszt.connect.plugins.plugin_utils.lab.waf_server) (C(python -u -m ...)), with the
+        directory that holds C(ansible_collections) on C(PYTHONPATH); nothing is copied into the lab directory.
     type: path
   python:
     description:

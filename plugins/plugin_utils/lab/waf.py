@@ -4,14 +4,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Start, stop and inspect the rehearsal lab WAF process.
 
-Standard library only. The process is the server script
-(``roles/lab/files/eeszt_lab_waf.py``) run as
-``PYTHON -u SCRIPT --config CONFIG --host HOST --port PORT`` in its own
+Standard library only. The process is the collection's lab WAF server
+(``waf_server.py`` and ``_waf_http.py`` next to this file) run with the
+controller's Python as ``PYTHON -u -m SERVER_MODULE --config CONFIG --host HOST
+--port PORT`` (the directory holding ``ansible_collections`` on PYTHONPATH), or a
+server script given as ``script`` run as ``PYTHON -u SCRIPT ...``, in its own
 session, with its output appended to the server log. Its pid goes to the
 pid file; a state file next to it records a fingerprint of everything the
-process was started from (script, configuration, the TLS files it names,
+process was started from (server code, configuration, the TLS files it names,
 interpreter, address) so that an unchanged lab is left alone and a changed
-one is restarted.
+one (a renewed certificate, say) is restarted.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,17 +28,21 @@ import signal
 import socket
 import ssl
 import subprocess
-import tempfile
 import time
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.common.process import pid_alive, read_pid
 
 PID_FILE = "waf.pid"
 STATE_FILE = "waf.state.json"
 SERVER_LOG = "server.log"
 ACCESS_LOG = "access.log"
 CONFIG_FILE = "waf.json"
-SCRIPT_FILE = "eeszt_lab_waf.py"
+SERVER_MODULE = "ansible_collections.eeszt.connect.plugins.plugin_utils.lab.waf_server"
+# The files the server module is made of (a change to them restarts a running lab WAF).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER_FILES = tuple(os.path.join(_HERE, name) for name in ("waf_server.py", "_waf_http.py"))
 # Keys of the server configuration that name files the process loads at start.
 CONFIG_FILE_KEYS = ("server_cert", "server_key", "client_ca")
 EXIT_ADDRESS_IN_USE = 3
@@ -60,24 +66,36 @@ class WafPaths:
         self.server_log = os.path.join(self.waf_dir, SERVER_LOG)
         self.access_log = os.path.join(self.waf_dir, ACCESS_LOG)
         self.config = config or os.path.join(self.waf_dir, CONFIG_FILE)
-        self.script = script or os.path.join(self.waf_dir, SCRIPT_FILE)
+        # None: the collection's server module (SERVER_MODULE); else a server script run as a file.
+        self.script = script
+
+    @property
+    def server_files(self):
+        """The files whose content the running server depends on (besides its configuration)."""
+        return (self.script,) if self.script else SERVER_FILES
+
+    def argv(self, python, host, port):
+        """The command line that starts the server."""
+        server = [self.script] if self.script else ["-m", SERVER_MODULE]
+        return [python, "-u"] + server + ["--config", self.config, "--host", host, "--port", str(port)]
+
+    def markers(self):
+        """Arguments that the command line of this lab's WAF holds (checked in /proc)."""
+        return (self.script,) if self.script else (SERVER_MODULE, self.config)
 
 
-def atomic_write(path, text, mode=0o600):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def collections_root():
+    """The directory that holds ``ansible_collections`` (what the server module needs on PYTHONPATH)."""
+    root = _HERE
+    for dummy in SERVER_MODULE.split(".")[:-1]:
+        root = os.path.dirname(root)
+    if not os.path.isdir(os.path.join(root, "ansible_collections")):
+        raise LabWafError("cannot find the ansible_collections directory above %s to run the lab WAF server %s; "
+                          "install the collection eeszt.connect in a collections path" % (_HERE, SERVER_MODULE))
+    return root
 
 
-def remove_quietly(path):
+def _remove_quietly(path):
     try:
         os.unlink(path)
     except OSError as exc:
@@ -99,16 +117,6 @@ def tail(path, lines=20):
     return text or "(server log %s is empty)" % path
 
 
-def read_pid(pid_file):
-    """The pid in the pid file, or None when it is missing or unreadable."""
-    try:
-        with open(pid_file) as handle:
-            value = handle.read().strip()
-    except (IOError, OSError):
-        return None
-    return int(value) if value.isdigit() and int(value) > 0 else None
-
-
 def read_state(state_file):
     try:
         with open(state_file) as handle:
@@ -118,42 +126,27 @@ def read_state(state_file):
     return data if isinstance(data, dict) else {}
 
 
-def process_alive(pid):
-    """True when the process exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        if exc.errno == errno.ESRCH:
-            return False
-        if exc.errno != errno.EPERM:
-            raise
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
-        # The state letter follows the ")" that closes the command name.
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (IOError, OSError, IndexError):
-        return True
+def process_is_waf(pid, markers):
+    """True when pid is alive and (where /proc tells) its command line holds every marker.
 
-
-def process_is_waf(pid, script):
-    """True when pid is alive and (where /proc tells) runs the WAF script."""
-    if not process_alive(pid):
+    A marker is a path (compared after resolving links) or a module name (compared as is).
+    """
+    if not pid_alive(pid):
         return False
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            argv = handle.read().split(b"\0")
+            argv = [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0") if arg]
     except (IOError, OSError):
         return True
-    wanted = os.path.realpath(script).encode()
-    return any(arg and os.path.realpath(arg) == wanted for arg in argv)
+    resolved = set(argv) | {os.path.realpath(arg) for arg in argv if os.sep in arg}
+    return all(marker in resolved or os.path.realpath(marker) in resolved for marker in markers)
 
 
 def fingerprint(paths, python, host, port):
     """SHA-256 over everything the running process depends on."""
     digest = hashlib.sha256()
     digest.update(json.dumps([python, host, port], sort_keys=True).encode())
-    files = [paths.script, paths.config]
+    files = list(paths.server_files) + [paths.config]
     try:
         with open(paths.config) as handle:
             config = json.load(handle)
@@ -233,7 +226,7 @@ class LabWaf:
     def running_pid(self):
         """Pid of the running WAF of this lab, or None (a stale pid file is not a WAF)."""
         pid = read_pid(self.paths.pid_file)
-        if pid is not None and process_is_waf(pid, self.paths.script):
+        if pid is not None and process_is_waf(pid, self.paths.markers()):
             return pid
         return None
 
@@ -259,18 +252,20 @@ class LabWaf:
     # -- actions -------------------------------------------------------------
 
     def check_startable(self):
-        for path, what in ((self.paths.script, "server script"), (self.paths.config, "configuration")):
-            if not os.path.isfile(path):
-                raise LabWafError("the lab WAF %s %s does not exist (run the eeszt.connect.lab role with "
-                                  "eeszt_lab_state=started to install it)" % (what, path))
+        if self.paths.script and not os.path.isfile(self.paths.script):
+            raise LabWafError("the lab WAF server script %s does not exist (option script of "
+                              "eeszt.connect.lab_waf; leave it unset to run the collection's server)" % self.paths.script)
+        if not os.path.isfile(self.paths.config):
+            raise LabWafError("the lab WAF configuration %s does not exist (run the eeszt.connect.lab role with "
+                              "eeszt_lab_state=started to install it)" % self.paths.config)
         if not os.path.isfile(self.python) or not os.access(self.python, os.X_OK):
             raise LabWafError("python interpreter %s is not an executable file" % self.python)
 
     def clean_stale(self):
         """Remove pid and state files that no longer describe a running WAF."""
         if self.running_pid() is None:
-            remove_quietly(self.paths.pid_file)
-            remove_quietly(self.paths.state_file)
+            _remove_quietly(self.paths.pid_file)
+            _remove_quietly(self.paths.state_file)
 
     def start(self):
         """Start the WAF and wait until it answers TLS; returns the pid."""
@@ -280,16 +275,18 @@ class LabWaf:
             raise LabWafError(port_in_use_message(self.host, self.port))
         if not os.path.isdir(self.paths.waf_dir):
             os.makedirs(self.paths.waf_dir, 0o700)
-        argv = [self.python, "-u", self.paths.script, "--config", self.paths.config,
-                "--host", self.host, "--port", str(self.port)]
+        env = dict(os.environ)
+        if not self.paths.script:
+            env["PYTHONPATH"] = os.pathsep.join([collections_root()] + [p for p in [env.get("PYTHONPATH")] if p])
         with open(self.paths.server_log, "ab") as log:
             os.chmod(self.paths.server_log, 0o600)
             with open(os.devnull, "rb") as devnull:
-                proc = subprocess.Popen(argv, stdin=devnull, stdout=log, stderr=subprocess.STDOUT,
-                                        cwd=self.paths.waf_dir, close_fds=True, start_new_session=True)
+                proc = subprocess.Popen(self.paths.argv(self.python, self.host, self.port), stdin=devnull,
+                                        stdout=log, stderr=subprocess.STDOUT, cwd=self.paths.waf_dir,
+                                        close_fds=True, start_new_session=True, env=env)
         self._wait_ready(proc)
-        atomic_write(self.paths.pid_file, "%d\n" % proc.pid, 0o644)
-        atomic_write(self.paths.state_file, json.dumps({
+        write_atomic(self.paths.pid_file, "%d\n" % proc.pid, 0o644)
+        write_atomic(self.paths.state_file, json.dumps({
             "pid": proc.pid,
             "host": self.host,
             "port": self.port,
@@ -330,10 +327,10 @@ class LabWaf:
                 raise LabWafError("cannot signal the lab WAF (pid %d): %s" % (pid, exc))
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
-                if not process_alive(pid):
+                if not pid_alive(pid):
                     return True
                 time.sleep(0.05)
-        return not process_alive(pid)
+        return not pid_alive(pid)
 
     def stop(self):
         """Stop the WAF if it runs; returns the pid that was stopped, or None."""
@@ -348,6 +345,6 @@ class LabWaf:
                 if time.monotonic() >= deadline:
                     raise LabWafError("the lab WAF (pid %d) stopped but port %s on %s is still in use" % (pid, port, host))
                 time.sleep(0.05)
-        remove_quietly(self.paths.pid_file)
-        remove_quietly(self.paths.state_file)
+        _remove_quietly(self.paths.pid_file)
+        _remove_quietly(self.paths.state_file)
         return pid

@@ -1,10 +1,9 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for the lab WAF: process management (module_utils/lab_waf.py)
-and the configuration handling of the server script (roles/lab/files)."""
+"""Unit tests for the lab WAF: process management (plugin_utils/lab/waf.py)
+and the configuration handling of the server (plugin_utils/lab/waf_server.py, _waf_http.py)."""
 
-import importlib.util
 import json
 import os
 import socket
@@ -14,31 +13,26 @@ import time
 
 import pytest
 
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab import _waf_http as http
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab import waf as lab_waf
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-SCRIPT = os.path.join(ROOT, "roles", "lab", "files", "eeszt_lab_waf.py")
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab import waf_server as server_module
 
 
 @pytest.fixture(scope="module")
 def server():
-    """The server script, imported as a module."""
-    spec = importlib.util.spec_from_file_location("eeszt_lab_waf", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The server module."""
+    return server_module
 
 
 @pytest.fixture
 def lab(tmp_path):
-    """A lab directory with the real server script and a configuration naming TLS files."""
+    """A lab directory with a configuration naming TLS files (the server is the collection's module)."""
     waf = tmp_path / "waf"
     pki = tmp_path / "pki"
     waf.mkdir()
     pki.mkdir()
     for name in ("cert.pem", "key.pem", "ca.pem"):
         (pki / name).write_text("not really PEM: %s\n" % name)
-    (waf / "eeszt_lab_waf.py").write_bytes(open(SCRIPT, "rb").read())
     (waf / "waf.json").write_text(json.dumps({
         "server_cert": "../pki/cert.pem", "server_key": "../pki/key.pem",
         "client_ca": "../pki/ca.pem", "access_log": "access.log",
@@ -91,13 +85,13 @@ def test_invalid_config_is_refused(server, lab, change, message):
         server.load_config(str(path))
 
 
-def test_subject_is_formatted_most_specific_first_with_escaping(server):
+def test_subject_is_formatted_most_specific_first_with_escaping():
     subject = ((("countryName", "HU"),), (("organizationName", "Lab, Inc."),), (("commonName", "100001"),))
-    assert server.format_subject(subject) == "CN=100001,O=Lab\\, Inc.,C=HU"
+    assert http.format_subject(subject) == "CN=100001,O=Lab\\, Inc.,C=HU"
 
 
-def test_soap_body_must_be_an_envelope(server):
-    problem = server.LabWafHandler.soap_problem
+def test_soap_body_must_be_an_envelope():
+    problem = http.LabWafHandler.soap_problem
     assert problem(b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>') is None
     assert problem(b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"/>') is None
     assert "SOAP Envelope" in problem(b"<Envelope/>")
@@ -106,27 +100,33 @@ def test_soap_body_must_be_an_envelope(server):
     assert "empty" in problem(b"  ")
 
 
-# -- module_utils: pid files, processes, ports ---------------------------------
+# -- plugin_utils/lab/waf.py: processes, ports (pid files and liveness: module_utils/common/process) ---
 
-def test_read_pid(tmp_path):
-    path = tmp_path / "waf.pid"
-    assert lab_waf.read_pid(str(path)) is None
-    path.write_text("garbage\n")
-    assert lab_waf.read_pid(str(path)) is None
-    path.write_text("4242\n")
-    assert lab_waf.read_pid(str(path)) == 4242
+def test_the_default_server_is_the_collection_module_run_with_m(lab):
+    paths = lab_waf.WafPaths(str(lab))
+    assert paths.script is None
+    assert paths.argv("/usr/bin/python3", "127.0.0.1", 18443) == [
+        "/usr/bin/python3", "-u", "-m", "ansible_collections.eeszt.connect.plugins.plugin_utils.lab.waf_server",
+        "--config", str(lab / "waf" / "waf.json"), "--host", "127.0.0.1", "--port", "18443"]
+    assert paths.markers() == (lab_waf.SERVER_MODULE, str(lab / "waf" / "waf.json"))
+    assert [os.path.basename(path) for path in paths.server_files] == ["waf_server.py", "_waf_http.py"]
+    assert os.path.isdir(os.path.join(lab_waf.collections_root(), "ansible_collections"))
+    script = lab_waf.WafPaths(str(lab), script="/opt/waf.py")
+    assert script.argv("py", "::1", 1)[:3] == ["py", "-u", "/opt/waf.py"] and script.markers() == ("/opt/waf.py",)
 
 
-def test_process_alive_sees_through_zombies():
-    assert lab_waf.process_alive(os.getpid())
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    deadline = time.monotonic() + 10
-    while lab_waf.process_alive(child.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    # Exited but not yet reaped: a zombie, which counts as gone.
-    assert not lab_waf.process_alive(child.pid)
-    child.wait()
-    assert not lab_waf.process_alive(child.pid)
+def test_process_is_waf_checks_module_and_config_of_this_lab(tmp_path):
+    """The collection's server runs as -m MODULE --config CONFIG: both must be on the command line."""
+    config = tmp_path / "waf.json"
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; print('ready', flush=True); time.sleep(30)",
+                              lab_waf.SERVER_MODULE, "--config", str(config)], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline() == b"ready\n"
+        assert lab_waf.process_is_waf(child.pid, (lab_waf.SERVER_MODULE, str(config)))
+        assert not lab_waf.process_is_waf(child.pid, (lab_waf.SERVER_MODULE, str(tmp_path / "other.json")))
+    finally:
+        child.kill()
+        child.wait(timeout=10)
 
 
 def test_process_is_waf_checks_the_command_line(tmp_path):
@@ -137,9 +137,9 @@ def test_process_is_waf_checks_the_command_line(tmp_path):
         # Right after Popen the child may not have exec'd the interpreter yet
         # (its command line is still the parent's): wait until the script runs.
         assert child.stdout.readline() == b"ready\n"
-        assert lab_waf.process_is_waf(child.pid, str(script))
-        assert not lab_waf.process_is_waf(child.pid, str(tmp_path / "other.py"))
-        assert not lab_waf.process_is_waf(os.getpid(), str(script))
+        assert lab_waf.process_is_waf(child.pid, (str(script),))
+        assert not lab_waf.process_is_waf(child.pid, (str(tmp_path / "other.py"),))
+        assert not lab_waf.process_is_waf(os.getpid(), (str(script),))
     finally:
         child.kill()
         child.wait(timeout=10)
@@ -199,9 +199,20 @@ def test_start_failure_reports_the_server_log(lab):
 
 
 def test_missing_script_is_a_clear_error(tmp_path):
-    waf = lab_waf.LabWaf(lab_waf.WafPaths(str(tmp_path)), "127.0.0.1", 18443, sys.executable)
-    with pytest.raises(lab_waf.LabWafError, match="server script .* does not exist"):
+    paths = lab_waf.WafPaths(str(tmp_path), script=str(tmp_path / "waf.py"))
+    waf = lab_waf.LabWaf(paths, "127.0.0.1", 18443, sys.executable)
+    with pytest.raises(lab_waf.LabWafError) as info:
         waf.start()
+    assert str(info.value) == ("the lab WAF server script %s does not exist (option script of eeszt.connect.lab_waf; "
+                               "leave it unset to run the collection's server)" % (tmp_path / "waf.py"))
+
+
+def test_missing_configuration_is_a_clear_error(tmp_path):
+    waf = lab_waf.LabWaf(lab_waf.WafPaths(str(tmp_path)), "127.0.0.1", 18443, sys.executable)
+    with pytest.raises(lab_waf.LabWafError) as info:
+        waf.start()
+    assert str(info.value) == ("the lab WAF configuration %s does not exist (run the eeszt.connect.lab role with "
+                               "eeszt_lab_state=started to install it)" % (tmp_path / "waf" / "waf.json"))
 
 
 def test_stale_pid_file_is_not_trusted(lab):
@@ -218,7 +229,7 @@ def test_stale_pid_file_is_not_trusted(lab):
 
 def test_stop_terminates_and_frees_the_port(lab):
     """A stand-in 'WAF' (the script path, a listening socket) is stopped with SIGTERM."""
-    paths = lab_waf.WafPaths(str(lab))
+    paths = lab_waf.WafPaths(str(lab), script=str(lab / "waf" / "stand-in.py"))
     with open(paths.script, "w") as handle:
         handle.write(
             "import signal, socket, sys, time\n"
