@@ -3,10 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A renewed lab WAF-SSL PFX for a site, to rehearse a certificate rotation.
 
-The renewed certificate has the site's subject, a new RSA key and serial, and
-is signed by the lab's client issuing CA (as a real renewal is), so the lab
-WAF trusts it unless told otherwise. Used by tests/integration/test_rotation.py
-and the Molecule ``rotation`` scenario.
+A thin command line over the lab issuer's own renewal,
+``plugins/plugin_utils/lab/pki.py: renew_site_pfx`` (same subject, new RSA key
+and serial, signed by the lab's client issuing CA). Used by
+tests/integration/test_rotation.py, test_vendor_path.py and the Molecule
+``rotation`` scenario.
 
     python tests/tools/lab_renewal.py LAB_DIR INSTITUTION_ID SITE_ID TARGET.p12
 
@@ -16,63 +17,21 @@ prints one JSON object: path, sha256 and sha1 fingerprints (hex), serial.
 """
 
 import argparse
-import datetime
 import json
 import os
-import secrets
 import sys
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID
+COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           ".cache", "collections")
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
 
-
-def _write(path, data, mode):
-    tmp = "%s.tmp-%d" % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import renew_site_pfx  # noqa: E402
 
 
 def renew(pki, institution_id, site_id, target, password=None):
-    """Write the renewed PFX at ``target`` (and its .password); returns its facts."""
-    stem = os.path.join(pki, "sites", "%s-%s" % (institution_id, site_id))
-    with open(stem + ".password", "rb") as handle:
-        old_password = handle.read().strip()
-    with open(stem + ".p12", "rb") as handle:
-        old = pkcs12.load_pkcs12(handle.read(), old_password)
-    with open(os.path.join(pki, "client-issuing-ca.pem"), "rb") as handle:
-        issuing = x509.load_pem_x509_certificate(handle.read())
-    with open(os.path.join(pki, "client-issuing-ca.key"), "rb") as handle:
-        issuing_key = serialization.load_pem_private_key(handle.read(), None)
-    with open(os.path.join(pki, "client-root-ca.pem"), "rb") as handle:
-        root = x509.load_pem_x509_certificate(handle.read())
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(old.cert.certificate.subject).issuer_name(issuing.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing_key.public_key()),
-                           critical=False)
-            .sign(issuing_key, hashes.SHA256()))
-    password = password or secrets.token_urlsafe(18)
-    target = os.path.abspath(target)
-    os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-    stem = target[:-4] if target.endswith(".p12") else target
-    _write(stem + ".password", (password + "\n").encode(), 0o600)
-    _write(target, pkcs12.serialize_key_and_certificates(
-        b"eeszt-waf", key, cert, [issuing, root], serialization.BestAvailableEncryption(password.encode())), 0o600)
-    return {"path": target, "sha256": cert.fingerprint(hashes.SHA256()).hex(),
-            "sha1": cert.fingerprint(hashes.SHA1()).hex(), "serial": format(cert.serial_number, "x")}  # nosec: SHA-1 is nginx's $ssl_client_fingerprint
+    """Write the renewed PFX at ``target`` (and its .password) for the lab whose PKI is ``pki``; returns its facts."""
+    return renew_site_pfx(os.path.dirname(os.path.abspath(pki)), institution_id, site_id, target, password)
 
 
 def main(argv=None):
@@ -82,7 +41,7 @@ def main(argv=None):
     parser.add_argument("site_id")
     parser.add_argument("target", help="path of the renewed PFX; its password goes next to it (.password)")
     args = parser.parse_args(argv)
-    facts = renew(os.path.join(args.lab_dir, "pki"), args.institution_id, args.site_id, args.target)
+    facts = renew_site_pfx(args.lab_dir, args.institution_id, args.site_id, args.target)
     json.dump(facts, sys.stdout, sort_keys=True)
     sys.stdout.write("\n")
     return 0

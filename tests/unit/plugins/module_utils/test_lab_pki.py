@@ -33,9 +33,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.lab import _certs, _pkcs12
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab import pki as lab_pki
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import (
-    EESZTConnectError,
     LabPKIError,
     build_lab_pki,
 )
@@ -462,10 +463,10 @@ def test_site_certificate_renewed_when_expiring(lab_copy):
     password = lab_copy.password(stem)
     key, cert, extra = lab_copy.open(stem)
     issuing_key = serialization.load_pem_private_key((lab_copy.pki / "client-issuing-ca.key").read_bytes(), None)
-    short = lab_pki._issue(cert.subject, key.public_key(), lab_copy.cert("client-issuing-ca.pem"), issuing_key,
+    short = _certs._issue(cert.subject, key.public_key(), lab_copy.cert("client-issuing-ca.pem"), issuing_key,
                            now() - 300 * DAY, now() + 59 * DAY, "client")
     (lab_copy.pki / (stem + ".p12")).write_bytes(
-        lab_pki._pkcs12_modern("site", key, short, extra, password.decode()))
+        _pkcs12._pkcs12_modern("site", key, short, extra, password.decode()))
     before = snapshot(lab_copy.pki)
 
     result = build_lab_pki(str(lab_copy.dir), SITES)
@@ -595,18 +596,66 @@ def test_unusable_lab_directory(tmp_path):
 
 def test_rc2_matches_rfc2268_and_cryptography():
     # RFC 2268, section 5: 63 effective bits, zero key; 128 bits.
-    words = lab_pki._rc2_expand(bytes(8), 63)
-    assert lab_pki._rc2_encrypt_block(words, bytes(8)).hex() == "ebb773f993278eff"
-    words = lab_pki._rc2_expand(bytes.fromhex("88bca90e90875a7f0f79c384627bafb2"), 128)
-    assert lab_pki._rc2_encrypt_block(words, bytes(8)).hex() == "2269552ab0f85ca6"
+    words = _pkcs12._rc2_expand(bytes(8), 63)
+    assert _pkcs12._rc2_encrypt_block(words, bytes(8)).hex() == "ebb773f993278eff"
+    words = _pkcs12._rc2_expand(bytes.fromhex("88bca90e90875a7f0f79c384627bafb2"), 128)
+    assert _pkcs12._rc2_encrypt_block(words, bytes(8)).hex() == "2269552ab0f85ca6"
     key, iv, data = os.urandom(16), os.urandom(8), os.urandom(45)
     encryptor = Cipher(RC2(key), modes.CBC(iv)).encryptor()
     pad = 8 - len(data) % 8
     expected = encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
-    assert lab_pki._rc2_cbc_encrypt(key, 128, iv, data) == expected
+    assert _pkcs12._rc2_cbc_encrypt(key, 128, iv, data) == expected
 
 
 def test_key_mismatch_builder_refuses_a_matching_key(lab):
     key, cert, extra = lab.open("sites/100001-100001001")
     with pytest.raises(LabPKIError):
-        lab_pki.pkcs12_key_mismatch("x", key, cert, extra, "password-0123456789")
+        _pkcs12.pkcs12_key_mismatch("x", key, cert, extra, "password-0123456789")
+
+
+# --- renewal by the lab issuer (renew_site_pfx) ----------------------------------------------
+
+def test_renewal_keeps_subject_and_issuer_with_a_new_key_and_serial(lab_copy, tmp_path):
+    stem = "sites/100001-100001001"
+    old_key, old_cert, _extra = lab_copy.leaf(stem)
+    target = tmp_path / "renewed" / "site.p12"
+    facts = lab_pki.renew_site_pfx(str(lab_copy.dir), "100001", "100001001", str(target))
+    password = (tmp_path / "renewed" / "site.password").read_text()
+    assert password.endswith("\n") and len(password.strip()) == 24
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "renewed" / "site.password").stat().st_mode) == 0o600
+    key, cert, extra = pkcs12.load_key_and_certificates(target.read_bytes(), password.strip().encode())
+    issuing = lab_copy.cert("client-issuing-ca.pem")
+    assert cert.subject == old_cert.subject and cert.issuer == issuing.subject
+    cert.verify_directly_issued_by(issuing)
+    assert cert.serial_number != old_cert.serial_number and public_der(key) != public_der(old_key)
+    assert public_der(key) == cert_public_der(cert)
+    assert ekus(cert) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    assert sorted(fingerprint(c) for c in extra) == sorted(
+        fingerprint(lab_copy.cert(name)) for name in ("client-issuing-ca.pem", "client-root-ca.pem"))
+    assert 364 <= (cert.not_valid_after_utc - now()).days <= 365
+    assert facts == {"path": str(target), "sha256": fingerprint(cert).hex(), "serial": format(cert.serial_number, "x"),
+                     "sha1": cert.fingerprint(hashes.SHA1()).hex()}
+    assert password.strip() not in json.dumps(facts)
+    # The lab's own PFX of the site is left as it was.
+    assert lab_copy.leaf(stem)[1] == old_cert
+
+
+def test_renewal_in_place_with_a_given_password(lab_copy):
+    target = lab_copy.pki / "sites" / "100001-100001001.p12"
+    facts = lab_pki.renew_site_pfx(str(lab_copy.dir), "100001", "100001001", str(target), password="given-password-0123")
+    assert (lab_copy.pki / "sites" / "100001-100001001.password").read_text() == "given-password-0123\n"
+    cert = pkcs12.load_key_and_certificates(target.read_bytes(), b"given-password-0123")[1]
+    assert fingerprint(cert).hex() == facts["sha256"]
+
+
+@pytest.mark.parametrize("institution_id, site_id, message", [
+    ("100009", "100009001", "has no PFX and password for institution 100009, site 100009001 "
+                            "(sites/100009-100009001.p12); build the lab with this site first"),
+    ("../x", "100001001", "institution_id '../x' cannot be used in a file name"),
+])
+def test_renewal_of_an_unknown_site_is_refused(lab_copy, tmp_path, institution_id, site_id, message):
+    with pytest.raises(LabPKIError) as caught:
+        lab_pki.renew_site_pfx(str(lab_copy.dir), institution_id, site_id, str(tmp_path / "new.p12"))
+    assert message in str(caught.value)
+    assert not (tmp_path / "new.p12").exists()
