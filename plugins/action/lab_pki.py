@@ -10,13 +10,8 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    DEFAULT_INSTITUTION_ID_PATTERN,
-    DEFAULT_SITE_ID_PATTERN,
-    DEFAULT_WAF_HOSTNAMES,
-    DEFAULT_WAF_IPS,
-    HAS_CRYPTOGRAPHY,
-    build_lab_pki,
+    CRYPTOGRAPHY_IMPORT_ERROR, DEFAULT_INSTITUTION_ID_PATTERN, DEFAULT_SITE_ID_PATTERN, DEFAULT_WAF_HOSTNAMES,
+    DEFAULT_WAF_IPS, HAS_CRYPTOGRAPHY, build_lab_pki,
 )
 
 ARGUMENT_SPEC = dict(

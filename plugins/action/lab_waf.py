@@ -13,11 +13,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.waf import (
-    LabWaf,
-    LabWafError,
-    WafPaths,
-    port_available,
-    port_in_use_message,
+    LabWaf, LabWafError, WafPaths, port_available, port_in_use_message,
 )
 
 ARGUMENT_SPEC = dict(

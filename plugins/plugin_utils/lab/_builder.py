@@ -24,32 +24,10 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._cases import (
     _pfx_facts,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._certs import (
-    CA_BACKDATE_DAYS,
-    CA_MIN_DAYS,
-    FILES,
-    MODE_DIR,
-    MODE_PUBLIC,
-    MODE_SECRET,
-    RENEW_DAYS,
-    VALIDITY_DAYS,
-    LabPKIError,
-    _cert_pem,
-    _eku,
-    _extension,
-    _issue,
-    _key_pem,
-    _name,
-    _new_rsa_key,
-    _not_after,
-    _not_before,
-    _parse_iso,
-    _utcnow,
-    certificate_facts,
-    fingerprint,
-    key_matches,
-    new_password,
-    site_subject,
-    subject_string,
+    CA_BACKDATE_DAYS, CA_MIN_DAYS, FILES, MODE_DIR, MODE_PUBLIC, MODE_SECRET, RENEW_DAYS, VALIDITY_DAYS,
+    ExtendedKeyUsageOID, LabPKIError, _cert_pem, _eku, _extension, _issue, _key_pem, _name, _new_rsa_key,
+    _not_after, _not_before, _parse_iso, _utcnow, certificate_facts, fingerprint, key_matches, new_password,
+    serialization, site_subject, subject_string, x509,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
     _pkcs12_modern,
@@ -57,13 +35,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
     pkcs12_mac_verifies,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import _is_ca, issued_by
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.x509.oid import ExtendedKeyUsageOID
-except ImportError:
-    pass  # _certs.HAS_CRYPTOGRAPHY tells; nothing here is called without it
 
 MANIFEST_SCHEMA = "eeszt.connect/lab-pki/v1"
 PKI_SUBDIR = "pki"
@@ -215,6 +186,24 @@ class _Builder(_Cases):
 
     # --- CAs and the WAF server certificate --------------------------------
 
+    def keep_pair(self, cert_name, key_name, cert, key):
+        """A current certificate and key, kept (with their modes put right)."""
+        self.ensure_mode(self.path(cert_name), MODE_PUBLIC)
+        self.ensure_mode(self.path(key_name), MODE_SECRET)
+        return _Issued(cert, key)
+
+    def new_pair(self, cert_name, key_name, sign):
+        """A new RSA key and the certificate ``sign(key)`` issues for it (only recorded in check mode)."""
+        if self.check_mode:
+            self.write(key_name, None, MODE_SECRET)
+            self.write(cert_name, None, MODE_PUBLIC)
+            return _Issued(renewed=True)
+        key = _new_rsa_key()
+        cert = sign(key)
+        self.write(key_name, _key_pem(key), MODE_SECRET)
+        self.write(cert_name, _cert_pem(cert), MODE_PUBLIC)
+        return _Issued(cert, key, True)
+
     def ensure_ca(self, base, common_name, parent, force, validity_days, path_length):
         cert_name, key_name = base + ".pem", base + ".key"
         subject = _name(common_name)
@@ -223,23 +212,11 @@ class _Builder(_Cases):
             if (cert is not None and cert.subject == subject and _is_ca(cert)
                     and self.days_left(cert) >= CA_MIN_DAYS
                     and issued_by(cert, parent.cert if parent is not None else cert)):
-                self.ensure_mode(self.path(cert_name), MODE_PUBLIC)
-                self.ensure_mode(self.path(key_name), MODE_SECRET)
-                return _Issued(cert, key)
-        if self.check_mode:
-            self.write(key_name, None, MODE_SECRET)
-            self.write(cert_name, None, MODE_PUBLIC)
-            return _Issued(renewed=True)
-        key = _new_rsa_key()
-        cert = _issue(subject, key.public_key(),
-                      parent.cert if parent is not None else None,
-                      parent.key if parent is not None else key,
-                      self.now - datetime.timedelta(days=CA_BACKDATE_DAYS),
-                      self.now + datetime.timedelta(days=validity_days),
-                      "ca", path_length=path_length)
-        self.write(key_name, _key_pem(key), MODE_SECRET)
-        self.write(cert_name, _cert_pem(cert), MODE_PUBLIC)
-        return _Issued(cert, key, True)
+                return self.keep_pair(cert_name, key_name, cert, key)
+        return self.new_pair(cert_name, key_name, lambda key: _issue(
+            subject, key.public_key(), parent.cert if parent is not None else None,
+            parent.key if parent is not None else key, self.now - datetime.timedelta(days=CA_BACKDATE_DAYS),
+            self.now + datetime.timedelta(days=validity_days), "ca", path_length=path_length))
 
     def ensure_server(self, server_ca, hostnames, ips):
         cert_name, key_name = FILES["waf_server_cert"], FILES["waf_server_key"]
@@ -251,20 +228,10 @@ class _Builder(_Cases):
                 san = _extension(cert, x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
                 if san is not None and sorted(san.get_values_for_type(x509.DNSName)) == sorted(hostnames) \
                         and sorted(san.get_values_for_type(x509.IPAddress), key=str) == sorted(ips, key=str):
-                    self.ensure_mode(self.path(cert_name), MODE_PUBLIC)
-                    self.ensure_mode(self.path(key_name), MODE_SECRET)
-                    return _Issued(cert, key)
-        if self.check_mode:
-            self.write(key_name, None, MODE_SECRET)
-            self.write(cert_name, None, MODE_PUBLIC)
-            return _Issued(renewed=True)
-        key = _new_rsa_key()
-        cert = _issue(subject, key.public_key(), server_ca.cert, server_ca.key,
-                      self.now - datetime.timedelta(days=1), self.now + datetime.timedelta(days=VALIDITY_DAYS),
-                      "server", dns_names=hostnames, ip_addresses=ips)
-        self.write(key_name, _key_pem(key), MODE_SECRET)
-        self.write(cert_name, _cert_pem(cert), MODE_PUBLIC)
-        return _Issued(cert, key, True)
+                    return self.keep_pair(cert_name, key_name, cert, key)
+        return self.new_pair(cert_name, key_name, lambda key: _issue(
+            subject, key.public_key(), server_ca.cert, server_ca.key, self.now - datetime.timedelta(days=1),
+            self.now + datetime.timedelta(days=VALIDITY_DAYS), "server", dns_names=hostnames, ip_addresses=ips))
 
     def ensure_bundle(self, relative, issued):
         """A PEM file made of the given certificates, in order."""
@@ -363,7 +330,6 @@ class _Builder(_Cases):
         entry.update(_pfx_facts(leaf, issuing.cert, data))
         return entry
 
-
     # --- manifest -------------------------------------------------------------
 
     def ensure_manifest(self, manifest):
@@ -377,4 +343,3 @@ class _Builder(_Cases):
         else:
             self.updated.append(MANIFEST_FILE)
             self.write(MANIFEST_FILE, data, MODE_PUBLIC, report=False)
-

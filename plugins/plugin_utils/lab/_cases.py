@@ -14,40 +14,13 @@ import datetime
 import hashlib
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._certs import (
-    CA_BACKDATE_DAYS,
-    EXPIRING_SOON_DAYS,
-    EXPIRING_SOON_MIN_DAYS,
-    FILES,
-    MODE_PUBLIC,
-    MODE_SECRET,
-    NOT_YET_VALID_DAYS,
-    RENEW_DAYS,
-    ROGUE_CA_NAME,
-    VALIDITY_DAYS,
-    _cert_pem,
-    _eku,
-    _issue,
-    _name,
-    _new_rsa_key,
-    certificate_facts,
-    fingerprint,
-    key_matches,
-    site_subject,
+    CA_BACKDATE_DAYS, EXPIRING_SOON_DAYS, EXPIRING_SOON_MIN_DAYS, FILES, MODE_PUBLIC, MODE_SECRET,
+    NOT_YET_VALID_DAYS, RENEW_DAYS, ROGUE_CA_NAME, VALIDITY_DAYS, ExtendedKeyUsageOID, _cert_pem, _eku,
+    _issue, _name, _new_ec_key, _new_rsa_key, certificate_facts, fingerprint, key_matches, site_subject, x509,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
-    _pkcs12_des3,
-    _pkcs12_modern,
-    load_pkcs12_certificates,
-    pkcs12_key_mismatch,
-    pkcs12_legacy_rc2,
+    _pkcs12_des3, _pkcs12_modern, load_pkcs12_certificates, pkcs12_key_mismatch, pkcs12_legacy_rc2,
 )
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID
-except ImportError:
-    pass  # _certs.HAS_CRYPTOGRAPHY tells; nothing here is called without it
 
 SITES_DIR = "sites"
 CASES_DIR = "cases"
@@ -175,7 +148,7 @@ class _Cases:
         day = datetime.timedelta(days=1)
         subject = site_subject(CASE_INSTITUTION_ID, CASE_SITE_ID)
         friendly = "%s-%s-%s" % (CASE_INSTITUTION_ID, CASE_SITE_ID, name)
-        key = ec.generate_private_key(ec.SECP256R1()) if name == "ec" else _new_rsa_key()
+        key = _new_ec_key() if name == "ec" else _new_rsa_key()
         chain = [issuing.cert, root.cert]
         not_before, not_after = self.now - day, self.now + (VALIDITY_DAYS - 1) * day
         issuer_cert, issuer_key, ekus = issuing.cert, issuing.key, None

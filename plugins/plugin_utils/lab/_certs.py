@@ -27,11 +27,13 @@ CRYPTOGRAPHY_IMPORT_ERROR = None
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 except ImportError:
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+    # The other lab PKI modules import these from here; without cryptography nothing uses them.
+    x509 = hashes = serialization = ec = rsa = ExtendedKeyUsageOID = NameOID = None
 else:
     HAS_CRYPTOGRAPHY = True
 
@@ -140,6 +142,10 @@ def _new_rsa_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE)
 
 
+def _new_ec_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
 def _key_pem(key):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
@@ -205,4 +211,3 @@ def _issue(subject, public_key, issuer_cert, issuer_key, not_before, not_after, 
 def new_password():
     """A random URL-safe password of 24 characters."""
     return secrets.token_urlsafe(18)
-

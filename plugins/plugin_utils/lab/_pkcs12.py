@@ -61,22 +61,22 @@ def _content(data):
     return data[start:end]
 
 
-def _pkcs12_modern(name, key, cert, cas, password):
-    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder()
-                  .kdf_rounds(PKCS12_KDF_ROUNDS)
-                  .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
-                  .hmac_hash(hashes.SHA256())
-                  .build(password.encode("utf-8")))
+def _serialize(name, key, cert, cas, password, rounds, algorithm, mac_hash):
+    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(rounds)
+                  .key_cert_algorithm(algorithm).hmac_hash(mac_hash).build(password.encode("utf-8")))
     return pkcs12.serialize_key_and_certificates(name.encode("utf-8"), key, cert, cas, encryption)
+
+
+def _pkcs12_modern(name, key, cert, cas, password):
+    """AES-256-CBC with PBKDF2, SHA-256 MAC."""
+    return _serialize(name, key, cert, cas, password, PKCS12_KDF_ROUNDS, pkcs12.PBES.PBESv2SHA256AndAES256CBC,
+                      hashes.SHA256())
 
 
 def _pkcs12_des3(name, key, cert, cas, password):
-    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder()
-                  .kdf_rounds(LEGACY_PKCS12_ITERATIONS)
-                  .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-                  .hmac_hash(hashes.SHA1())
-                  .build(password.encode("utf-8")))
-    return pkcs12.serialize_key_and_certificates(name.encode("utf-8"), key, cert, cas, encryption)
+    """PBE-SHA1-3DES throughout, SHA-1 MAC."""
+    return _serialize(name, key, cert, cas, password, LEGACY_PKCS12_ITERATIONS,
+                      pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC, hashes.SHA1())
 
 
 def _pkcs12_kdf(password, salt, purpose, iterations, size, digest="sha1"):

@@ -267,4 +267,3 @@ def soap_envelope(inner):
     return ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
             "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
             "<soap:Body>%s</soap:Body></soap:Envelope>\n" % inner)
-

@@ -32,34 +32,14 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.identifiers i
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._builder import MANIFEST_SCHEMA, _Builder, _leaf
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._cases import CASES_DIR, SITES_DIR
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._certs import (
-    CLIENT_ISSUING_CA_NAME,
-    CLIENT_ROOT_CA_NAME,
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    FILES,
-    HAS_CRYPTOGRAPHY,
-    MODE_DIR,
-    MODE_SECRET,
-    RENEW_VALIDITY_DAYS,
-    SERVER_CA_NAME,
-    VALIDITY_DAYS,
-    LabPKIError,
-    _issue,
-    _new_rsa_key,
-    _utcnow,
-    certificate_facts,
-    fingerprint,
-    new_password,
+    CLIENT_ISSUING_CA_NAME, CLIENT_ROOT_CA_NAME, CRYPTOGRAPHY_IMPORT_ERROR, FILES, HAS_CRYPTOGRAPHY, MODE_DIR,
+    MODE_SECRET, RENEW_VALIDITY_DAYS, SERVER_CA_NAME, VALIDITY_DAYS, LabPKIError, _issue, _new_rsa_key,
+    _utcnow, certificate_facts, fingerprint, hashes, new_password, x509,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
     _pkcs12_modern,
     load_pkcs12_certificates,
 )
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-except ImportError:
-    pass  # HAS_CRYPTOGRAPHY tells
 
 DEFAULT_WAF_HOSTNAMES = ("eeszt-lab.localhost", "localhost")
 DEFAULT_WAF_IPS = ("127.0.0.1",)
@@ -236,8 +216,8 @@ def renew_site_pfx(lab_dir, institution_id, site_id, target, password=None):
     data, old_password = builder.read(stem + ".p12"), builder.read(stem + ".password")
     if data is None or old_password is None:
         raise LabPKIError("the lab %s has no PFX and password for institution %s, site %s (%s.p12); build the lab "
-                          "with this site first (eeszt.connect.lab_pki, option sites)" % (builder.pki_dir, institution_id,
-                                                                                        site_id, stem))
+                          "with this site first (eeszt.connect.lab_pki, option sites)"
+                          % (builder.pki_dir, institution_id, site_id, stem))
     try:
         leaf = _leaf(load_pkcs12_certificates(data, old_password.strip().decode("utf-8"))[1])
     except (ValueError, TypeError) as exc:

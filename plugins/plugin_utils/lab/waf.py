@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -96,11 +97,8 @@ def collections_root():
 
 
 def _remove_quietly(path):
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
 
 
 def tail(path, lines=20):

@@ -464,7 +464,7 @@ def test_site_certificate_renewed_when_expiring(lab_copy):
     key, cert, extra = lab_copy.open(stem)
     issuing_key = serialization.load_pem_private_key((lab_copy.pki / "client-issuing-ca.key").read_bytes(), None)
     short = _certs._issue(cert.subject, key.public_key(), lab_copy.cert("client-issuing-ca.pem"), issuing_key,
-                           now() - 300 * DAY, now() + 59 * DAY, "client")
+                          now() - 300 * DAY, now() + 59 * DAY, "client")
     (lab_copy.pki / (stem + ".p12")).write_bytes(
         _pkcs12._pkcs12_modern("site", key, short, extra, password.decode()))
     before = snapshot(lab_copy.pki)
