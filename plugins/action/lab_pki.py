@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import CRYPTOGRAPHY_MINIMUM
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import (
     CRYPTOGRAPHY_IMPORT_ERROR, DEFAULT_INSTITUTION_ID_PATTERN, DEFAULT_SITE_ID_PATTERN, DEFAULT_WAF_HOSTNAMES,
@@ -33,7 +34,7 @@ class ActionModule(ControllerAction):
 
     def run_module(self, module):
         if not HAS_CRYPTOGRAPHY:
-            module.fail_json(msg=missing_required_lib("cryptography >= 41.0"), exception=CRYPTOGRAPHY_IMPORT_ERROR,
+            module.fail_json(msg=missing_required_lib("cryptography >= %s" % CRYPTOGRAPHY_MINIMUM), exception=CRYPTOGRAPHY_IMPORT_ERROR,
                              error="missing_library")
         params = module.params
         module.exit_json(**build_lab_pki(

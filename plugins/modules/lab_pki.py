@@ -36,7 +36,7 @@ description:
 author:
   - eeszt.connect developers (@eeszt-connect)
 requirements:
-  - cryptography >= 41.0
+  - cryptography >= 40.0
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.

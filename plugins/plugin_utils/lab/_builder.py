@@ -26,7 +26,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._cases import (
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._certs import (
     CA_BACKDATE_DAYS, CA_MIN_DAYS, FILES, MODE_DIR, MODE_PUBLIC, MODE_SECRET, RENEW_DAYS, VALIDITY_DAYS,
     ExtendedKeyUsageOID, LabPKIError, _cert_pem, _eku, _extension, _issue, _key_pem, _name, _new_rsa_key,
-    _not_after, _not_before, _parse_iso, _utcnow, certificate_facts, fingerprint, key_matches, new_password,
+    _not_after, _not_before, _parse_iso, _utcnow, manifest_facts, fingerprint, key_matches, new_password,
     serialization, site_subject, subject_string, x509,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
@@ -34,7 +34,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
     load_pkcs12_certificates,
     pkcs12_mac_verifies,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import _is_ca, issued_by
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import is_ca as _is_ca, issued_by
 
 MANIFEST_SCHEMA = "eeszt.connect/lab-pki/v1"
 PKI_SUBDIR = "pki"
@@ -180,7 +180,7 @@ class _Builder(_Cases):
     def certificate_file_facts(self, relative):
         data = self.read(relative)
         try:
-            return certificate_facts(x509.load_pem_x509_certificate(data)) if data is not None else None
+            return manifest_facts(x509.load_pem_x509_certificate(data)) if data is not None else None
         except ValueError:
             return None
 

@@ -16,7 +16,7 @@ import hashlib
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._certs import (
     CA_BACKDATE_DAYS, EXPIRING_SOON_DAYS, EXPIRING_SOON_MIN_DAYS, FILES, MODE_PUBLIC, MODE_SECRET,
     NOT_YET_VALID_DAYS, RENEW_DAYS, ROGUE_CA_NAME, VALIDITY_DAYS, ExtendedKeyUsageOID, _cert_pem, _eku,
-    _issue, _name, _new_ec_key, _new_rsa_key, certificate_facts, fingerprint, key_matches, site_subject, x509,
+    _issue, _name, _new_ec_key, _new_rsa_key, manifest_facts, fingerprint, key_matches, site_subject, x509,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
     _pkcs12_des3, _pkcs12_modern, load_pkcs12_certificates, pkcs12_key_mismatch, pkcs12_legacy_rc2,
@@ -51,7 +51,7 @@ _PFX_FACTS = ("subject", "serial", "sha256", "not_before", "not_after", "issuer_
 
 
 def _pfx_facts(leaf, issuer, data):
-    facts = certificate_facts(leaf)
+    facts = manifest_facts(leaf)
     facts = {key: facts[key] for key in ("subject", "serial", "sha256", "not_before", "not_after")}
     facts["issuer_sha256"] = fingerprint(issuer)
     facts["pfx_sha256"] = hashlib.sha256(data).hexdigest()

@@ -5,10 +5,11 @@
 """The lab issuer's certificates: names, validity rules, signing, and the facts the manifest records.
 
 Part of the lab PKI (``pki.py`` is the entry point). Runs on the controller and needs ``cryptography``
-(41.0 or newer); the import is guarded, callers check ``HAS_CRYPTOGRAPHY``. What the controller's PKI module
-(``plugin_utils/pki/certificate.py``) already does is imported from it: the fingerprint, whether one
+(the stated minimum, plugin_utils/pki CRYPTOGRAPHY_MINIMUM); the import is guarded, callers check
+``HAS_CRYPTOGRAPHY``. What the controller's PKI module
+(``plugin_utils/pki/crypto.py``) already does is imported from it: the fingerprint, whether one
 certificate issued another, whether a certificate is a CA, the public key's DER. The lab's
-:func:`certificate_facts` differs on purpose: it is the ``manifest.json`` contract (``serialNumber`` spelled
+:func:`manifest_facts` differs on purpose: it is the ``manifest.json`` contract (``serialNumber`` spelled
 out in names, lower-case hex serial, no ``days_left`` that would change the manifest every day).
 """
 
@@ -21,7 +22,7 @@ import secrets
 import traceback
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import _public_der, fingerprint
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import fingerprint, public_der as _public_der
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
 try:
@@ -108,7 +109,7 @@ def subject_string(name):
     return name.rfc4514_string({NameOID.SERIAL_NUMBER: "serialNumber"})
 
 
-def certificate_facts(cert):
+def manifest_facts(cert):
     """Public facts about a certificate (no key material)."""
     return {
         "subject": subject_string(cert.subject),

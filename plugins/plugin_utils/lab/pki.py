@@ -11,7 +11,7 @@ with fixed file names (see ``FILES``); an existing lab PKI is reused, only missi
 parts are (re)generated. The parts: ``_certs`` (names, validity, signing, facts), ``_pkcs12`` (PKCS#12
 writers, legacy ones included), ``_builder`` (the files on disk) and ``_cases`` (the bad cases).
 
-Runs on the controller. Needs ``cryptography`` (41.0 or newer); the import
+Runs on the controller. Needs ``cryptography`` (the stated minimum, ``plugin_utils/pki`` CRYPTOGRAPHY_MINIMUM); the import
 is guarded, callers check ``HAS_CRYPTOGRAPHY``.
 """
 
@@ -34,7 +34,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._cases import CA
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._certs import (
     CLIENT_ISSUING_CA_NAME, CLIENT_ROOT_CA_NAME, CRYPTOGRAPHY_IMPORT_ERROR, FILES, HAS_CRYPTOGRAPHY, MODE_DIR,
     MODE_SECRET, RENEW_VALIDITY_DAYS, SERVER_CA_NAME, VALIDITY_DAYS, LabPKIError, _issue, _new_rsa_key,
-    _utcnow, certificate_facts, fingerprint, hashes, new_password, x509,
+    _utcnow, manifest_facts, fingerprint, hashes, new_password, x509,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import (
     _pkcs12_modern,
@@ -134,7 +134,7 @@ def _validate_waf_names(waf_hostnames, waf_ips):
 def _ca_facts(issued):
     if issued.cert is None:
         return None
-    return certificate_facts(issued.cert)
+    return manifest_facts(issued.cert)
 
 
 def build_lab_pki(lab_dir, sites, waf_hostnames=DEFAULT_WAF_HOSTNAMES, waf_ips=DEFAULT_WAF_IPS, check_mode=False,

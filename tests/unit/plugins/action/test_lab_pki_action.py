@@ -92,5 +92,5 @@ def test_missing_cryptography(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(action, "HAS_CRYPTOGRAPHY", False)
     code, _out, result = run_module(capsys, {"path": str(tmp_path), "sites": SITES})
     assert code == 1
-    assert "Failed to import the required Python library (cryptography >= 41.0)" in result["msg"]
+    assert "Failed to import the required Python library (cryptography >= 40.0)" in result["msg"]
     assert os.listdir(str(tmp_path)) == []
