@@ -16,7 +16,8 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ArchiveConflictError, ensure_dir
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, problem_sites, record_run
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import problem_sites, record_run
 
 LOCK_OPERATION = "eeszt.connect.proofs_report: ledger, merge and report"
 

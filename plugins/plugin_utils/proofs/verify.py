@@ -47,7 +47,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     read_bytes,
     sha256_hex,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import ledger, operator_ledger
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import ledger, operator_ledger
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import (
     SealDigestMismatchError,
     SealUntrustedError,

@@ -31,7 +31,8 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import s
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_operator_file, store_proof
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import RUN_SCHEMA, ProofsError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import KIND_ORDER, verify_archive
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, record_run
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import record_run
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer
 
 LONG = int(os.environ.get("EESZT_FUZZ_EXAMPLES") or 0)

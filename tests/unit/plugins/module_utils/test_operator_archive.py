@@ -27,7 +27,9 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofRejectedError, sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, load_runs, record_run
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import load_runs
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import record_run
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, verify_detached
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)

@@ -17,7 +17,8 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import s
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_proof
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report, record_run
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import record_run
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, sign_detached
 
 SITES = [("100001", "100001001"), ("100001", "100001002"), ("100002", "100002001")]

@@ -23,8 +23,9 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive, store_proof
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError, sha256_hex
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import (
-    MESSAGE_MAX, build_report, one_line, problem_sites, record_run)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import MESSAGE_MAX, one_line
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import problem_sites, record_run
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)
 FAILURE = {"category": "tls_client_cert_rejected", "endpoint": "health", "step": "tls",

@@ -1,0 +1,218 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reading the archive: proofs, operator files, the run records (the ledger) and the rotation log."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import os
+import re
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+    file_sha256,
+    iter_archive_files,
+    iter_operator_entries,
+    load_runs,
+    operator_seal_path,
+    parse_proof,
+    ProofsError,
+    read_bytes,
+    SEAL_SUFFIX,
+    sha256_hex,
+)
+
+
+ROTATION_LOG = "rotation.jsonl"
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text):
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            moment = datetime.datetime.strptime(text, fmt)
+        except (TypeError, ValueError):
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        return moment
+    return None
+
+
+# --- reading the archive ------------------------------------------------------
+
+def scan_archive(archive):
+    """Every proof file of the archive with its facts, the run records and orphan seals."""
+    proofs, seals = [], set()
+    for institution, site, name in iter_archive_files(archive):
+        relative = "/".join((institution, site, name))
+        if name.endswith(SEAL_SUFFIX):
+            seals.add(relative)
+            continue
+        if not name.endswith(".json"):
+            continue
+        data = read_bytes(os.path.join(archive, institution, site, name))
+        entry = {"path": relative, "folder_institution_id": institution, "folder_site_id": site, "name": name,
+                 "sha256": sha256_hex(data), "document": None, "error": None}
+        try:
+            entry["document"] = parse_proof(data, relative)
+        except ProofsError as exc:
+            entry["error"] = "%s" % exc
+        proofs.append(entry)
+    for entry in proofs:
+        entry["sealed"] = entry["path"] + SEAL_SUFFIX in seals
+    present = set(p["path"] for p in proofs)
+    orphans = sorted(s for s in seals if s[:-len(SEAL_SUFFIX)] not in present)
+    return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive),
+            "operator_files": scan_operator_files(archive)}
+
+
+def scan_operator_files(archive):
+    """Every operator file of the archive: path, institution, site, name, size, SHA-256, sealed."""
+    entries = list(iter_operator_entries(archive))
+    seals = set(relative for relative, what in entries if what == "seal")
+    found = []
+    for relative, what in entries:
+        if what != "file":
+            continue
+        parts = relative.split("/")
+        path = os.path.join(archive, *parts)
+        found.append({"path": relative, "institution_id": parts[0], "site_id": parts[1], "name": parts[-1],
+                      "size": os.path.getsize(path), "sha256": file_sha256(path),
+                      "sealed": operator_seal_path(relative) in seals})
+    return found
+
+
+def ledger(runs):
+    """{relative path: sha256 at archive time} from the run records."""
+    known = {}
+    for run in runs:
+        for outcome in run.get("outcomes") or []:
+            for item in outcome.get("archived") or []:
+                if item.get("path") and item.get("sha256"):
+                    known[item["path"].replace(os.sep, "/")] = item["sha256"]
+    return known
+
+
+def operator_ledger(runs):
+    """{relative path: the run record's entry (with the run's finished_at)} of every operator file archived."""
+    known = {}
+    for run in runs:
+        for outcome in run.get("outcomes") or []:
+            for item in outcome.get("operator_files") or []:
+                if item.get("path") and item.get("sha256"):
+                    known[item["path"].replace(os.sep, "/")] = dict(item, run_finished_at=run.get("finished_at"))
+    return known
+
+
+def _outcome_records(runs):
+    """Every outcome of the ledger with its run's time ("at") and id ("run"), oldest first."""
+    for run in runs:
+        for outcome in run.get("outcomes") or []:
+            record = dict(outcome)
+            record["at"] = run.get("finished_at")
+            record["run"] = run.get("run_id")
+            yield record
+
+
+def outcome_key(outcome):
+    """(institution_id, site_id) of an outcome; None for a site refused by the preflight (no valid identity)."""
+    if outcome.get("status") == "refused":
+        return None
+    return ("%s" % outcome.get("institution_id"), "%s" % outcome.get("site_id"))
+
+
+def last_collection(runs):
+    """{(institution_id, site_id): the latest outcome of a collection run for that site}."""
+    latest = {}
+    for record in _outcome_records(runs):
+        key = outcome_key(record)
+        if key is not None:
+            latest[key] = record
+    return latest
+
+
+def site_history(runs):
+    """{(institution_id, site_id): every outcome recorded for that site, oldest first}."""
+    history = {}
+    for record in _outcome_records(runs):
+        key = outcome_key(record)
+        if key is not None:
+            history.setdefault(key, []).append(record)
+    return history
+
+
+def host_latest(runs):
+    """{inventory host: its latest outcome}, whatever identity it had then (refusals included)."""
+    latest = {}
+    for record in _outcome_records(runs):
+        if record.get("host"):
+            latest["%s" % record["host"]] = record
+    return latest
+
+
+def _truthy(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return value is True or (isinstance(value, int) and not isinstance(value, bool) and value == 1)
+
+
+def load_rotations(archive):
+    """{(institution_id, site_id): the latest rotation outcome} from ``<archive>/rotation.jsonl``.
+
+    ``playbooks/rotate_certificate.yml`` appends one JSON object per site and run. Lines that are not such
+    objects, entries of a check-mode run (nothing changed) and entries without an identity are left out;
+    a symbolic link is not followed.
+    """
+    path = os.path.join(archive, ROTATION_LOG)
+    if os.path.islink(path) or not os.path.isfile(path):
+        return {}
+    latest = {}
+    for number, line in enumerate(read_bytes(path).decode("utf-8", "replace").splitlines()):
+        try:
+            entry = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(entry, dict) or _truthy(entry.get("check_mode")):
+            continue
+        institution, site = entry.get("institution_id"), entry.get("site_id")
+        if institution in (None, "", "None") or site in (None, "", "None") or isinstance(institution, (dict, list)) \
+                or isinstance(site, (dict, list)):
+            continue
+        at = entry.get("at") if isinstance(entry.get("at"), str) else None
+        record = {"status": one_line(entry.get("status"), 40), "at": at, "host": one_line(entry.get("host"), 200),
+                  "category": one_line(entry.get("category"), 80), "message": one_line(entry.get("message")),
+                  "check_passed": _truthy(entry.get("check_passed"))}
+        if record["category"] in ("None", ""):
+            record["category"] = None
+        key = ("%s" % institution, "%s" % site)
+        order = (parse_time(at) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc), number)
+        if key not in latest or order >= latest[key][0]:
+            latest[key] = (order, record)
+    return dict((key, record) for key, (dummy, record) in latest.items())
+
+
+# A collection message (an ssh error, for example) is kept on one line and cut to this length.
+MESSAGE_MAX = 500
+
+
+def one_line(text, limit=MESSAGE_MAX):
+    """``text`` with every run of whitespace (CR/LF included) made one space, cut to ``limit`` characters."""
+    if text is None:
+        return None
+    text = re.sub(r"\s+", " ", "%s" % text).strip()
+    if not text:
+        return None
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."

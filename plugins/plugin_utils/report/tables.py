@@ -1,0 +1,142 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``report.csv`` and ``junit.xml`` from an index, and the digest of an index's content."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import io
+from xml.sax.saxutils import escape, quoteattr
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import canonical_json, sha256_hex
+
+
+CSV_COLUMNS = ("institution_id", "site_id", "host", "status", "failure_category", "failure_message", "hint",
+               "proof", "finished_at", "certificate_not_after", "certificate_days_left", "certificate_serial",
+               "sealed", "proofs", "last_collection", "last_collection_at", "last_collection_message",
+               "environment", "failure_stage", "failure_at", "proof_age_days", "stale", "last_passed",
+               "last_passed_at", "bundle_outdated", "rotation_status", "rotation_at", "rotation_message")
+
+
+def content_digest(index):
+    return sha256_hex(canonical_json(index))
+
+
+# --- CSV, JUnit -----------------------------------------------------------------
+
+def _csv_row(site):
+    failure = site["failure"] or {}
+    collection = site["collection"] or {}
+    row = {
+        "institution_id": site["institution_id"], "site_id": site["site_id"], "host": site["host"] or "",
+        "status": site["status"], "failure_category": failure.get("category") or "",
+        "failure_message": failure.get("message") or "", "hint": failure.get("hint") or "",
+        "proof": site["latest"] or "", "finished_at": site["finished_at"] or "",
+        "certificate_not_after": site["certificate_not_after"] or "",
+        "certificate_days_left": "" if site["certificate_days_left"] is None else site["certificate_days_left"],
+        "certificate_serial": site["certificate_serial"] or "", "sealed": "yes" if site["sealed"] else "no",
+        "proofs": site["proofs"], "last_collection": collection.get("status") or "",
+        "last_collection_at": collection.get("at") or "", "last_collection_message": collection.get("message") or "",
+    }
+    row.update(_csv_latest_run(site))
+    return row
+
+
+def _csv_latest_run(site):
+    """The CSV columns of the latest run: environment, failure stage and time, age, history, rotation."""
+    failure = site["failure"] or {}
+    rotation = site["rotation"] or {}
+    return {
+        "environment": site["environment"] or "", "failure_stage": failure.get("stage") or "",
+        "failure_at": failure.get("at") or "",
+        "proof_age_days": "" if site["proof_age_days"] is None else site["proof_age_days"],
+        "stale": "yes" if site["stale"] else "no", "last_passed": site["latest_passing"] or "",
+        "last_passed_at": site["latest_passing_at"] or "", "bundle_outdated": "yes" if site["bundle_outdated"] else "no",
+        "rotation_status": rotation.get("status") or "", "rotation_at": rotation.get("at") or "",
+        "rotation_message": rotation.get("message") or "",
+    }
+
+
+def render_csv(index):
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for site in index["sites"]:
+        writer.writerow(_csv_row(site))
+    return stream.getvalue().encode("utf-8")
+
+
+def _junit_failure_text(site):
+    failure = site["failure"] or {}
+    lines = [failure.get("message") or ""]
+    if failure.get("stage"):
+        lines.append("stage: %s" % failure["stage"])
+    if failure.get("hint"):
+        lines.append("hint: %s" % failure["hint"])
+    if failure.get("at"):
+        lines.append("at: %s" % failure["at"])
+    lines.append("proof: %s" % (site["latest"] or "none"))
+    if site["bundle_outdated"]:
+        lines.append("last passed: %s (%s); the evidence bundle holds that proof, older than this failure"
+                     % (site["latest_passing_at"], site["latest_passing"]))
+    return "\n".join(lines)
+
+
+def render_junit(index, generated_at):
+    summary = index["summary"]
+    refused = index.get("refused") or []
+
+    def collection_error(site):
+        return (site["collection"] or {}).get("status") in ("unreachable", "error") or \
+            (site["failure"] or {}).get("category") == "unreachable"
+
+    failures = summary["failed"] + sum(1 for s in index["sites"] if s["status"] == "no_proof"
+                                       and not collection_error(s))
+    errors = sum(1 for s in index["sites"] if s["status"] == "no_proof" and collection_error(s)) + len(refused)
+    tests = len(index["sites"]) + len(refused)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<testsuites name="eeszt.connect proofs" tests="%d" failures="%d" errors="%d">'
+             % (tests, failures, errors),
+             '  <testsuite name="eeszt.connect connection proofs" tests="%d" failures="%d" errors="%d" '
+             'skipped="0" timestamp=%s>' % (tests, failures, errors, quoteattr(generated_at))]
+    for site in sorted(index["sites"], key=lambda s: (s["institution_id"], s["site_id"])):
+        name = site["site_id"] + (" (%s)" % site["host"] if site["host"] else "")
+        classname = quoteattr("eeszt.institution_%s" % site["institution_id"])
+        head = '    <testcase classname=%s name=%s' % (classname, quoteattr(name))
+        collection = site["collection"] or {}
+        failure = site["failure"] or {}
+        if site["status"] == "passed":
+            lines.append(head + ' file=%s/>' % quoteattr(site["latest"]))
+            continue
+        lines.append(head + (' file=%s>' % quoteattr(site["latest"]) if site["latest"] else '>'))
+        if site["status"] == "failed":
+            lines.append('      <failure type=%s message=%s>%s</failure>' % (
+                quoteattr(failure.get("category") or "failed"), quoteattr(failure.get("message") or "check failed"),
+                escape(_junit_failure_text(site))))
+        elif collection_error(site):
+            kind = failure.get("category") or collection["status"]
+            message = failure.get("message") or collection.get("message") or "the site could not be collected"
+            lines.append('      <error type=%s message=%s>%s</error>' % (
+                quoteattr(kind), quoteattr(message), escape(_junit_failure_text(site) if failure else message)))
+        elif failure:
+            lines.append('      <failure type=%s message=%s>%s</failure>' % (
+                quoteattr(failure.get("category") or "failed"), quoteattr(failure.get("message") or "failed"),
+                escape(_junit_failure_text(site))))
+        else:
+            lines.append('      <failure type="no_proof" message="no proof in the archive">No connection check '
+                         'proof of this site is in the archive: run check_connection.yml and collect_proofs.yml.'
+                         '</failure>')
+        lines.append('    </testcase>')
+    for entry in refused:
+        message = entry["message"] or "refused by the preflight"
+        lines += ['    <testcase classname="eeszt.preflight" name=%s>' % quoteattr(entry["host"]),
+                  '      <error type=%s message=%s>%s</error>' % (
+                      quoteattr(entry["error"] or "refused"), quoteattr(message),
+                      escape("%s\nThe host is refused by the preflight and has no site row until its variables are "
+                             "fixed in the inventory." % message)),
+                  '    </testcase>']
+    lines += ['  </testsuite>', '</testsuites>', '']
+    return "\n".join(lines).encode("utf-8")
