@@ -223,7 +223,7 @@ def test_three_concurrent_slices_into_one_archive_report_every_site_each_round(s
         assert sorted(recorded) == sorted(HOSTS * round_number), "each slice recorded its own sites, once a round"
         sequences = sorted(json.loads(r.read_text())["sequence"] for r in runs)
         assert sequences == list(range(1, len(runs) + 1)), "the ledger was written one run at a time"
-        assert not list(archive.rglob(".tmp-*"))
+        assert not list(archive.rglob(".*tmp-*"))
     result = slices.play("verify_proofs.yml", variables)
     assert result.ok, result.output
     assert "%d of %d proof(s) in %s verified" % (SITES * 2, SITES * 2, archive) in result.stdout, result.output

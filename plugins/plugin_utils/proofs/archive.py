@@ -28,6 +28,7 @@ import os
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import NAME_MAX, name_problem
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     OPERATOR_FILES,
     OPERATOR_SEALS,
@@ -39,14 +40,12 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     ProofRejectedError,
     ProofsError,
     ensure_dir,
-    file_sha256,
     iter_archive_files,
     iter_operator_entries,
     operator_dir,
     operator_file_path,
     parse_proof,
     read_bytes,
-    sha256_hex,
     site_dir,
     write_atomic,
     write_new,

@@ -26,14 +26,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import binascii
 import errno
-import hashlib
 import json
 import os
 import re
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common import files
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, sha256_hex
 
 PROOF_SCHEMA = "eeszt.connect/proof/v1"
 INDEX_SCHEMA = "eeszt.connect/proof-index/v1"
@@ -76,23 +76,6 @@ class SealInvalidError(ProofsError):
     """A seal that does not verify."""
 
 
-def sha256_hex(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(65536), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_bytes(path):
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def check_name(value, what):
     """Refuse a folder or file name that could leave the archive."""
     text = "%s" % (value,)
@@ -124,31 +107,13 @@ def ensure_dir(path):
     return True
 
 
-def _temp_in(directory):
-    ensure_dir(directory)
-    return os.path.join(directory, ".tmp-%s" % binascii.hexlify(os.urandom(8)).decode("ascii"))
-
-
-def _write_temp(temp, data, mode):
-    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(handle, "wb") as stream:
-        os.fchmod(stream.fileno(), mode)
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-
-
 def write_atomic(path, data, mode=FILE_MODE):
-    """Replace ``path`` with ``data`` in one step (temp file in the same directory + os.replace)."""
-    temp = _temp_in(os.path.dirname(path))
+    """Replace ``path`` with ``data`` in one step (``files.write_atomic``); its folder is created when missing."""
+    ensure_dir(os.path.dirname(path))
     try:
-        _write_temp(temp, data, mode)
-        os.replace(temp, path)
+        files.write_atomic(path, data, mode)
     except (IOError, OSError) as exc:
         raise ProofsError("cannot write %s: %s" % (path, exc.strerror or exc))
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 def write_if_changed(path, data, mode=FILE_MODE):
@@ -160,34 +125,20 @@ def write_if_changed(path, data, mode=FILE_MODE):
 
 
 def write_new(path, data, mode=FILE_MODE):
-    """Create ``path`` with ``data``; never replace an existing file.
+    """Create ``path`` with ``data``; never replace an existing file (``files.write_new``).
 
     Returns True when created, False when the file exists with the same
     content; raises ArchiveConflictError when it exists with other content.
     """
-    if os.path.lexists(path):
-        if os.path.isfile(path) and not os.path.islink(path) and sha256_hex(read_bytes(path)) == sha256_hex(data):
-            return False
+    ensure_dir(os.path.dirname(path))
+    try:
+        return files.write_new(path, data, mode)
+    except FileExistsError:
         raise ArchiveConflictError(
             "%s is already in the archive with other content; an archived file is never "
             "overwritten: find out why the two differ" % path)
-    temp = _temp_in(os.path.dirname(path))
-    try:
-        _write_temp(temp, data, mode)
-        try:
-            os.link(temp, path)  # fails if path appeared meanwhile: no overwrite
-        except OSError as exc:
-            if exc.errno == errno.EEXIST:
-                return write_new(path, data, mode)
-            if os.path.lexists(path):
-                raise
-            os.rename(temp, path)  # file systems without hard links
     except (IOError, OSError) as exc:
         raise ProofsError("cannot write %s: %s" % (path, exc.strerror or exc))
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    return True
 
 
 def canonical_json(document):

@@ -33,6 +33,7 @@ __metaclass__ = type
 import json
 import os
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     SEAL_SUFFIX,
     ProofsError,
@@ -45,7 +46,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     operator_seal_path,
     parse_proof,
     read_bytes,
-    sha256_hex,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import ledger, operator_ledger
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import (

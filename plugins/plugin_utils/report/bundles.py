@@ -13,11 +13,11 @@ import os
 import re
 import zipfile
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     operator_seal_path,
     read_bytes,
     SEAL_SUFFIX,
-    sha256_hex,
     UPLOAD_DIR,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import parse_time

@@ -12,8 +12,8 @@ import json
 import os
 import re
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    file_sha256,
     iter_archive_files,
     iter_operator_entries,
     load_runs,
@@ -22,7 +22,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     ProofsError,
     read_bytes,
     SEAL_SUFFIX,
-    sha256_hex,
 )
 
 

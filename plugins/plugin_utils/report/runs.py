@@ -11,6 +11,7 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     canonical_json,
     ensure_dir,
@@ -18,7 +19,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     ProofsError,
     RUN_SCHEMA,
     RUNS_DIR,
-    sha256_hex,
     write_new,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import (

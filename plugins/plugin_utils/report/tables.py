@@ -11,7 +11,8 @@ import csv
 import io
 from xml.sax.saxutils import escape, quoteattr
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import canonical_json, sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import canonical_json
 
 
 CSV_COLUMNS = ("institution_id", "site_id", "host", "status", "failure_category", "failure_message", "hint",

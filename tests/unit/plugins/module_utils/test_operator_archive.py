@@ -25,7 +25,8 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     store_proof,
     version_name,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofRejectedError, sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofRejectedError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import load_runs
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report

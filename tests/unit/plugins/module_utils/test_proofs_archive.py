@@ -20,13 +20,13 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     plan_site,
     store_proof,
 )
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     DIR_MODE,
     ArchiveConflictError,
     ProofRejectedError,
     ProofsError,
     ensure_dir,
-    sha256_hex,
     site_dir,
     write_new,
 )
