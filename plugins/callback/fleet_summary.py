@@ -97,13 +97,15 @@ import datetime
 import json
 import os
 import re
-import tempfile
 
 from ansible import constants as C
 from ansible.inventory.helpers import get_group_vars
 from ansible.plugins.callback import CallbackBase
 from ansible.utils.color import stringc
 from ansible.utils.vars import combine_vars
+
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import failure_reason
 
 SCHEMA = "eeszt.connect/fleet-summary/v1"
 CERT_FACT = "eeszt_certificate_result"
@@ -148,8 +150,7 @@ def _text(value):
 
 def one_line(message, limit):
     """``message`` on one line, without Ansible's prefix, cut to ``limit`` characters; None when empty."""
-    text = re.sub(r"\s+", " ", str(message or "")).strip()
-    text = re.sub(r"^(Task failed: )+", "", text)
+    text = failure_reason(re.sub(r"\s+", " ", str(message or "")).strip())
     if not text:
         return None
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
@@ -311,26 +312,11 @@ def render(rows, totals, colorize=True, run_failures=()):
 
 def write_json(path, rows, totals, run_failures=()):
     """Write the summary to ``path`` atomically (0644: it holds no secret)."""
-    document = {
-        "schema": SCHEMA,
-        "generated_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-        .replace("+00:00", "Z"),
-        "sites": rows,
-        "totals": totals,
-        "run_failures": list(run_failures),
-    }
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".fleet-summary-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(document, stream, indent=2, sort_keys=True)
-            stream.write("\n")
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    generated_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    document = {"schema": SCHEMA, "generated_at": generated_at, "sites": rows, "totals": totals,
+                "run_failures": list(run_failures)}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o644)
 
 
 class CallbackModule(CallbackBase):
