@@ -17,44 +17,36 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import load_pfx
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import (
     accept_proof,
     operator_content_problem,
     plan_operator_files,
     plan_site,
-    store_operator_file,
-    store_proof,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    ProofsError,
-    SealError,
-    ensure_dir,
-    read_bytes,
-    site_dir,
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError, ensure_dir, site_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import (
+    apply_seals,
+    seal_unsealed,
+    stage,
+    staged_item,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, load_pem_signer
-from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
 
 
 def argument_spec():
-    return dict(
+    spec = signing_spec()
+    spec.update(
         archive_dir=dict(type="path", required=True),
         proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
         institution_id=dict(type="str", required=True),
         site_id=dict(type="str", required=True),
         reported_path=dict(type="path"),
         reported_sha256=dict(type="str"),
-        signing_pfx=dict(type="path"),
-        signing_pfx_password=dict(type="str", no_log=True),
-        signing_key=dict(type="path", no_log=False),
-        signing_key_password=dict(type="str", no_log=True),
-        signing_cert=dict(type="path"),
-        signing_chain=dict(type="path"),
         operator_files=dict(type="list", elements="str", default=[]),
         operator_files_max_bytes=dict(type="int", default=10485760),
         merge_from=dict(type="list", elements="path", default=[]),
     )
+    return spec
 
 
 class ActionModule(ActionBase):
@@ -69,12 +61,10 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(
             argument_spec=argument_spec(),
             required_together=[("signing_key", "signing_cert")],
-            required_one_of=[("signing_pfx", "signing_key")],
             mutually_exclusive=[("signing_pfx", "signing_key")],
         )
         result.update(changed=False, archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
                       operator_skipped=[], operator_refused=[], operator_unmatched=[])
-        self._cached_signer = None
         try:
             try:
                 self._archive(args, task_vars, result)
@@ -85,6 +75,8 @@ class ActionModule(ActionBase):
                     self._operator_files(args, task_vars, result)
                 except EESZTConnectError as exc:
                     result["errors"].append("operator files: %s" % to_text(exc))
+            if (args["signing_pfx"] or args["signing_key"]) and not self._play_context.check_mode:
+                self._seal_here(args, task_vars, result)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         if result["operator_refused"]:
@@ -120,53 +112,6 @@ class ActionModule(ActionBase):
         slurped = self._remote("ansible.builtin.slurp", dict(src=path), task_vars)
         return base64.b64decode(slurped["content"])
 
-    # --- the controller ----------------------------------------------------------
-
-    def _controller_file(self, path, what):
-        try:
-            found = controller_files.find(path, self._task_vars, action=self)
-        except controller_files.ControllerFileNotFound as exc:
-            raise SealError(controller_files.not_found_message(what, "see eeszt_proofs_signing_*", exc))
-        return found, self._loader.get_real_file(found, decrypt=True)
-
-    def _read_controller(self, path, what):
-        shown, real = self._controller_file(path, what)
-        try:
-            return shown, read_bytes(real)
-        except (IOError, OSError) as exc:
-            raise SealError("cannot read the %s %s: %s" % (what, shown, exc.strerror or exc))
-        finally:
-            self._loader.cleanup_tmp_file(real)
-
-    def _signer(self, args):
-        if self._cached_signer is None:
-            self._cached_signer = self._load_signer(args)
-        return self._cached_signer
-
-    def _load_signer(self, args):
-        if args["signing_key"]:
-            shown, key = self._read_controller(args["signing_key"], "signing key")
-            dummy, cert = self._read_controller(args["signing_cert"], "signing certificate")
-            chain = self._read_controller(args["signing_chain"], "signing chain")[1] if args["signing_chain"] else None
-            return load_pem_signer(key, cert, args["signing_key_password"], chain, shown)
-        shown, real = self._controller_file(args["signing_pfx"], "signing PFX file")
-        try:
-            contents = load_pfx(real, args["signing_pfx_password"], display_path=shown,
-                                src_variable="eeszt_proofs_signing_pfx",
-                                password_variable="eeszt_proofs_signing_pfx_password")
-        finally:
-            self._loader.cleanup_tmp_file(real)
-        if contents.key is None or contents.certificate is None:
-            raise SealError("the PFX file %s holds no key and certificate to seal the proofs with" % shown)
-        return Signer(contents.key, contents.certificate, contents.additional)
-
-    @staticmethod
-    def _known(args):
-        """The archives about to be merged into this one: their seals are reused, not made a second time."""
-        archive = os.path.realpath(args["archive_dir"])
-        return [os.path.abspath(path) for path in args["merge_from"] or []
-                if os.path.isdir(path) and os.path.realpath(path) != archive]
-
     def _archive(self, args, task_vars, result):
         archive = os.path.abspath(args["archive_dir"])
         institution_id, site_id = args["institution_id"], args["site_id"]
@@ -196,22 +141,16 @@ class ActionModule(ActionBase):
                                    "seal": None, "signer": None} for n in new]
             result["changed"] = True
             return
-        signer = self._signer(args)
-        ensure_dir(archive)
-        for name in new:
+
+        def fetch(name):
             expected = [("the site's listing", by_name[name]["sha256"])]
             if name == reported_name:
                 expected.append(("the connection check", args["reported_sha256"]))
-            try:
-                data = self._fetch(by_name[name]["path"], task_vars)
-                accept_proof(data, name, institution_id, site_id, expected)
-                stored = store_proof(archive, institution_id, site_id, name, data, signer, known=self._known(args))
-            except ProofsError as exc:
-                result["errors"].append(to_text(exc))
-                continue
-            if stored is not None:
-                result["archived"].append(stored)
-                result["changed"] = True
+            data = self._fetch(by_name[name]["path"], task_vars)
+            accept_proof(data, name, institution_id, site_id, expected)
+            return name, data, {}
+
+        self._keep(args, new, fetch, "archived", result)
 
     # --- operator files ------------------------------------------------------------
 
@@ -239,34 +178,75 @@ class ActionModule(ActionBase):
                  "signer": None, "collected_at": None} for item, name in new]
             result["changed"] = True
             return
-        signer = self._signer(args)
-        ensure_dir(archive)
-        for item, name in new:
+
+        def fetch(entry):
+            item, name = entry
             read = dict(site_args, read=item["path"])
             fetched = self._execute_module(module_name="eeszt.connect.operator_files", module_args=read,
                                            task_vars=task_vars)
             if fetched.get("failed"):
-                refused.append({"path": item["path"], "reason": fetched.get("reason") or
-                                "could not be read on the site: %s" % fetched.get("msg", "no message")})
-                continue
+                raise _Refused(item["path"], fetched.get("reason") or
+                               "could not be read on the site: %s" % fetched.get("msg", "no message"))
             data = base64.b64decode(fetched["content"])
             digest = hashlib.sha256(data).hexdigest()
             if len(data) > args["operator_files_max_bytes"] or digest != item["sha256"]:
-                refused.append({"path": item["path"], "reason": "changed while it was collected (SHA-256 %s when "
-                                "listed, %s when read); it is collected at the next run" % (item["sha256"], digest)})
-                continue
+                raise _Refused(item["path"], "changed while it was collected (SHA-256 %s when listed, %s when "
+                                             "read); it is collected at the next run" % (item["sha256"], digest))
             problem = operator_content_problem(data)
             if problem:
-                refused.append({"path": item["path"], "reason": problem})
-                continue
-            facts = {"source": item["path"], "source_name": item["name"], "modified_at": item.get("modified_at"),
-                     "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                raise _Refused(item["path"], problem)
+            return name, data, {
+                "size": len(data), "source": item["path"], "source_name": item["name"],
+                "modified_at": item.get("modified_at"),
+                "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+        self._keep(args, new, fetch, "operator_archived", result)
+
+    # --- keeping and sealing ---------------------------------------------------------
+
+    def _keep(self, args, entries, fetch, key, result):
+        """Fetch and check each new file (``fetch(entry)``: name, bytes, facts) and keep it until it is sealed.
+
+        A proof that fails a check is an error of the site; an operator file is refused (a warning).
+        """
+        archive = os.path.abspath(args["archive_dir"])
+        ensure_dir(archive)
+        for entry in entries:
             try:
-                stored = store_operator_file(archive, institution_id, site_id, name, data, signer, facts,
-                                             known=self._known(args))
+                name, data, facts = fetch(entry)
+                relative = stage(archive, args["institution_id"], args["site_id"], name, data,
+                                 operator=key == "operator_archived")
+            except _Refused as refused:
+                result["operator_refused"].append({"path": refused.path, "reason": refused.reason})
+                continue
             except ProofsError as exc:
                 result["errors"].append(to_text(exc))
                 continue
-            if stored is not None:
-                result["operator_archived"].append(stored)
-                result["changed"] = True
+            item = staged_item(relative, data)
+            item.update(facts)
+            result[key].append(item)
+            result["changed"] = True
+
+    def _seal_here(self, args, task_vars, result):
+        """With signing options given to this task, seal the site's files now (the proofs role seals them once
+        per signing material in eeszt.connect.proofs_report instead)."""
+        archive = os.path.abspath(args["archive_dir"])
+        loader = SignerLoader(self, task_vars)
+        mine = ("%s" % args["institution_id"], "%s" % args["site_id"])
+        sealing = seal_unsealed(archive, lambda institution, site: loader.signer(args) if (institution, site) == mine
+                                else None, known=known_archives(archive, args["merge_from"]))
+        result["errors"] += [error["message"] for error in sealing["errors"]
+                             if (error["institution_id"], error["site_id"]) == mine]
+        for key, sealed in (("archived", sealing["sealed"]), ("operator_archived", sealing["operator_sealed"])):
+            listed = set(item["path"] for item in result[key])
+            result[key] = apply_seals(result[key], sealed) + [item for item in sealed if item["path"] not in listed]
+            result["changed"] = result["changed"] or bool(sealed)
+
+
+class _Refused(Exception):
+    """An operator file that is not archived, with the reason (a warning, not an error of the site)."""
+
+    def __init__(self, path, reason):
+        super(_Refused, self).__init__(reason)
+        self.path = path
+        self.reason = reason

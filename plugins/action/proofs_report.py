@@ -16,6 +16,8 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ArchiveConflictError, ensure_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import apply_seals, iter_unsealed, seal_unsealed
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import problem_sites, record_run
 
@@ -35,6 +37,9 @@ ARGUMENT_SPEC = dict(
         operator_files=dict(type="list", elements="dict", default=[]),
         operator_refused=dict(type="list", elements="dict", default=[]),
     )),
+    signers=dict(type="list", elements="dict", default=[], options=dict(
+        signing_spec(), host=dict(type="str"), institution_id=dict(type="str", required=True),
+        site_id=dict(type="str", required=True), inventory_dir=dict(type="path"))),
     controller=dict(type="str"),
     lock_timeout=dict(type="int", default=300),
     merge_from=dict(type="list", elements="path", default=[]),
@@ -80,10 +85,11 @@ class ActionModule(ControllerAction):
             if lock is not None:
                 lock.acquire()
             try:
+                outcomes = self._seal(module, archive, result)
                 for source in params["merge_from"]:
                     result["merged"] += merge_archive(os.path.abspath(source), archive, module.check_mode)
-                if params["outcomes"]:
-                    result["run_record"] = record_run(archive, params["outcomes"],
+                if outcomes:
+                    result["run_record"] = record_run(archive, outcomes,
                                                       params["controller"] or socket.gethostname(),
                                                       check_mode=module.check_mode)
                 changed_files, index = build_report(archive, warn_days=params["warn_days"],
@@ -101,7 +107,7 @@ class ActionModule(ControllerAction):
         except EESZTConnectError as exc:
             module.fail_json(msg=to_text(exc), error="report_failed", **result)
         result.update(
-            changed=bool(result["merged"] or result["run_record"] or changed_files),
+            changed=bool(result["merged"] or result["run_record"] or changed_files or result["sealed"]),
             changed_files=changed_files,
             files=index["files"],
             report=os.path.join(archive, "report.html"),
@@ -111,3 +117,53 @@ class ActionModule(ControllerAction):
             problem_sites=problem_sites(index),
         )
         module.exit_json(**result)
+
+    def _seal(self, module, archive, result):
+        """Seal the files waiting in the archive (``unsealed``), loading each signing material once.
+
+        Returns the outcomes with the seals filled in; a site whose files could not be sealed is an error
+        of the proofs stage in its outcome (the other sites go on), and files that wait are named.
+        """
+        params = module.params
+        signers = dict((("%s" % s["institution_id"], "%s" % s["site_id"]), s) for s in params["signers"])
+        loader = SignerLoader(self, self._task_vars)
+        result.update(sealed=[], unsealed=[], seal_errors=[], signer_loads=0)
+        if module.check_mode:
+            result["unsealed"] = [relative for dummy, dummy, relative in iter_unsealed(archive)]
+            return params["outcomes"]
+
+        def signer_for(institution, site):
+            options = signers.get((institution, site))
+            return None if options is None else loader.signer(options, options.get("inventory_dir"))
+
+        sealing = seal_unsealed(archive, signer_for, known=known_archives(archive, params["merge_from"]))
+        result["signer_loads"] = loader.loads
+        result["sealed"] = sorted(item["path"] for item in sealing["sealed"] + sealing["operator_sealed"])
+        result["unsealed"] = sealing["unsealed"]
+        failed = {}
+        for error in sealing["errors"]:
+            key = (error["institution_id"], error["site_id"])
+            host = (signers.get(key) or {}).get("host")
+            result["seal_errors"].append(dict(error, host=host))
+            failed.setdefault(key, []).append(error["message"])
+            module.warn("the proofs of site %s/%s (host %s) could not be sealed: %s" % (key + (host or "?",
+                                                                                             error["message"])))
+        if sealing["unsealed"]:
+            module.warn("%d file(s) wait in %s/.unsealed for their seal: %s; the next run of their site seals them "
+                        "(verify_proofs.yml names them meanwhile)" % (len(sealing["unsealed"]), archive,
+                                                                      ", ".join(sealing["unsealed"])))
+        return [_sealed_outcome(outcome, sealing, failed) for outcome in params["outcomes"]]
+
+
+def _sealed_outcome(outcome, sealing, failed):
+    """One site's outcome with the seals of its files, or an error of the proofs stage when sealing failed."""
+    key = ("%s" % outcome.get("institution_id"), "%s" % outcome.get("site_id"))
+    outcome = dict(outcome)
+    for field, sealed in (("archived", sealing["sealed"]), ("operator_files", sealing["operator_sealed"])):
+        mine = [item for item in sealed if item["path"].split("/")[:2] == list(key)]
+        listed = set(item.get("path") for item in outcome.get(field) or [])
+        outcome[field] = apply_seals(outcome.get(field), mine) + [i for i in mine if i["path"] not in listed]
+    if key in failed and outcome.get("status") == "collected":
+        outcome.update(status="error", stage="proofs", error="seal_failed",
+                       reason="the proofs could not be sealed: %s" % "; ".join(failed[key]))
+    return outcome

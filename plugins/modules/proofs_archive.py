@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: proofs_archive
-short_description: Fetch a site's connection check proofs into the central archive and seal them
+short_description: Fetch a site's connection check proofs into the central archive (sealed by proofs_report)
 version_added: 0.1.0
 description:
   - Lists the proof files (C(*.json)) in O(proof_dir) on the site with their SHA-256, fetches the
@@ -19,10 +19,14 @@ description:
   - Each fetched proof is checked before it is stored; its SHA-256 must equal the one computed on
     the site and, for O(reported_path), the one the connection check reported (O(reported_sha256));
     it must be a C(eeszt.connect/proof/v1) document of this site (O(institution_id), O(site_id)).
-  - Each stored proof gets a detached CMS signature (C(PROOF.json.p7s), DER, SHA-256, with the
-    signer certificate and its chain), made on the controller with C(cryptography), by default with
-    the institution's WAF-SSL key from its PFX file (O(signing_pfx)), or with O(signing_key) and
-    O(signing_cert). It verifies with
+  - Each fetched and checked file is kept in O(archive_dir)/.unsealed/ until it is sealed; it enters the archive
+    only with its seal. M(eeszt.connect.proofs_report) (run once, option C(signers)) seals the files of the
+    whole run, loading each signing material once (one PFX decryption per institution, not per site); this is
+    what the C(eeszt.connect.proofs) role does. With O(signing_pfx) or O(signing_key) given here, this task
+    seals the site's files itself (one load per site).
+  - The seal is a detached CMS signature (C(PROOF.json.p7s), DER, SHA-256, with the signer certificate and its
+    chain), made on the controller with C(cryptography), by default with the institution's WAF-SSL key from its
+    PFX file, or with a signing key and certificate. It verifies with
     C(openssl cms -verify -binary -purpose any -inform DER -CAfile CA.pem -content PROOF.json -in PROOF.json.p7s).
   - An archived proof is never overwritten. A file of the same name and SHA-256 is skipped; a file of
     the same name with another SHA-256 is an error naming it. Problems with some files do not stop
@@ -95,13 +99,16 @@ options:
     description:
       - PKCS#12 file on the controller whose key and certificate seal the proofs; normally the
         institution's WAF-SSL PFX (C(eeszt_certificate_pfx_src)). May be Ansible Vault encrypted.
-      - Required unless O(signing_key) and O(signing_cert) are given.
+      - When given (or O(signing_key)), this task seals the site's files; without both, they wait in
+        O(archive_dir)/.unsealed/ for M(eeszt.connect.proofs_report).
     type: path
   signing_pfx_password:
     description: Password of O(signing_pfx).
     type: str
   signing_key:
-    description: PEM private key (RSA or EC) on the controller that seals the proofs, instead of O(signing_pfx).
+    description:
+      - PEM private key (RSA or EC) on the controller that seals the proofs, instead of O(signing_pfx).
+      - Requires O(signing_cert).
     type: path
   signing_key_password:
     description: Password of an encrypted O(signing_key).
@@ -143,7 +150,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Archive and seal this site's proofs (sealed with the institution's WAF-SSL key)
+- name: Fetch and check this site's proofs (eeszt.connect.proofs_report seals the run's proofs once per PFX)
+  eeszt.connect.proofs_archive:
+    archive_dir: ~/eeszt-proofs
+    institution_id: "{{ eeszt_institution_id }}"
+    site_id: "{{ eeszt_site_id }}"
+    reported_path: "{{ eeszt_check_result.proof_path | default(omit) }}"
+    reported_sha256: "{{ eeszt_check_result.proof_sha256 | default(omit) }}"
+
+- name: Archive and seal this site's proofs in this task (sealed with the institution's WAF-SSL key)
   eeszt.connect.proofs_archive:
     archive_dir: ~/eeszt-proofs
     proof_dir: /var/lib/eeszt/proofs
@@ -204,11 +219,13 @@ archived:
       description: SHA-256 of the proof (none in check mode).
       type: str
     seal:
-      description: Path of the seal relative to the archive (none in check mode).
+      description:
+        - Path of the seal relative to the archive; none in check mode and while the proof waits for
+          M(eeszt.connect.proofs_report) to seal it (no signing option given to this task).
       type: str
       sample: 100001/100001001/20261125T221500Z_100001_100001001.json.p7s
     signer:
-      description: Subject of the signing certificate (none in check mode).
+      description: Subject of the signing certificate; none when RV(archived[].seal) is none.
       type: str
 skipped:
   description: Names of proofs already in the archive with the same SHA-256.
@@ -248,11 +265,11 @@ operator_archived:
       description: SHA-256 of the file.
       type: str
     seal:
-      description: Path of the seal relative to the archive (none in check mode).
+      description: Path of the seal relative to the archive; none in check mode and until it is sealed.
       type: str
       sample: 100001/100001001/operator/seals/igazolas.pdf.p7s
     signer:
-      description: Subject of the signing certificate (none in check mode).
+      description: Subject of the signing certificate; none until it is sealed.
       type: str
     modified_at:
       description: Modification time of the file on the site, UTC.

@@ -139,6 +139,55 @@ options:
         type: list
         elements: dict
         default: []
+  signers:
+    description:
+      - How each site of the run seals its files; the files that M(eeszt.connect.proofs_archive) kept in
+        O(archive_dir)/.unsealed/ are sealed first, under the archive lock, each distinct signing material
+        loaded once (the sites of one institution sealed with its PFX decrypt it once per run).
+      - A site's files that cannot be sealed (its signer fails to load) wait, its outcome becomes an error of
+        the V(proofs) stage (error V(seal_failed)), and the other sites go on; files of sites that have no entry
+        here wait too. Every waiting file is named in a warning and in RV(unsealed), and C(verify_proofs.yml)
+        names it (kind V(unsealed)) until a later run of its site seals it.
+      - The C(eeszt.connect.proofs) role fills it from each site's C(eeszt_proofs_signing_*) variables.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      host:
+        description: Inventory name of the site, for messages.
+        type: str
+      institution_id:
+        description: Institution ID of the site.
+        type: str
+        required: true
+      site_id:
+        description: Site ID of the site.
+        type: str
+        required: true
+      inventory_dir:
+        description: The site's C(inventory_dir); relative signing file paths are taken relative to it.
+        type: path
+      signing_pfx:
+        description:
+          - PKCS#12 file on the controller whose key and certificate seal the site's files (normally the
+            institution's WAF-SSL PFX, C(eeszt_certificate_pfx_src)); may be Ansible Vault encrypted.
+          - One of O(signers[].signing_pfx) and O(signers[].signing_key) is needed.
+        type: path
+      signing_pfx_password:
+        description: Password of O(signers[].signing_pfx).
+        type: str
+      signing_key:
+        description: PEM private key (RSA or EC) on the controller, instead of O(signers[].signing_pfx).
+        type: path
+      signing_key_password:
+        description: Password of an encrypted O(signers[].signing_key).
+        type: str
+      signing_cert:
+        description: PEM certificate of O(signers[].signing_key); required with it.
+        type: path
+      signing_chain:
+        description: PEM file of further CA certificates to include in each seal.
+        type: path
   controller:
     description: Name of the controller recorded in the run record (default the controller's host name).
     type: str
@@ -190,11 +239,22 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Record the run and rebuild the report
+- name: Seal the run's proofs (each institution's PFX decrypted once), record the run and rebuild the report
   eeszt.connect.proofs_report:
     archive_dir: ~/eeszt-proofs
     outcomes: "{{ ansible_play_hosts | map('extract', hostvars, '__eeszt_proofs_outcome') | list }}"
-  delegate_to: localhost
+    signers: "{{ ansible_play_hosts | map('extract', hostvars, '__eeszt_proofs_signing') | list }}"
+  run_once: true
+
+- name: Seal the waiting proofs of one site with the vendor's own key
+  eeszt.connect.proofs_report:
+    archive_dir: /srv/eeszt/proofs
+    signers:
+      - institution_id: "100001"
+        site_id: "100001001"
+        signing_key: /srv/eeszt/seal-key.pem
+        signing_key_password: "{{ vault_seal_key_password }}"
+        signing_cert: /srv/eeszt/seal-cert.pem
   run_once: true
 
 - name: Merge the archive of a second controller and rebuild the report
@@ -225,6 +285,41 @@ error:
   returned: failure
   type: str
   sample: locked
+sealed:
+  description: Files sealed by this run (proofs and operator files), relative to the archive.
+  returned: success
+  type: list
+  elements: str
+  sample: [100001/100001001/20261125T221500Z_100001_100001001.json]
+unsealed:
+  description: Files that still wait in C(.unsealed/) for their seal (in check mode, every waiting file).
+  returned: success
+  type: list
+  elements: str
+  sample: []
+seal_errors:
+  description: One entry per site whose files could not be sealed; its outcome is recorded as an error.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: Inventory name of the site (from O(signers[].host)).
+      type: str
+    institution_id:
+      description: Institution ID.
+      type: str
+    site_id:
+      description: Site ID.
+      type: str
+    message:
+      description: What failed (names the file and the variable; never a password).
+      type: str
+signer_loads:
+  description: Number of signing materials loaded (PFX files decrypted or PEM keys read) to seal this run.
+  returned: success
+  type: int
+  sample: 1
 report:
   description: Absolute path of C(report.html).
   returned: always

@@ -94,7 +94,8 @@ problems:
     kind:
       description:
         - The main problem, one of V(missing), V(altered), V(seal_invalid), V(unsigned), V(untrusted),
-          V(misplaced), V(unreadable), V(orphan_seal).
+          V(misplaced), V(unreadable), V(orphan_seal), V(unsealed) (fetched and checked, waiting in
+          C(.unsealed/) for its seal; the next collection run of its site seals it).
       type: str
     kinds:
       description: Every problem found with this file.

@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Controller side of eeszt.connect.proofs_archive: decide which proofs of a
-site are new, check them, store them in the archive and seal them; and merge
-another archive into this one.
+site are new, check them, store them in the archive and seal them (``unsealed``
+keeps them until the run's one sealing step); and merge another archive into
+this one.
 
 An archived proof is never overwritten: the same name with the same SHA-256
 is skipped, the same name with another SHA-256 is an error that names the
@@ -30,6 +31,7 @@ import re
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import NAME_MAX, name_problem
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+    OPERATOR_DIR,
     OPERATOR_FILES,
     OPERATOR_SEALS,
     PROOF_NAME,
@@ -47,6 +49,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     parse_proof,
     read_bytes,
     site_dir,
+    unsealed_path,
     write_atomic,
     write_new,
 )
@@ -69,8 +72,10 @@ def plan_site(archive, institution_id, site_id, remote_files):
             continue
         path = os.path.join(folder, name)
         if not os.path.lexists(path):
-            new.append(name)
-            continue
+            path = unsealed_path(archive, "/".join((institution_id, site_id, name)))
+            if not os.path.lexists(path):
+                new.append(name)
+                continue
         archived = file_sha256(path) if os.path.isfile(path) else None
         if archived == item["sha256"]:
             skipped.append(name)
@@ -192,6 +197,9 @@ def plan_operator_files(archive, institution_id, site_id, listed):
             continue
         for candidate in (item["name"], version_name(item["name"], item["sha256"])):
             path = os.path.join(folder, candidate)
+            if not os.path.lexists(path):
+                path = unsealed_path(archive, "/".join((institution_id, site_id, OPERATOR_DIR, OPERATOR_FILES,
+                                                         candidate)))
             if not os.path.lexists(path):
                 new.append((item, candidate))
                 break

@@ -10,6 +10,8 @@ Layout of the archive (``eeszt_proofs_archive_dir``)::
     <archive>/<institution_id>/<site_id>/<proof>.json.p7s   its detached CMS seal (DER)
     <archive>/<institution_id>/<site_id>/operator/files/<name>       an operator file, byte for byte as on the site
     <archive>/<institution_id>/<site_id>/operator/seals/<name>.p7s   its detached CMS seal (DER)
+    <archive>/.unsealed/<institution_id>/<site_id>/...   fetched and checked, waiting for its seal
+                                                         (the same path as in the archive; see unsealed.py)
     <archive>/runs/<run id>.json        one record per collection run (the ledger)
     <archive>/index.json report.csv report.html junit.xml   the fleet report
     <archive>/evidence/<institution_id>_evidence.zip        institution evidence bundle
@@ -47,6 +49,7 @@ EVIDENCE_DIR = "evidence"
 OPERATOR_DIR = "operator"
 OPERATOR_FILES = "files"
 OPERATOR_SEALS = "seals"
+UNSEALED_DIR = ".unsealed"
 REPORT_FILES = ("index.json", "report.csv", "report.html", "junit.xml")
 RESERVED = frozenset((RUNS_DIR, UPLOAD_DIR, EVIDENCE_DIR))
 FILE_MODE = 0o640
@@ -163,6 +166,11 @@ def parse_proof(data, shown):
 
 def site_dir(archive, institution_id, site_id):
     return os.path.join(archive, check_name(institution_id, "institution_id"), check_name(site_id, "site_id"))
+
+
+def unsealed_path(archive, relative):
+    """Where the file of the archive path ``relative`` ("I/S/NAME") waits for its seal (see unsealed.py)."""
+    return os.path.join(archive, UNSEALED_DIR, *relative.split("/"))
 
 
 def _is_real_dir(path):

@@ -94,26 +94,24 @@ def scan_operator_files(archive):
     return found
 
 
-def ledger(runs):
-    """{relative path: sha256 at archive time} from the run records."""
-    known = {}
+def _recorded(runs, field):
+    """(run, relative path, entry) of every entry of the outcomes' ``field`` with a path and a SHA-256, oldest first."""
     for run in runs:
         for outcome in run.get("outcomes") or []:
-            for item in outcome.get("archived") or []:
+            for item in outcome.get(field) or []:
                 if item.get("path") and item.get("sha256"):
-                    known[item["path"].replace(os.sep, "/")] = item["sha256"]
-    return known
+                    yield run, item["path"].replace(os.sep, "/"), item
+
+
+def ledger(runs):
+    """{relative path: sha256 at archive time} from the run records."""
+    return dict((path, item["sha256"]) for dummy, path, item in _recorded(runs, "archived"))
 
 
 def operator_ledger(runs):
     """{relative path: the run record's entry (with the run's finished_at)} of every operator file archived."""
-    known = {}
-    for run in runs:
-        for outcome in run.get("outcomes") or []:
-            for item in outcome.get("operator_files") or []:
-                if item.get("path") and item.get("sha256"):
-                    known[item["path"].replace(os.sep, "/")] = dict(item, run_finished_at=run.get("finished_at"))
-    return known
+    return dict((path, dict(item, run_finished_at=run.get("finished_at")))
+                for run, path, item in _recorded(runs, "operator_files"))
 
 
 def _outcome_records(runs):
