@@ -146,8 +146,8 @@ class ActionModule(ControllerAction):
             host = (signers.get(key) or {}).get("host")
             result["seal_errors"].append(dict(error, host=host))
             failed.setdefault(key, []).append(error["message"])
-            module.warn("the proofs of site %s/%s (host %s) could not be sealed: %s" % (key + (host or "?",
-                                                                                             error["message"])))
+            module.warn("the proofs of site %s/%s (host %s) could not be sealed: %s"
+                        % (key[0], key[1], host or "?", error["message"]))
         if sealing["unsealed"]:
             module.warn("%d file(s) wait in %s/.unsealed for their seal: %s; the next run of their site seals them "
                         "(verify_proofs.yml names them meanwhile)" % (len(sealing["unsealed"]), archive,

@@ -198,8 +198,8 @@ def plan_operator_files(archive, institution_id, site_id, listed):
         for candidate in (item["name"], version_name(item["name"], item["sha256"])):
             path = os.path.join(folder, candidate)
             if not os.path.lexists(path):
-                path = unsealed_path(archive, "/".join((institution_id, site_id, OPERATOR_DIR, OPERATOR_FILES,
-                                                         candidate)))
+                relative = (institution_id, site_id, OPERATOR_DIR, OPERATOR_FILES, candidate)
+                path = unsealed_path(archive, "/".join(relative))
             if not os.path.lexists(path):
                 new.append((item, candidate))
                 break

@@ -35,7 +35,7 @@ import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common import files
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes
 
 PROOF_SCHEMA = "eeszt.connect/proof/v1"
 INDEX_SCHEMA = "eeszt.connect/proof-index/v1"

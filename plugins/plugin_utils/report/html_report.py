@@ -74,8 +74,8 @@ def _site_html(site, text):
     if rotation:
         kind = "failed_rotation" if rotation.get("status") == "failed" else rotation.get("status") or ""
         rotation_cell = '<span class="badge %s" title="%s">%s</span><div class="hint">%s</div>' % (
-            html_escape(kind), html_escape(rotation.get("message")), html_escape(text["rotation"].get(rotation.get("status"),
-                                                                           rotation.get("status"))),
+            html_escape(kind), html_escape(rotation.get("message")),
+            html_escape(text["rotation"].get(rotation.get("status"), rotation.get("status"))),
             html_escape(when(rotation.get("at"))))
     last = ""
     if collection:

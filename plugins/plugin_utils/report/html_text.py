@@ -10,7 +10,6 @@ __metaclass__ = type
 from xml.sax.saxutils import escape
 
 
-
 LANGUAGES = ("en", "hu")
 
 

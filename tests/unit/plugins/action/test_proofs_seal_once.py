@@ -65,7 +65,7 @@ def fleet(tmp_path, monkeypatch):
         data = proof(institution, site)
         relative = stage(archive, institution, site, "proof-%s.json" % site, data)
         outcomes.append({"host": "h" + site, "institution_id": institution, "site_id": site, "status": "collected",
-                         "archived": [{"name": relative.split("/")[-1], "path": relative, "seal": None,
+                         "archived": [{"name": relative.rsplit("/", maxsplit=1)[-1], "path": relative, "seal": None,
                                        "signer": None, "sha256": hashlib.sha256(data).hexdigest()}]})
         signers.append({"host": "h" + site, "institution_id": institution, "site_id": site,
                         "signing_pfx": pfx[institution], "signing_pfx_password": PASSWORD})
