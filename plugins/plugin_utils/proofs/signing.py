@@ -24,7 +24,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.files import 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import load_pfx
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import Signer, load_pem_signer
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, load_pem_signer
 
 SIGNING_OPTIONS = ("signing_pfx", "signing_pfx_password", "signing_key", "signing_key_password", "signing_cert",
                    "signing_chain")

@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import signing
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import load_runs
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.seal import verify_detached
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import verify_detached
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import iter_unsealed, stage
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import UNSEALED_MESSAGE, verify_archive
 
