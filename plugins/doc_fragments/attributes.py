@@ -25,3 +25,21 @@ attributes:
     platforms: all
     description: Runs on the controller; no host is contacted.
 """
+
+    # An action plugin that is the whole plugin and writes on the controller only (check mode writes nothing).
+    CONTROLLER_ACTION = r"""
+attributes:
+  action:
+    support: full
+    description: Runs entirely on the controller (an action plugin; the module file holds only this documentation).
+  check_mode:
+    support: full
+    description: Writes nothing in check mode and reports what would change.
+  diff_mode:
+    support: none
+    description: Not supported.
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller; no host is contacted.
+"""

@@ -51,22 +51,20 @@ count: 5
 """
 
 from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.plugin_base import ConfigFileInventory
 
 MAX_SITES = 5000
 
 
-class InventoryModule(BaseInventoryPlugin):
+class InventoryModule(ConfigFileInventory):
     """Simulated sites on the controller."""
 
     NAME = "eeszt.connect.demo_sites"
-
-    def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(("eeszt_demo.yml", "eeszt_demo.yaml"))
+    FILE_SUFFIX = "eeszt_demo"
 
     def parse(self, inventory, loader, path, cache=True):
-        super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._read_config(inventory, loader, path, cache)
         count = self._positive("count", MAX_SITES, path)
         per_institution = self._positive("sites_per_institution", MAX_SITES, path)
         first = self.get_option("first_institution_id")

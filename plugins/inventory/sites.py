@@ -137,8 +137,9 @@ import json
 import os
 
 from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.plugins.inventory import Cacheable, Constructable
 
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.plugin_base import ConfigFileInventory
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import RegistryError, load_registry
 
 try:
@@ -167,17 +168,14 @@ VALIDATION_OPTIONS = ("format", "csv_delimiter", "institution_id_pattern", "site
                       "default_environment", "check_pfx", "extra_columns")
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(ConfigFileInventory, Constructable, Cacheable):
     """EESZT sites from a CSV or YAML site registry."""
 
     NAME = "eeszt.connect.sites"
-
-    def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(("eeszt_sites.yml", "eeszt_sites.yaml"))
+    FILE_SUFFIX = "eeszt_sites"
 
     def parse(self, inventory, loader, path, cache=True):
-        super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._read_config(inventory, loader, path, cache)
         registry = os.path.join(os.path.dirname(os.path.abspath(path)),
                                 os.path.expanduser(self.get_option("registry")))
         settings = {name: self.get_option(name) for name in VALIDATION_OPTIONS}

@@ -32,18 +32,11 @@ description:
     re-issued together with everything it signed. Files of sites no longer listed are left in place.
   - Private keys, PKCS#12 and password files are mode C(0600), directories C(0700). Passwords are never
     returned; C(manifest.json) holds no secrets.
-  - Runs on the controller (delegate it to C(localhost)).
 author:
   - eeszt.connect developers (@eeszt-connect)
-requirements:
-  - cryptography >= 40.0
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - eeszt.connect.controller_pki
+  - eeszt.connect.attributes.controller_action
 options:
   path:
     description:
@@ -112,7 +105,6 @@ EXAMPLES = r"""
         site_id: "100001001"
       - institution_id: "100002"
         site_id: "100002001"
-  delegate_to: localhost
   run_once: true
   register: lab_pki
 
@@ -129,7 +121,6 @@ EXAMPLES = r"""
     sites:
       - institution_id: "100001"
         site_id: "1000010010A"
-  delegate_to: localhost
   run_once: true
 
 - name: See what would be created, without writing anything
@@ -137,7 +128,6 @@ EXAMPLES = r"""
     path: /srv/eeszt-lab
     sites: "{{ lab_sites }}"
   check_mode: true
-  delegate_to: localhost
   run_once: true
 """
 

@@ -31,12 +31,11 @@ description:
 author:
   - eeszt.connect developers (@eeszt-connect)
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change without starting or stopping anything.
   diff_mode:
     support: full
     description: Shows the WAF's running state, pid and address before and after.
+extends_documentation_fragment:
+  - eeszt.connect.attributes.controller_action
 options:
   path:
     description:

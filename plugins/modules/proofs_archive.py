@@ -47,8 +47,6 @@ description:
     M(eeszt.connect.operator_files). The signing key and its password never leave the controller.
 author:
   - eeszt.connect developers (@eeszt-connect)
-requirements:
-  - cryptography >= 40.0 on the controller
 attributes:
   check_mode:
     support: full
@@ -69,6 +67,8 @@ attributes:
   bypass_host_loop:
     support: none
     description: Runs once per site.
+extends_documentation_fragment:
+  - eeszt.connect.controller_pki
 options:
   archive_dir:
     description:

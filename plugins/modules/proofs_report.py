@@ -64,20 +64,11 @@ description:
     report one after the other and the last one sees every proof. A run waits at most O(lock_timeout) seconds
     for another, then fails naming the lock file and its holder. On a shared volume the file system's locks must
     work across hosts (NFSv4, or NFSv3 with a lock manager)."
-  - Run it on the controller, with C(delegate_to) V(localhost) and C(run_once) V(true).
+  - An action plugin that runs on the controller (no interpreter, no host contacted); use C(run_once) V(true).
 author:
   - eeszt.connect developers (@eeszt-connect)
-attributes:
-  check_mode:
-    support: full
-    description: Reports which files would change and writes nothing.
-  diff_mode:
-    support: none
-    description: Not supported.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - eeszt.connect.attributes.controller_action
 options:
   archive_dir:
     description: The proof archive (created when missing).
@@ -262,7 +253,6 @@ EXAMPLES = r"""
     archive_dir: /srv/eeszt/proofs
     merge_from:
       - /mnt/controller-b/eeszt-proofs
-  delegate_to: localhost
   run_once: true
 """
 

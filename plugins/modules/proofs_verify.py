@@ -26,22 +26,11 @@ description:
     signature over the signed attributes must verify, and, with O(ca_file), the signer certificate
     must chain to one of its CAs. The signer certificate's validity dates are not checked, so that a
     seal stays verifiable after the certificate that made it expires.
-  - Read only. Run it on the controller (C(delegate_to) V(localhost)) with a Python that has C(cryptography).
 author:
   - eeszt.connect developers (@eeszt-connect)
-requirements:
-  - cryptography >= 40.0
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; the same in check mode.
-  diff_mode:
-    support: none
-    description: Not supported.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - eeszt.connect.controller_pki
+  - eeszt.connect.attributes.controller_check
 options:
   archive_dir:
     description: The proof archive.
@@ -62,7 +51,6 @@ EXAMPLES = r"""
   eeszt.connect.proofs_verify:
     archive_dir: ~/eeszt-proofs
     ca_file: /etc/eeszt/client-ca-bundle.pem
-  delegate_to: localhost
   run_once: true
 """
 

@@ -161,27 +161,11 @@ STATE_SUFFIX = ".state.json"
 
 
 class GatewayError(EESZTConnectError):
-    """The gateway could not be started or stopped; the message says why."""
+    """The gateway could not be started or stopped; the message says why, ``code`` is one of
+    ``config_missing`` (no configuration to start with), ``start_failed`` (stunnel refused to start, did
+    not return, or left no running process), ``stop_failed`` (the process did not stop) or ``gateway_failed``."""
 
     code = "gateway_failed"
-
-
-class GatewayConfigMissing(GatewayError):
-    """The configuration file to start the gateway with does not exist."""
-
-    code = "config_missing"
-
-
-class GatewayStartError(GatewayError):
-    """stunnel refused to start, did not return, or left no running process."""
-
-    code = "start_failed"
-
-
-class GatewayStopError(GatewayError):
-    """The gateway's process did not stop."""
-
-    code = "stop_failed"
 
 
 def runs_config(pid, config):
@@ -220,7 +204,7 @@ class Gateway:
 
     def start(self, sha256):
         if not os.path.isfile(self.config):
-            raise GatewayConfigMissing("the gateway configuration %s does not exist" % self.config)
+            raise GatewayError("the gateway configuration %s does not exist" % self.config, code="config_missing")
         pid_dir = os.path.dirname(self.pid_file)
         if pid_dir and not os.path.isdir(pid_dir):
             os.makedirs(pid_dir, 0o755)
@@ -230,12 +214,13 @@ class Gateway:
                 [self.executable, self.config], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise GatewayStartError("%s did not return within %d s; it must run with "
-                                    "'foreground = no'" % (self.executable, self.timeout))
+            raise GatewayError("%s did not return within %d s; it must run with 'foreground = no'"
+                               % (self.executable, self.timeout), code="start_failed")
         output = proc.stdout.decode("utf-8", "replace").strip()
         if proc.returncode != 0:
-            raise GatewayStartError("stunnel refused to start (exit code %d): %s" % (
-                proc.returncode, output[-2000:] or "no output; see the log file the configuration names"))
+            raise GatewayError("stunnel refused to start (exit code %d): %s" % (
+                proc.returncode, output[-2000:] or "no output; see the log file the configuration names"),
+                code="start_failed")
         deadline = time.time() + self.timeout
         while time.time() < deadline:
             pid = self.running_pid()
@@ -243,9 +228,9 @@ class Gateway:
                 self._write_state(sha256)
                 return pid
             time.sleep(0.1)
-        raise GatewayStartError("stunnel started but no running process is recorded in %s after %d s; "
-                                "check that the configuration names this pid file and read its log"
-                                % (self.pid_file, self.timeout))
+        raise GatewayError("stunnel started but no running process is recorded in %s after %d s; "
+                           "check that the configuration names this pid file and read its log"
+                           % (self.pid_file, self.timeout), code="start_failed")
 
     def stop(self, pid):
         os.kill(pid, signal.SIGTERM)
@@ -256,7 +241,7 @@ class Gateway:
             os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)
         if pid_alive(pid):
-            raise GatewayStopError("the gateway (pid %d) did not stop" % pid)
+            raise GatewayError("the gateway (pid %d) did not stop" % pid, code="stop_failed")
         remove_if_present(self.pid_file)
         remove_if_present(self.state_file)
 
@@ -345,7 +330,8 @@ def run_module():
             result.update(pid=None, running=False)
         if action in ("started", "restarted"):
             if not sha256:
-                raise GatewayConfigMissing("the gateway configuration %s does not exist" % params["config"])
+                raise GatewayError("the gateway configuration %s does not exist" % params["config"],
+                                   code="config_missing")
             new_pid = gateway.start(sha256)
             result.update(pid=new_pid, running=True)
         gateway.remove(leftovers)

@@ -27,16 +27,13 @@ description:
   - This module file holds only the documentation; the action plugin of the same name does the work.
 author:
   - eeszt.connect developers
+extends_documentation_fragment:
+  - eeszt.connect.attributes.controller_check
 options:
   hosts:
     description: The hosts to open the PFX of; by default the hosts of the play (C(ansible_play_hosts)).
     type: list
     elements: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 notes:
   - A host without the PFX variable, or whose variables do not template, is left out; its
     M(eeszt.connect.waf_certificate) task opens (and refuses) the file itself.

@@ -18,10 +18,16 @@ class EESZTConnectError(Exception):
     """Base of every error raised by the collection's module_utils and plugin_utils.
 
     ``code`` is the stable, machine-readable ``error`` value of the failed result; subclasses set their own
-    (a playbook may test ``result.error == 'pfx_wrong_password'``), an instance may override it.
+    (a playbook may test ``result.error == 'pfx_wrong_password'``); ``code=`` gives one instance its own.
     """
 
     code = "error"
+
+    def __init__(self, *args, **kwargs):
+        code = kwargs.pop("code", None)
+        super(EESZTConnectError, self).__init__(*args, **kwargs)
+        if code is not None:
+            self.code = code
 
 
 def error_code(exc):

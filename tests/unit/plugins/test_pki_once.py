@@ -139,8 +139,6 @@ def test_the_minimum_is_what_the_code_needs_and_is_installed():
 
 @pytest.mark.parametrize("relative", [
     "plugins/doc_fragments/controller_pki.py",
-    "plugins/modules/proofs_archive.py",
-    "plugins/modules/proofs_verify.py",
     "galaxy.yml",
     "README.md",
     "requirements.txt",
@@ -152,7 +150,7 @@ def test_every_statement_of_the_minimum_agrees(relative):
     assert set(stated) == {CRYPTOGRAPHY_MINIMUM}, relative
 
 
-@pytest.mark.parametrize("module", ["waf_certificate", "ca_bundle"])
+@pytest.mark.parametrize("module", ["waf_certificate", "ca_bundle", "proofs_archive", "proofs_verify", "lab_pki"])
 def test_pki_modules_take_the_requirement_from_the_doc_fragment(module):
     text = _read("plugins/modules/%s.py" % module)
     assert "  - eeszt.connect.controller_pki\n" in text

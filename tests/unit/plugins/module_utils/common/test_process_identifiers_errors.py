@@ -103,3 +103,12 @@ def test_without_proc_a_signalled_process_counts_as_alive(monkeypatch):
 
 def test_the_root_code():
     assert errors.EESZTConnectError.code == "error"
+
+
+def test_one_instance_may_carry_its_own_code():
+    class Specific(errors.EESZTConnectError):
+        code = "specific"
+
+    raised = Specific("the message", code="narrower")
+    assert (str(raised), errors.error_code(raised), Specific.code) == ("the message", "narrower", "specific")
+    assert errors.error_code(Specific("x")) == "specific"
