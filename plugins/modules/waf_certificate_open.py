@@ -26,7 +26,7 @@ description:
     (registered results are never written to a fact cache), never store it with C(set_fact).
   - This module file holds only the documentation; the action plugin of the same name does the work.
 author:
-  - eeszt.connect developers
+  - eeszt.connect developers (@eeszt-connect)
 extends_documentation_fragment:
   - eeszt.connect.attributes.controller_check
 options:

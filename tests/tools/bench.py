@@ -11,7 +11,16 @@ forks and connection:
 (a) ``playbooks/site.yml`` on fresh sites;
 (b) ``playbooks/site.yml`` again, with nothing to change;
 (c) ``tests/tools/bench_ping.yml``: one ``ansible.builtin.ping`` per site,
-    the floor of any play over this inventory.
+    the floor of any play over this inventory;
+(d) the daily run: ``playbooks/check_connection.yml`` and
+    ``playbooks/collect_proofs.yml`` in one ``ansible-playbook`` run (the check,
+    then the proofs stage), on the sites (a) set up.
+
+Every run also counts the module runs on the sites: the sites' Python
+interpreter is a wrapper (``ansible_python_interpreter`` as an extra variable)
+that appends a line to a file each time a module starts, so a run's count
+divided by the number of sites is the module runs per site (the ping run
+counts exactly 1, which checks the counter).
 
 The lab (PKI and WAF) is set up before and stopped after; it is not measured.
 Each run is measured for wall time, CPU time (user + system of the whole
@@ -48,8 +57,10 @@ PING_PLAYBOOK = os.path.join(ROOT, "tests", "tools", "bench_ping.yml")
 TIME = "/usr/bin/time"
 RUN_TIMEOUT = 3600  # seconds; a run that takes longer is a failed run
 
-TARGET_FULL_RATIO = 8.0
-TARGET_RERUN_RATIO = 4.0
+TARGET_FULL_RATIO = 5.0
+TARGET_RERUN_RATIO = 3.0
+TARGET_DAILY_RATIO = 2.0
+TARGET_MODULE_RUNS = 4  # module runs per site during a whole site.yml on fresh sites
 TARGET_AT_SITES = 50
 TARGET_RSS_BYTES = 1 << 30
 TARGET_RSS_AT_SITES = 500
@@ -118,9 +129,33 @@ def parse_time_v(text):
             int(field("Maximum resident set size (kbytes)")) * 1024)
 
 
-def measure(label, argv, env, log_path, sample):
+def module_counter(work):
+    """A Python wrapper for the sites that counts module runs: (interpreter path, count file path)."""
+    counter = os.path.join(work, "module-runs.log")
+    wrapper = os.path.join(work, "python-counting")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\n# One line per module run on a site (eeszt.connect make bench).\n"
+                     "printf '.\\n' >> %s\nexec %s \"$@\"\n" % (shlex_quote(counter), shlex_quote(sys.executable)))
+    os.chmod(wrapper, 0o755)
+    return wrapper, counter
+
+
+def shlex_quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def count_lines(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def measure(label, argv, env, log_path, sample, counter=None):
     """Run argv under /usr/bin/time -v; return the run's figures."""
     time_file = log_path + ".time"
+    before = count_lines(counter) if counter else 0
     with open(log_path, "wb") as log:
         start = time.perf_counter()
         proc = subprocess.Popen([TIME, "-v", "-o", time_file] + argv, cwd=ROOT, env=env,
@@ -149,10 +184,11 @@ def measure(label, argv, env, log_path, sample):
         "hosts": len(hosts),
         "hosts_changed": sum(1 for changed, _bad in hosts.values() if changed),
         "hosts_failed": sum(1 for _changed, bad in hosts.values() if bad),
+        "module_runs": (count_lines(counter) - before) if counter else None,
         "log": log_path,
     }
-    print("   %-7s %8.1f s wall %8.1f s CPU  rc=%d  %s" % (label, wall, user + system, returncode, log_path),
-          flush=True)
+    print("   %-7s %8.1f s wall %8.1f s CPU  %5s module runs  rc=%d  %s" % (
+        label, wall, user + system, result["module_runs"], returncode, log_path), flush=True)
     return result
 
 
@@ -185,20 +221,20 @@ def bench_sites(sites, work, sample):
     shutil.rmtree(lab_dir, ignore_errors=True)
     os.makedirs(lab_dir)
     env = ansible_env(lab_dir, sites, free_port())
-    playbook = os.path.join(BIN, "ansible-playbook")
+    interpreter, counter = module_counter(lab_dir)
+    playbook = [os.path.join(BIN, "ansible-playbook"), "-e", "ansible_python_interpreter=%s" % interpreter]
     print("== %d sites (lab %s)" % (sites, lab_dir), flush=True)
     if lab("started", env, os.path.join(lab_dir, "lab.log")) != 0:
         lab("stopped", env, os.path.join(lab_dir, "lab.log"))
         return {"sites": sites, "error": "the lab did not start; see %s/lab.log" % lab_dir}
     try:
-        runs = {
-            "full": measure("full", [playbook, "playbooks/site.yml", "-i", "inventories/demo"], env,
-                            os.path.join(lab_dir, "full.log"), sample),
-            "rerun": measure("rerun", [playbook, "playbooks/site.yml", "-i", "inventories/demo"], env,
-                             os.path.join(lab_dir, "rerun.log"), sample),
-            "ping": measure("ping", [playbook, PING_PLAYBOOK, "-i", "inventories/demo"], env,
-                            os.path.join(lab_dir, "ping.log"), sample),
-        }
+        runs = {}
+        for name, playbooks in (("full", ["playbooks/site.yml"]), ("rerun", ["playbooks/site.yml"]),
+                                ("daily", ["playbooks/check_connection.yml", "playbooks/collect_proofs.yml"]),
+                                ("ping", [PING_PLAYBOOK])):
+            runs[name] = measure(name, playbook + playbooks + ["-i", "inventories/demo"], env,
+                                 os.path.join(lab_dir, name + ".log"), sample, counter)
+            runs[name]["module_runs_per_site"] = round(runs[name]["module_runs"] / float(sites), 2)
     finally:
         lab("stopped", env, os.path.join(lab_dir, "lab.log"))
     return {"sites": sites, "runs": runs}
@@ -215,6 +251,7 @@ def summarise(results):
         runs = row["runs"]
         row["full_over_ping"] = ratio(runs["full"]["wall_s"], runs["ping"]["wall_s"])
         row["rerun_over_ping"] = ratio(runs["rerun"]["wall_s"], runs["ping"]["wall_s"])
+        row["daily_over_ping"] = ratio(runs["daily"]["wall_s"], runs["ping"]["wall_s"])
         row["peak_rss_bytes"] = max(max(run["max_rss_bytes"] for run in runs.values()), 0)
         row["peak_tree_rss_bytes"] = max(run["tree_peak_rss_bytes"] for run in runs.values())
     slopes = []
@@ -224,6 +261,7 @@ def summarise(results):
             "from": low["sites"], "to": high["sites"],
             "full_s_per_site": round((high["runs"]["full"]["wall_s"] - low["runs"]["full"]["wall_s"]) / step, 3),
             "rerun_s_per_site": round((high["runs"]["rerun"]["wall_s"] - low["runs"]["rerun"]["wall_s"]) / step, 3),
+            "daily_s_per_site": round((high["runs"]["daily"]["wall_s"] - low["runs"]["daily"]["wall_s"]) / step, 3),
             "ping_s_per_site": round((high["runs"]["ping"]["wall_s"] - low["runs"]["ping"]["wall_s"]) / step, 3),
         })
     targets = []
@@ -233,6 +271,12 @@ def summarise(results):
                         at[0]["full_over_ping"], at[0]["full_over_ping"] <= TARGET_FULL_RATIO))
         targets.append(("(b)/(c) <= %g at %d sites" % (TARGET_RERUN_RATIO, TARGET_AT_SITES),
                         at[0]["rerun_over_ping"], at[0]["rerun_over_ping"] <= TARGET_RERUN_RATIO))
+        targets.append(("(d)/(c) <= %g at %d sites (the daily run)" % (TARGET_DAILY_RATIO, TARGET_AT_SITES),
+                        at[0]["daily_over_ping"], at[0]["daily_over_ping"] <= TARGET_DAILY_RATIO))
+    for row in rows:
+        runs_per_site = row["runs"]["full"]["module_runs_per_site"]
+        targets.append(("(a) at most %d module runs per site at %d sites" % (TARGET_MODULE_RUNS, row["sites"]),
+                        runs_per_site, runs_per_site <= TARGET_MODULE_RUNS))
     if len(slopes) >= 2:
         first, last = slopes[0]["full_s_per_site"], slopes[-1]["full_s_per_site"]
         targets.append(("linear growth: last slope <= %g x first slope" % LINEAR_TOLERANCE,
@@ -251,22 +295,24 @@ def mib(value):
 
 def print_table(results, slopes, targets):
     print("")
-    print("%6s %9s %9s %9s %8s %8s %8s %8s %8s %9s %9s" % (
-        "sites", "(a) s", "(b) s", "(c) s", "(a)/(c)", "(b)/(c)", "(a) CPU", "(b) CPU", "(c) CPU",
-        "RSS MiB", "tree MiB"))
+    print("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %8s %8s" % (
+        "sites", "(a) s", "(b) s", "(d) s", "(c) s", "(a)/(c)", "(b)/(c)", "(d)/(c)", "(a) CPU", "(b) CPU",
+        "(d) CPU", "(c) CPU", "mod/site a/b/d/c", "RSS MiB", "tree MiB"))
     for row in results:
         if "runs" not in row:
             print("%6d  %s" % (row["sites"], row["error"]))
             continue
         runs = row["runs"]
-        print("%6d %9.1f %9.1f %9.1f %8.2f %8.2f %8.1f %8.1f %8.1f %9s %9s" % (
-            row["sites"], runs["full"]["wall_s"], runs["rerun"]["wall_s"], runs["ping"]["wall_s"],
-            row["full_over_ping"], row["rerun_over_ping"], runs["full"]["cpu_s"], runs["rerun"]["cpu_s"],
-            runs["ping"]["cpu_s"], mib(row["peak_rss_bytes"]), mib(row["peak_tree_rss_bytes"])))
+        print("%6d %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %16s %8s %8s" % (
+            row["sites"], runs["full"]["wall_s"], runs["rerun"]["wall_s"], runs["daily"]["wall_s"],
+            runs["ping"]["wall_s"], row["full_over_ping"], row["rerun_over_ping"], row["daily_over_ping"],
+            runs["full"]["cpu_s"], runs["rerun"]["cpu_s"], runs["daily"]["cpu_s"], runs["ping"]["cpu_s"],
+            "/".join("%g" % runs[name]["module_runs_per_site"] for name in ("full", "rerun", "daily", "ping")),
+            mib(row["peak_rss_bytes"]), mib(row["peak_tree_rss_bytes"])))
     for slope in slopes:
-        print("per-site marginal cost %d -> %d sites: (a) %.3f s, (b) %.3f s, (c) %.3f s" % (
+        print("per-site marginal cost %d -> %d sites: (a) %.3f s, (b) %.3f s, (d) %.3f s, (c) %.3f s" % (
             slope["from"], slope["to"], slope["full_s_per_site"], slope["rerun_s_per_site"],
-            slope["ping_s_per_site"]))
+            slope["daily_s_per_site"], slope["ping_s_per_site"]))
     for target in targets:
         print("%-4s %s: %s" % ("PASS" if target["met"] else "MISS", target["target"], target["value"]))
 
@@ -324,7 +370,7 @@ def main(argv=None):
     print_table(results, slopes, targets)
     found = failures(results)
     report = {
-        "schema": "eeszt.connect/bench/v1",
+        "schema": "eeszt.connect/bench/v2",
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_s": round(time.time() - started, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(),
