@@ -11,7 +11,7 @@ import yaml
 
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_vars
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_vars, tls_vars
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.preflight import PreflightAction
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
@@ -89,6 +89,8 @@ class ActionModule(PreflightAction):
 
         values.update((name, value) for name, value in identity.items() if name not in values)
         problems.extend(site_vars.check_values(values, skip=reported))
+        if "eeszt_tls_client_files" in values:  # the tls_client role is checked: its input checks too
+            problems.extend(tls_vars.tls_client_problems(values, skip=reported))
         # The controller-side files, checked once for the whole fleet by eeszt.connect.fleet_preflight.
         for found in ((args["fleet"].get("hosts") or {}).get(task_vars.get("inventory_hostname")) or []):
             if found.get("variable") not in reported:

@@ -21,6 +21,11 @@ description:
   - Missing parent directories are created with O(directory_mode); existing directories are left as
     they are.
   - Owner, group and mode are set on every file, changed or not.
+  - The same run can take away what a disabled feature left on the site, so that the feature costs no
+    task of its own; marked blocks in other files (O(absent_blocks), the hosts entries) and a local
+    gateway (O(absent_gateway)).
+  - Returns the site's clock (RV(site_time)); the action plugin compares it with the controller's
+    when O(clock_max_skew) is set, so the clock check needs no run of its own.
 author:
   - eeszt.connect developers (@eeszt-connect)
 attributes:
@@ -76,6 +81,56 @@ options:
     description: Mode of the parent directories this module creates.
     type: str
     default: "0755"
+  absent_blocks:
+    description:
+      - Marked blocks to take out of files, as M(ansible.builtin.blockinfile) with C(state=absent)
+        would; a missing file or block is left alone.
+      - The file is rewritten in place (a bind-mounted C(/etc/hosts) cannot be replaced).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      marker:
+        description: The marker line, with C({mark}) where C(BEGIN) and C(END) go.
+        type: str
+        required: true
+  absent_gateway:
+    description:
+      - A local gateway that is no longer wanted (see M(eeszt.connect.tls_gateway)). When O(absent_gateway.unit)
+        exists, the service is disabled and stopped with C(systemctl), the unit removed and systemd reloaded; a
+        daemon started from O(absent_gateway.config) is stopped; the configuration, pid, state and log files
+        and the pid file's directory (when left empty) are removed.
+    type: dict
+    suboptions:
+      config:
+        description: The gateway's configuration file.
+        type: path
+        required: true
+      pid_file:
+        description: The daemon's pid file.
+        type: path
+        required: true
+      log_file:
+        description: The daemon's log file.
+        type: path
+      unit:
+        description: The gateway's systemd unit file.
+        type: path
+  clock_max_skew:
+    description:
+      - Compare the site's clock with the controller's, read just before and after the run, as
+        M(eeszt.connect.tls_clock_skew) does; the largest difference in seconds that is accepted.
+      - Not set, no comparison.
+    type: int
+  clock_on_skew:
+    description: What to do when the skew exceeds O(clock_max_skew); V(warn) or V(fail) (after the files are written).
+    type: str
+    choices: [warn, fail]
+    default: warn
 """
 
 EXAMPLES = r"""
@@ -94,14 +149,24 @@ EXAMPLES = r"""
         mode: "0640"
     absent:
       - /etc/eeszt/curlrc
+    absent_blocks:
+      - path: /etc/hosts
+        marker: "# {mark} eeszt.connect tls_client: EESZT host names"
+    absent_gateway:
+      config: /etc/eeszt/stunnel-gateway.conf
+      pid_file: /run/eeszt-tls-gateway/stunnel.pid
+      unit: /etc/systemd/system/eeszt-tls-gateway.service
+    clock_max_skew: 60
 """
 
 RETURN = r"""
 error:
   description:
     - On failure, a stable code for reports; the message names the file and why.
-    - V(usage) (a mode that is not octal, a relative path, a path given twice) or V(write_failed)
-      (a file or directory could not be read, written or removed, or a directory is in the way).
+    - V(usage) (a mode that is not octal, a relative path, a path given twice), V(write_failed)
+      (a file or directory could not be read, written or removed, or a directory is in the way),
+      V(stop_failed) or V(gateway_failed) (the disabled gateway could not be stopped or removed),
+      V(clock_skew) (the skew is over O(clock_max_skew) and O(clock_on_skew=fail)).
   returned: failure
   type: str
   sample: write_failed
@@ -123,16 +188,42 @@ created_directories:
   type: list
   elements: str
   sample: [/etc/eeszt]
+removed_blocks:
+  description: The files of O(absent_blocks) whose block was removed (or would be in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/hosts]
+gateway_removed:
+  description: The gateway's unit, files and directory that were removed (or would be in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/eeszt/stunnel-gateway.conf, /run/eeszt-tls-gateway/stunnel.pid, /run/eeszt-tls-gateway]
+site_time:
+  description: The site's Unix time (whole seconds) during the run.
+  returned: always
+  type: int
+  sample: 1767225600
+clock:
+  description:
+    - The clock comparison when O(clock_max_skew) is set, with the keys of M(eeszt.connect.tls_clock_skew)'s
+      result (V(site_time), V(controller_time), V(round_trip), V(skew), V(max_skew), V(within_limit), V(msg)).
+  returned: when O(clock_max_skew) is set
+  type: dict
+  sample: {skew: 0.0, max_skew: 60, within_limit: true, msg: "the site's clock is within 60 s of the controller's (no measurable skew)"}
 """
 
 import os
 import stat
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError, error_code
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.tls.gateway import remove_gateway
 
 FILE_SPEC = dict(
     path=dict(type="path", required=True),
@@ -209,6 +300,8 @@ class FileSet:
         self.changed_files = []
         self.removed = []
         self.created_directories = []
+        self.removed_blocks = []
+        self.gateway_removed = []
         self.diff = []
 
     def write(self, entry, secret):
@@ -254,6 +347,28 @@ class FileSet:
             except OSError as exc:
                 raise TlsFilesError("cannot remove %s: %s" % (path, to_native(exc)))
 
+    def remove_block(self, path, marker):
+        before = read_bytes(path)
+        if before is None:
+            return
+        begin, end = (to_bytes(marker.replace("{mark}", mark)) for mark in ("BEGIN", "END"))
+        lines = before.splitlines(True)
+        stripped = [line.rstrip(b"\r\n") for line in lines]
+        if begin not in stripped or end not in stripped[stripped.index(begin):]:
+            return
+        first = stripped.index(begin)
+        last = stripped.index(end, first)
+        self.removed_blocks.append(path)
+        if self.check_mode:
+            return
+        try:
+            # In place, not renamed over: /etc/hosts is a bind mount in containers.
+            with open(path, "r+b") as handle:
+                handle.write(b"".join(lines[:first] + lines[last + 1:]))
+                handle.truncate()
+        except OSError as exc:
+            raise TlsFilesError("cannot write %s: %s" % (path, to_native(exc)))
+
     def run(self, params):
         self.owner, self.group = params["owner"], params["group"]
         self.dir_mode = parse_mode(params["directory_mode"], "directory_mode")
@@ -268,6 +383,12 @@ class FileSet:
             self.write(entry, secret=True)
         for path in params["absent"]:
             self.remove(path)
+        for block in params["absent_blocks"]:
+            self.remove_block(block["path"], block["marker"])
+        gateway = params["absent_gateway"]
+        if gateway:
+            self.gateway_removed = remove_gateway(self.module, gateway["config"], gateway["pid_file"],
+                                                  gateway["log_file"], gateway["unit"])
 
 
 def main():
@@ -279,20 +400,34 @@ def main():
             owner=dict(type="str"),
             group=dict(type="str"),
             directory_mode=dict(type="str", default="0755"),
+            absent_blocks=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True), marker=dict(type="str", required=True))),
+            absent_gateway=dict(type="dict", options=dict(
+                config=dict(type="path", required=True), pid_file=dict(type="path", required=True),
+                log_file=dict(type="path"), unit=dict(type="path"))),
+            # Read by the action plugin (the controller's clock); accepted here so that a direct run works too.
+            clock_max_skew=dict(type="int"),
+            clock_on_skew=dict(type="str", default="warn", choices=["warn", "fail"]),
         ),
         supports_check_mode=True,
     )
+    site_time = int(time.time())
     files = FileSet(module)
     try:
         files.run(module.params)
     except EESZTConnectError as exc:
         module.fail_json(msg=str(exc), error=error_code(exc), changed_files=files.changed_files, removed=files.removed,
-                         created_directories=files.created_directories)
+                         created_directories=files.created_directories, removed_blocks=files.removed_blocks,
+                         gateway_removed=files.gateway_removed, site_time=site_time)
     result = dict(
-        changed=bool(files.changed_files or files.removed or files.created_directories),
+        changed=bool(files.changed_files or files.removed or files.created_directories or files.removed_blocks
+                     or files.gateway_removed),
         changed_files=files.changed_files,
         removed=files.removed,
         created_directories=files.created_directories,
+        removed_blocks=files.removed_blocks,
+        gateway_removed=files.gateway_removed,
+        site_time=site_time,
     )
     if files.diff:
         result["diff"] = files.diff

@@ -358,23 +358,29 @@ def test_proxy_hosts_trust_and_java_then_switched_off(lab, site):
 
 
 def test_clock_skew_warns_or_fails(lab, site, tmp_path):
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    fake_date = fake_bin / "date"
-    # The site's clock runs 2 hours ahead.
-    fake_date.write_text('#!/bin/sh\necho $(( $(/bin/date -u +%s) + 7200 ))\n')
-    fake_date.chmod(0o755)
-    env = {"PATH": "%s%s%s" % (fake_bin, os.pathsep, os.environ["PATH"])}
+    # The site's clock runs 2 hours ahead: its Python (the interpreter of the one module run that writes
+    # the files and reads the site's clock) sees time.time() shifted.
+    fake = tmp_path / "fake-clock"
+    fake.mkdir()
+    (fake / "sitecustomize.py").write_text(
+        "import time\n_real_time = time.time\ntime.time = lambda: _real_time() + 7200\n")
+    interpreter = tmp_path / "python-ahead"
+    interpreter.write_text('#!/bin/sh\nPYTHONPATH="%s${PYTHONPATH:+:$PYTHONPATH}" exec "%s" "$@"\n'
+                           % (fake, sys.executable))
+    interpreter.chmod(0o755)
+    ahead = dict(ansible_python_interpreter=str(interpreter))
 
-    warned = site.configure(env=env)
+    warned = site.configure(**ahead)
     assert warned.ok, warned.output
     assert "ahead of the controller" in warned.stderr + warned.stdout
-    failed = site.configure(env=env, eeszt_tls_clock_skew_action="fail")
+    failed = site.configure(eeszt_tls_clock_skew_action="fail", **ahead)
     assert not failed.ok
     assert re.search(r"the site's clock is 7(199|200) s ahead of the controller's \(limit 60 s\)",
                      failed.stdout), failed.output
-    relaxed = site.configure(env=env, eeszt_tls_clock_skew_action="fail", eeszt_tls_clock_skew_max=10000)
+    relaxed = site.configure(eeszt_tls_clock_skew_action="fail", eeszt_tls_clock_skew_max=10000, **ahead)
     assert relaxed.ok, relaxed.output
+    unchecked = site.configure(eeszt_tls_clock_check=False, **ahead)
+    assert unchecked.ok and "ahead of the controller" not in unchecked.stderr + unchecked.stdout, unchecked.output
 
 
 def test_bad_ca_bundle_is_refused_before_the_site_is_touched(lab, site, tmp_path):

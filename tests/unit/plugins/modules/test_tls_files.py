@@ -17,11 +17,11 @@ COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
 MODULE = "ansible_collections.eeszt.connect.plugins.modules.tls_files"
 
 
-def run(tmp_path, check=False, diff=False, **args):
+def run(tmp_path, check=False, diff=False, path=None, **args):
     args.update(_ansible_check_mode=check, _ansible_diff=diff)
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS, PATH=path or os.environ["PATH"])
     proc = subprocess.run([sys.executable, "-m", MODULE, str(args_file)], capture_output=True, text=True,
                           env=env, timeout=60, check=False)
     return json.loads(proc.stdout)
@@ -132,3 +132,89 @@ def test_secret_files_take_the_same_suboptions_and_hide_their_content(tmp_path):
     assert result["changed_files"] == [str(target)] and "diff" not in result
     assert target.read_text() == "pw=s3cret\n" and mode(target) == 0o640
     assert "s3cret" not in json.dumps(result)
+
+
+MARKER = "# {mark} eeszt.connect tls_client: EESZT host names"
+HOSTS_BLOCK = ("# BEGIN eeszt.connect tls_client: EESZT host names\n127.0.0.1 waf.eeszt.test\n"
+               "# END eeszt.connect tls_client: EESZT host names\n")
+
+
+def test_absent_blocks_take_out_the_hosts_block_in_place(tmp_path):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n" + HOSTS_BLOCK + "10.0.0.1 other\n")
+    inode = os.stat(str(hosts)).st_ino
+    block = [{"path": str(hosts), "marker": MARKER}]
+    preview = run(tmp_path, check=True, absent_blocks=block)
+    assert preview["changed"] is True and preview["removed_blocks"] == [str(hosts)]
+    assert HOSTS_BLOCK in hosts.read_text()
+    result = run(tmp_path, absent_blocks=block)
+    assert result["changed"] is True and result["removed_blocks"] == [str(hosts)]
+    assert hosts.read_text() == "127.0.0.1 localhost\n10.0.0.1 other\n"
+    assert os.stat(str(hosts)).st_ino == inode  # rewritten in place: a bind-mounted /etc/hosts stays
+    again = run(tmp_path, absent_blocks=block + [{"path": str(tmp_path / "missing"), "marker": MARKER}])
+    assert again["changed"] is False and again["removed_blocks"] == []
+    assert not (tmp_path / "missing").exists()
+
+
+def test_site_time_is_returned(tmp_path):
+    import time
+    before = int(time.time())
+    result = run(tmp_path)
+    assert result["changed"] is False and before <= result["site_time"] <= time.time()
+
+
+FAKE_SYSTEMCTL = '#!/bin/sh\necho "$@" >> "%s"\n'
+
+
+def test_absent_gateway_stops_and_removes_the_disabled_gateway(tmp_path):
+    from ansible_collections.eeszt.connect.plugins.module_utils.common.process import pid_alive
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    calls = tmp_path / "systemctl.log"
+    (bindir / "systemctl").write_text(FAKE_SYSTEMCTL % calls)
+    (bindir / "systemctl").chmod(0o755)
+    unit = tmp_path / "eeszt-tls-gateway.service"
+    unit.write_text("[Service]\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    config = tmp_path / "stunnel-gateway.conf"
+    config.write_text("pid = %s\n" % (run_dir / "stunnel.pid"))
+    (run_dir / "stunnel.log").write_text("log\n")
+    daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(config)])
+    (run_dir / "stunnel.pid").write_text("%d\n" % daemon.pid)
+    gateway = {"config": str(config), "pid_file": str(run_dir / "stunnel.pid"),
+               "log_file": str(run_dir / "stunnel.log"), "unit": str(unit)}
+    env_path = "%s:%s" % (bindir, os.environ["PATH"])
+    try:
+        preview = run(tmp_path, path=env_path, check=True, absent_gateway=gateway)
+        assert preview["changed"] is True and str(unit) in preview["gateway_removed"]
+        assert unit.exists() and config.exists() and pid_alive(daemon.pid) and not calls.exists()
+        result = run(tmp_path, path=env_path, absent_gateway=gateway)
+        assert result["changed"] is True
+        assert result["gateway_removed"] == [str(unit), str(config), str(run_dir / "stunnel.pid"),
+                                             str(run_dir / "stunnel.log"), str(run_dir)]
+        assert calls.read_text() == "disable --now eeszt-tls-gateway.service\ndaemon-reload\n"
+        assert daemon.wait(timeout=10) is not None
+        assert not unit.exists() and not config.exists() and not run_dir.exists()
+        again = run(tmp_path, path=env_path, absent_gateway=gateway)
+        assert again["changed"] is False and again["gateway_removed"] == []
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+
+
+def test_absent_gateway_names_a_failing_systemctl(tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "systemctl").write_text("#!/bin/sh\necho 'Failed to connect to bus' >&2\nexit 1\n")
+    (bindir / "systemctl").chmod(0o755)
+    unit = tmp_path / "eeszt-tls-gateway.service"
+    unit.write_text("[Service]\n")
+    gateway = {"config": str(tmp_path / "none.conf"), "pid_file": str(tmp_path / "run" / "pid"), "unit": str(unit)}
+    result = run(tmp_path, path="%s:%s" % (bindir, os.environ["PATH"]), absent_gateway=gateway)
+    assert result["failed"] is True and result["error"] == "gateway_failed"
+    assert result["msg"] == ("%s/systemctl disable --now eeszt-tls-gateway.service failed (exit code 1) while "
+                             "removing the disabled gateway's unit %s: Failed to connect to bus" % (bindir, unit))
+    assert unit.exists()
+
