@@ -39,6 +39,9 @@ attributes:
     support: full
     platforms: posix
     description: Runs on POSIX sites with Python 3.
+  action:
+    support: full
+    description: An action plugin runs the module once and compares the site's clock with the controller's.
 options:
   files:
     description: Files whose content may be shown in a diff.

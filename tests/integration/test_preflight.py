@@ -148,11 +148,14 @@ def test_the_preflight_never_connects(tmp_path, run_playbook, pick_port):
     assert result.recap["remote-bad"]["failed"] == 1, result.output
     assert result.recap["remote-bad"]["unreachable"] == 0, result.output
     message = message_of(result.stdout, "remote-bad")
-    assert "Preflight: 2 bad variables for remote-bad" in message
+    assert "Preflight: 3 bad variables for remote-bad" in message
     # The CA bundle is a controller file: checked in the preflight too, with where it was looked for.
     assert ('eeszt_tls_ca_bundle_src = \\"/nonexistent/eeszt-ca.pem\\": was not found on the controller '
             '(looked in: /nonexistent/eeszt-ca.pem)') in message
     assert 'eeszt_tls_proxy = \\"http://***@proxy.example.hu:3128\\"' in message
+    # The role's own input checks too (tasks/validate.yml, plugin_utils/inventory/tls_vars.py).
+    assert ("eeszt_tls_proxy_username: proxy credentials need eeszt_tls_proxy, and a proxy password needs a user "
+            "name; set eeszt_tls_proxy and eeszt_tls_proxy_username, or neither credential") in message
     # configure_tls.yml checks the tls_client variables only: eeszt_check_timeout is not its business.
     assert "eeszt_check_timeout" not in message
     assert "hunter2" not in result.stdout + result.stderr
