@@ -11,12 +11,7 @@ import time
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.common.clock import (  # noqa: F401 (API of this plugin)
-    REMEDY,
-    compare_clocks,
-    describe,
-    skew_bounds,
-)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.clock import compare_clocks
 
 ARGUMENT_SPEC = {
     "max_skew": {"type": "int", "default": 60},

@@ -12,7 +12,8 @@ from action_runner import run_action
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.action.tls_clock_skew import ActionModule, describe, skew_bounds
+from ansible_collections.eeszt.connect.plugins.action.tls_clock_skew import ActionModule
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.clock import describe, skew_bounds
 
 
 def test_in_sync_reports_zero():

@@ -217,4 +217,3 @@ def test_absent_gateway_names_a_failing_systemctl(tmp_path):
     assert result["msg"] == ("%s/systemctl disable --now eeszt-tls-gateway.service failed (exit code 1) while "
                              "removing the disabled gateway's unit %s: Failed to connect to bus" % (bindir, unit))
     assert unit.exists()
-
