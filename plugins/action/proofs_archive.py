@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import binascii
 import datetime
 import hashlib
 import os
@@ -42,6 +43,7 @@ def argument_spec():
         site_id=dict(type="str", required=True),
         reported_path=dict(type="path"),
         reported_sha256=dict(type="str"),
+        reported_content=dict(type="str"),
         operator_files=dict(type="list", elements="str", default=[]),
         operator_files_max_bytes=dict(type="int", default=10485760),
         merge_from=dict(type="list", elements="path", default=[]),
@@ -63,7 +65,7 @@ class ActionModule(ActionBase):
             required_together=[("signing_key", "signing_cert")],
             mutually_exclusive=[("signing_pfx", "signing_key")],
         )
-        result.update(changed=False, archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
+        result.update(changed=False, source="site", archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
                       operator_skipped=[], operator_refused=[], operator_unmatched=[])
         try:
             try:
@@ -116,6 +118,47 @@ class ActionModule(ActionBase):
         archive = os.path.abspath(args["archive_dir"])
         institution_id, site_id = args["institution_id"], args["site_id"]
         result["site_dir"] = site_dir(archive, institution_id, site_id)
+        if args["reported_content"] is not None:
+            # This run's check returned its proof: archived from the result, no module run on the site.
+            result["source"] = "check_result"
+            new, fetch = self._plan_reported(args, archive, result)
+        else:
+            new, fetch = self._plan_listed(args, archive, task_vars, result)
+        if not new:
+            return
+        if self._play_context.check_mode:
+            result["archived"] = [{"name": n, "path": "/".join((institution_id, site_id, n)), "sha256": None,
+                                   "seal": None, "signer": None} for n in new]
+            result["changed"] = True
+            return
+        self._keep(args, new, fetch, "archived", result)
+
+    def _plan_reported(self, args, archive, result):
+        """(new names, fetch) for the proof the connection check returned (O(reported_content))."""
+        institution_id, site_id = args["institution_id"], args["site_id"]
+        if not args["reported_path"] or not args["reported_sha256"]:
+            raise ProofsError("reported_content needs reported_path and reported_sha256 (eeszt_check_result.proof_path "
+                              "and proof_sha256 of the same check)")
+        name = posixpath.basename(args["reported_path"])
+        try:
+            data = base64.b64decode(args["reported_content"], validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise ProofsError("%s: reported_content (eeszt_check_result.proof_content) is not base64; run the check "
+                              "again" % args["reported_path"])
+        new, skipped, errors = plan_site(archive, institution_id, site_id,
+                                         [{"name": name, "sha256": args["reported_sha256"].lower()}])
+        result["skipped"] = skipped
+        result["errors"].extend(errors)
+
+        def fetch(entry):
+            accept_proof(data, entry, institution_id, site_id, [("the connection check", args["reported_sha256"])])
+            return entry, data, {}
+
+        return new, fetch
+
+    def _plan_listed(self, args, archive, task_vars, result):
+        """(new names, fetch) for the proofs listed in O(proof_dir) on the site (``find``, then a ``slurp`` each)."""
+        institution_id, site_id = args["institution_id"], args["site_id"]
         remote = self._list(args["proof_dir"], task_vars)
         result["listed"] = len(remote)
         by_name = dict((item["name"], item) for item in remote)
@@ -134,13 +177,6 @@ class ActionModule(ActionBase):
             result["errors"].append("%s: the connection check reported SHA-256 %s, the file on the site has %s"
                                     % (args["reported_path"], args["reported_sha256"], by_name[reported_name]["sha256"]))
             new = [name for name in new if name != reported_name]
-        if not new:
-            return
-        if self._play_context.check_mode:
-            result["archived"] = [{"name": n, "path": "/".join((institution_id, site_id, n)), "sha256": None,
-                                   "seal": None, "signer": None} for n in new]
-            result["changed"] = True
-            return
 
         def fetch(name):
             expected = [("the site's listing", by_name[name]["sha256"])]
@@ -150,7 +186,7 @@ class ActionModule(ActionBase):
             accept_proof(data, name, institution_id, site_id, expected)
             return name, data, {}
 
-        self._keep(args, new, fetch, "archived", result)
+        return new, fetch
 
     # --- operator files ------------------------------------------------------------
 

@@ -368,6 +368,14 @@ proof_sha256:
   returned: always
   type: str
   sample: 9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e
+proof_content:
+  description:
+    - The exact bytes of the proof written (RV(proof_path)), base64 encoded; none when none was written.
+    - A proof holds public facts only (no key material, password or proxy credential). The C(eeszt.connect.proofs)
+      role archives these bytes, checked against RV(proof_sha256) on the controller, without fetching the file.
+  returned: always
+  type: str
+  sample: eyJjbGllbnRfY2VydGlmaWNhdGUiOiB7fX0K
 metrics_path:
   description: Path of the metrics file written; none without O(metrics_dir) or in check mode.
   returned: always

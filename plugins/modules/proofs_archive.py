@@ -19,6 +19,11 @@ description:
   - Each fetched proof is checked before it is stored; its SHA-256 must equal the one computed on
     the site and, for O(reported_path), the one the connection check reported (O(reported_sha256));
     it must be a C(eeszt.connect/proof/v1) document of this site (O(institution_id), O(site_id)).
+  - With O(reported_content) (the proof the connection check of this run returned, C(eeszt_check_result.proof_content))
+    nothing runs on the site. That proof is taken from the check's result, its SHA-256 checked against
+    O(reported_sha256) on the controller, and the rules below apply to it as to a fetched one. Proofs of earlier runs
+    still on the site are then not listed; they are collected by a run without O(reported_content) (the proofs stage
+    run alone). Operator files (O(operator_files)) are still listed and fetched on the site.
   - Each fetched and checked file is kept in O(archive_dir)/.unsealed/ until it is sealed; it enters the archive
     only with its seal. M(eeszt.connect.proofs_report) (run once, option C(signers)) seals the files of the
     whole run, loading each signing material once (one PFX decryption per institution, not per site); this is
@@ -95,6 +100,13 @@ options:
   reported_sha256:
     description: SHA-256 the connection check reported for O(reported_path) (C(eeszt_check_result.proof_sha256)).
     type: str
+  reported_content:
+    description:
+      - The bytes of the proof O(reported_path), base64 encoded, as the connection check returned them
+        (C(eeszt_check_result.proof_content)). Needs O(reported_path) and O(reported_sha256).
+      - When given, the proof is archived from it and O(proof_dir) is not listed on the site (no module run).
+    type: str
+    version_added: 0.2.0
   signing_pfx:
     description:
       - PKCS#12 file on the controller whose key and certificate seal the proofs; normally the
@@ -157,6 +169,8 @@ EXAMPLES = r"""
     site_id: "{{ eeszt_site_id }}"
     reported_path: "{{ eeszt_check_result.proof_path | default(omit) }}"
     reported_sha256: "{{ eeszt_check_result.proof_sha256 | default(omit) }}"
+    # The proof this run's check returned: archived without any module run on the site.
+    reported_content: "{{ eeszt_check_result.proof_content | default(omit, true) }}"
 
 - name: Archive and seal this site's proofs in this task (sealed with the institution's WAF-SSL key)
   eeszt.connect.proofs_archive:
@@ -197,10 +211,17 @@ site_dir:
   type: str
   sample: /home/vendor/eeszt-proofs/100001/100001001
 listed:
-  description: Number of proof files found on the site.
+  description: Number of proof files found on the site; V(0) when RV(source) is V(check_result) (nothing listed).
   returned: always
   type: int
   sample: 3
+source:
+  description:
+    - Where the proofs came from. V(check_result) the proof of O(reported_content), without a module run on the
+      site; V(site) the files listed in O(proof_dir) and fetched.
+  returned: always
+  type: str
+  sample: check_result
 archived:
   description: Proofs stored (in check mode, that would be stored) by this run.
   returned: always

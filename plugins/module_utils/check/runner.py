@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import socket
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.endpoints import parse_endpoint, parse_proxy
@@ -21,7 +22,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
     Settings,
     run_check,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, write_proof
+from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, serialize, write_proof
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import error_code
 
 ENDPOINT_SPEC = dict(
@@ -63,7 +64,7 @@ def run(module):
     """Run the check with ``module.params``; ends the module (``exit_json`` / ``fail_json``)."""
     params = module.params
     result = None
-    proof_path = proof_sha256 = metrics_path = None
+    proof_path = proof_sha256 = proof_content = metrics_path = None
     try:
         if not params["endpoints"]:
             raise CheckConfigError("endpoints must list at least one endpoint")
@@ -79,13 +80,16 @@ def run(module):
                                    params["host"] or socket.gethostname(), params["environment"],
                                    TOOL_NAME, TOOL_VERSION)
             proof_path, proof_sha256 = write_proof(params["proof_dir"], document)
+            # The bytes just written (public facts only): the controller archives them without fetching the file.
+            proof_content = base64.b64encode(serialize(document)).decode("ascii")
         if params["metrics_dir"] and not module.check_mode:
             # Passed or failed: a failing site is what monitoring must see.
             metrics_path = write_metrics(params["metrics_dir"], result, params["institution_id"],
                                          params["site_id"], params["environment"])
     except CheckError as exc:
         # The check's outcome (and a proof written before the failure) stays in the result.
-        outcome = dict(result, proof_path=proof_path, proof_sha256=proof_sha256) if result else {}
+        outcome = dict(result, proof_path=proof_path, proof_sha256=proof_sha256,
+                       proof_content=proof_content) if result else {}
         module.fail_json(msg=str(exc), error=error_code(exc), **outcome)
     module.exit_json(changed=proof_path is not None or metrics_path is not None, proof_path=proof_path,
-                     proof_sha256=proof_sha256, metrics_path=metrics_path, **result)
+                     proof_sha256=proof_sha256, proof_content=proof_content, metrics_path=metrics_path, **result)

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import base64
 import hashlib
 import json
 import socket
@@ -83,6 +84,8 @@ def test_failed_check_does_not_fail_the_module_and_writes_a_proof(material, caps
     with open(result["proof_path"], "rb") as handle:
         data = handle.read()
     assert hashlib.sha256(data).hexdigest() == result["proof_sha256"]
+    # The proof comes back with the result, byte for byte: the proofs stage archives it without a fetch.
+    assert base64.b64decode(result["proof_content"]) == data
     proof = json.loads(data)
     assert proof["host"] == "site01" and proof["failure"]["category"] == "tcp_refused"
     assert proof["client_certificate"]["serial"] == "1092"
@@ -93,6 +96,7 @@ def test_check_mode_probes_without_writing(material, capsys):
     code, _out, result = run_module(capsys, args(material, _ansible_check_mode=True))
     assert code == 0
     assert result["changed"] is False and result["proof_path"] is None and result["proof_sha256"] is None
+    assert result["proof_content"] is None
     assert result["endpoints"][0]["steps"][-1]["name"] == "tcp"
     assert not (material / "proofs").exists()
 
@@ -106,6 +110,17 @@ def test_proxy_password_never_leaves(material, capsys):
     assert "proxy" in result["failure"]["message"]
     assert SECRET not in out
     assert result["proof_path"] is None
+
+
+def test_returned_proof_holds_no_secret(material, capsys):
+    code, out, result = run_module(capsys, args(
+        material, proxy="http://127.0.0.1:%d" % closed_port(), proxy_username="u", proxy_password=SECRET))
+    assert code == 0 and result["proof_content"]
+    content = base64.b64decode(result["proof_content"])
+    with open(result["proof_path"], "rb") as handle:
+        assert handle.read() == content
+    assert SECRET.encode() not in content and SECRET not in out
+    assert b"PRIVATE KEY" not in content
 
 
 @pytest.mark.parametrize("extra, message", [
