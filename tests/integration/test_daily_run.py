@@ -7,7 +7,7 @@ Three demo sites, each with ansible_python_interpreter set to its own wrapper sc
 a file per invocation: every module run on a site is counted. The check runs one module per site; the proofs
 stage archives the proof the check returned and runs none. The proofs stage run alone still lists and fetches
 the proofs on the site (find, then one slurp per new proof); operator files, when enabled, keep their run.
-The second preflight of the daily run is skipped for the sites that passed the first.
+The second preflight of the daily run checks only the proofs role's variables of the sites that passed the first.
 """
 
 import json
@@ -99,9 +99,10 @@ def test_the_daily_run_runs_one_module_per_site(daily):
         copy, = [path for path in archived if path.name == on_site.name]
         assert copy.read_bytes() == on_site.read_bytes()
         assert os.path.isfile(str(copy) + ".p7s")
-    # The preflight ran once: the second one ended every site that the first had passed.
-    assert result.stdout.count("TASK [Check the variables of the stages to come, on the controller only]") == 1
-    assert result.stdout.count("TASK [Check the controller-side files and variable names of every site, once]") == 1
+    # Each role's variables were checked once: the second preflight checked only the proofs role's.
+    assert result.stdout.count("TASK [Check the variables of the stages to come, on the controller only]") == 2
+    assert result.stdout.count("TASK [Check the controller-side files and variable names of every site, once]") == 2
+    assert "Skip the hosts whose roles a preflight of this run has already checked" in result.stdout
     # The connection_check role left the identifiers to the preflight; the report lists every site.
     assert "%d site(s): %d passed" % (SITES, SITES) in result.stdout
 
@@ -146,3 +147,11 @@ def test_the_role_alone_still_validates_the_identifiers_and_always_the_proxy_pas
             "Ansible masks every occurrence of a secret in module output, so a shorter one would garble it "
             "(see docs/security.md).") in result.stdout, result.output
     assert daily.module_runs() == dict((host, 0) for host in HOSTS)
+
+
+def test_the_daily_run_still_checks_the_proofs_variables(daily):
+    # The first preflight checked the connection_check role's variables; the second checks the proofs role's.
+    result = daily.play("check_connection.yml", "collect_proofs.yml", eeszt_proofs_warn_days=-1)
+    assert not result.ok
+    assert "eeszt_proofs_warn_days" in result.stdout
+    assert "must not be negative" in result.stdout or "negative" in result.stdout
