@@ -65,14 +65,22 @@ class ActionModule(ActionBase):
 
     def _controller_file(self, path, what, option):
         """Find a controller file (relative to the host's inventory directory); decrypt it if vaulted."""
+        found = self._controller_path(path, what, option)
+        return found, self._real_file(found, what, option)
+
+    def _controller_path(self, path, what, option):
+        """Where a controller file is (relative to the host's inventory directory, then Ansible's search)."""
         try:
-            found = controller_files.find(path, self._task_vars, action=self)
+            return controller_files.find(path, self._task_vars, action=self)
         except controller_files.ControllerFileNotFound as exc:
             raise ControllerFileNotFoundError(controller_files.not_found_message(
                 what, "%s, eeszt_certificate_%s in the role" % (option, option), exc),
                 "pfx_not_found" if option == "pfx_src" else "ca_file_not_found")
+
+    def _real_file(self, found, what, option):
+        """The readable (vault-decrypted if need be) copy of a found controller file."""
         try:
-            return found, self._loader.get_real_file(found, decrypt=True)
+            return self._loader.get_real_file(found, decrypt=True)
         except AnsibleError as exc:
             raise _ActionError("cannot read the %s %s on the controller (%s, eeszt_certificate_%s in the role): "
                                "%s; if it is vault-encrypted, check the vault password given to this run"
@@ -130,11 +138,14 @@ class ActionModule(ActionBase):
             raise _ActionError("min_days, warn_days and backups must not be negative", "invalid_argument")
         if set(args["formats"]) & set(("pkcs12", "java")) and not args["export_password"]:
             raise _ActionError("export_password is required when formats include pkcs12 or java", "invalid_argument")
-        if args["pfx_opened"] is not None:
+        opened = args["pfx_opened"]
+        pfx_shown = self._controller_path(args["pfx_src"], "PFX file", "pfx_src")
+        if opened is not None and pfx_once.matches(opened, pfx_shown, args["pfx_password"]):
             # Opened once for every site of the institution by eeszt.connect.waf_certificate_open.
-            contents, pfx_shown = pfx_once.from_material(args["pfx_opened"])
+            contents, pfx_shown = pfx_once.from_material(opened)
         else:
-            pfx_shown, pfx_real = self._controller_file(args["pfx_src"], "PFX file", "pfx_src")
+            # Not opened yet, or this task was given another file or password than the inventory's.
+            pfx_real = self._real_file(pfx_shown, "PFX file", "pfx_src")
             try:
                 contents = load_pfx(pfx_real, args["pfx_password"], display_path=pfx_shown)
             finally:

@@ -7,9 +7,19 @@ eeszt.connect.waf_certificate_open (run once) opens each distinct (PFX file, pas
 hosts once and hands each host the opened contents as a no_log result (``sources`` by id, ``hosts``
 mapping a host to its id); eeszt.connect.waf_certificate then validates the contents per host
 (min_days, institution, chain) as if it had opened the file itself, with the same messages and codes.
+
+The run-once task reads each host's inventory variables; a task or role parameter (``include_role``'s
+``vars``, a play's ``vars``) can give one host's task another PFX or password. So each opened source
+records the file it opened and a keyed digest of the password (an HMAC with a random key of this opening,
+never the password), and :func:`matches` tells the per-host task whether the source is what it was given
+itself; when not, that task opens its own file as before.
 """
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import os
 
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store import EesztCertificateError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import PfxContents
@@ -63,6 +73,7 @@ class OnceOpener:
 
     def __init__(self, open_file):
         self._open_file = open_file
+        self._key = os.urandom(16).hex()
         self._ids = {}
         self.sources = {}
         self.hosts = {}
@@ -82,7 +93,20 @@ class OnceOpener:
             self._ids[key] = source_id
             self.opened += 1
             try:
-                self.sources[source_id] = to_material(self._open_file(found, password), found)
+                material = to_material(self._open_file(found, password), found)
             except EesztCertificateError as exc:
-                self.sources[source_id] = dict(error=exc.code, msg=str(exc))
+                material = dict(error=exc.code, msg=str(exc))
+            material.update(found=found, password_key=self._key, password_digest=_digest(self._key, password))
+            self.sources[source_id] = material
         self.hosts[host] = self._ids[key]
+
+
+def _digest(key, password):
+    return hmac.new(key.encode("ascii"), (password or "").encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def matches(material, found, password):
+    """Whether ``material`` was opened from ``found`` with ``password`` (the task's own file and password)."""
+    if not isinstance(material, dict) or material.get("found") != found or not material.get("password_key"):
+        return False
+    return hmac.compare_digest(str(material.get("password_digest")), _digest(material["password_key"], password))

@@ -76,7 +76,8 @@ def test_a_refused_pfx_gives_each_of_its_hosts_the_code_and_message_of_opening_i
     assert openings == 1
     for host in ("site001", "site002"):
         entry = result["sources"][result["hosts"][host]]
-        assert entry == {"error": direct.value.code, "msg": str(direct.value)}
+        assert {k: entry[k] for k in ("error", "msg")} == {"error": direct.value.code, "msg": str(direct.value)}
+        assert entry["found"] == pfx and "wrong-password" not in repr(entry)
         with pytest.raises(pfx_once.OpenedPfxError) as refused:
             pfx_once.from_material(entry)
         assert (refused.value.code, str(refused.value)) == (direct.value.code, str(direct.value))
@@ -111,3 +112,18 @@ def test_validation_of_the_opened_contents_is_per_host_and_the_same_as_of_the_fi
             cert.validate(contents_, min_days=30, display_path=pfx)
         errors.append((refused.value.code, str(refused.value)))
     assert errors[0] == errors[1] and errors[0][0] == "certificate_expires_soon", errors
+
+
+def test_a_source_is_used_only_by_a_task_given_the_same_file_and_password(tmp_path):
+    # A task parameter (include_role vars, play vars) may give one host's task another PFX or password than
+    # its inventory variables, which the run-once opening read: that task must open its own file.
+    one = make_pfx(tmp_path / "100001.pfx", "100001")
+    other = make_pfx(tmp_path / "100002.pfx", "100002")
+    result, dummy = run_open([("site001", one, PASSWORD)])
+    material = result["sources"][result["hosts"]["site001"]]
+    assert pfx_once.matches(material, one, PASSWORD) is True
+    assert pfx_once.matches(material, other, PASSWORD) is False
+    assert pfx_once.matches(material, one, "another-password") is False
+    assert pfx_once.matches(material, one, None) is False
+    assert pfx_once.matches({"error": "pfx_not_found", "msg": "x"}, one, PASSWORD) is False
+    assert PASSWORD not in repr(material)
