@@ -17,6 +17,7 @@ import posixpath
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.paths import PROOF_DIR
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import (
     accept_proof,
@@ -38,7 +39,7 @@ def argument_spec():
     spec = signing_spec()
     spec.update(
         archive_dir=dict(type="path", required=True),
-        proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
+        proof_dir=dict(type="path", default=PROOF_DIR),
         institution_id=dict(type="str", required=True),
         site_id=dict(type="str", required=True),
         reported_path=dict(type="path"),

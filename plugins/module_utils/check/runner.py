@@ -13,6 +13,7 @@ __metaclass__ = type
 import base64
 import socket
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.paths import PROOF_DIR
 from ansible_collections.eeszt.connect.plugins.module_utils.check.endpoints import parse_endpoint, parse_proxy
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CheckConfigError, CheckError
 from ansible_collections.eeszt.connect.plugins.module_utils.check.metrics import write_metrics
@@ -54,7 +55,7 @@ def argument_spec():
         site_id=dict(type="str", required=True),
         environment=dict(type="str", choices=["test", "production"], default="test"),
         host=dict(type="str"),
-        proof_dir=dict(type="path", default="/var/lib/eeszt/proofs"),
+        proof_dir=dict(type="path", default=PROOF_DIR),
         write_proof=dict(type="bool", default=True),
         metrics_dir=dict(type="path"),
     )

@@ -11,6 +11,7 @@ __metaclass__ = type
 import base64
 import os
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.paths import CERTIFICATE_DIR
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store import (
     CertificateStore,
     DesiredSet,
@@ -31,7 +32,7 @@ def argument_spec():
         pfx_password=dict(type="str", no_log=True),
         # The PFX as eeszt.connect.waf_certificate_open opened it (controller only, never sent to the site).
         pfx_opened=dict(type="dict", no_log=True),
-        dir=dict(type="path", default="/etc/eeszt/tls"),
+        dir=dict(type="path", default=CERTIFICATE_DIR),
         owner=dict(type="str"),
         group=dict(type="str"),
         key_mode=dict(type="str", no_log=False),
