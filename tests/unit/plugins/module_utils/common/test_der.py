@@ -136,3 +136,7 @@ def test_children_default_to_the_whole_buffer():
 @pytest.mark.parametrize("dotted", ["1.0", "1.0.8571", "2.0", "0.0"])
 def test_oid_first_arcs(dotted):
     assert der.oid_text(der.encode_oid(dotted)[2:]) == dotted
+
+
+def test_elements_default_to_the_whole_buffer_with_header_starts():
+    assert der.elements(b"\x02\x01\x05\x04\x00") == [(2, 0, 2, 3), (4, 3, 5, 5)]

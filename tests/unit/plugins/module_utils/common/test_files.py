@@ -215,8 +215,10 @@ def test_write_new_gives_up_after_two_lost_races(tmp_path, monkeypatch):
         raise OSError(errno.EEXIST, "taken")  # and then gone again: the name is never there when looked at
 
     monkeypatch.setattr(files.os, "link", always_taken)
-    with pytest.raises(FileExistsError, match="exists with other content"):
+    with pytest.raises(FileExistsError) as caught:
         files.write_new(str(path), b"x")
+    assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
+        errno.EEXIST, "exists with other content", str(path))
     assert len(attempts) == 2
     assert leftovers(tmp_path) == []
 

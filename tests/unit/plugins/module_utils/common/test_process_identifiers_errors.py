@@ -6,6 +6,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -82,12 +83,29 @@ def test_pid_1_is_alive():
     assert process.pid_alive(1) is True
 
 
-def test_the_check_sends_no_signal():
-    child = subprocess.Popen(["sleep", "30"])
+CATCHER = """
+import os, signal, sys, time
+def caught(number, frame):
+    open(sys.argv[1] + ".signal", "w").write(str(number))
+for number in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM):
+    signal.signal(number, caught)
+open(sys.argv[1] + ".ready", "w").close()
+time.sleep(30)
+"""
+
+
+def test_the_check_sends_no_signal(tmp_path):
+    flag = str(tmp_path / "child")
+    child = subprocess.Popen([sys.executable, "-c", CATCHER, flag])
     try:
+        for dummy in range(200):  # at most 10 s for the child to install its handlers
+            if os.path.exists(flag + ".ready"):
+                break
+            time.sleep(0.05)
+        assert os.path.exists(flag + ".ready")
         assert process.pid_alive(child.pid) is True
-        with pytest.raises(subprocess.TimeoutExpired):
-            child.wait(timeout=0.3)  # still running: the check did not signal it
+        time.sleep(0.3)
+        assert not os.path.exists(flag + ".signal")  # the check did not signal it
     finally:
         child.kill()
         child.wait()
