@@ -20,7 +20,8 @@ description:
     C(UNREACHABLE) (the line names the task), C(OK) (the run succeeded on the site without a connection
     check, for example C(deploy_certificate.yml) alone)."
   - It reads the facts C(eeszt_certificate_result) and C(eeszt_check_result) from the results of the
-    C(set_fact) tasks of the C(certificate) and C(connection_check) roles, the host statistics, and the
+    tasks that register them (or set them with C(set_fact)) in the C(certificate) and C(connection_check)
+    roles, the host statistics, and the
     identity variables C(eeszt_institution_id) and C(eeszt_site_id) of each host. Hosts with neither the
     identity variables nor those facts (such as C(localhost) in C(lab.yml)) are not sites and are left out;
     a run without sites prints nothing.
@@ -341,6 +342,7 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_ok(self, result):
         record = self._record(result)
         payload = self._payload(result)
+        self._take_registered(record, result, payload)
         for item in [payload] + [item for item in payload.get("results") or [] if isinstance(item, dict)]:
             facts = item.get("ansible_facts")
             if isinstance(facts, dict):
@@ -349,9 +351,21 @@ class CallbackModule(CallbackBase):
                 if CHECK_FACT in facts:
                     record.check = facts[CHECK_FACT]
 
+    @staticmethod
+    def _take_registered(record, result, payload):
+        """A task that registers a public fact under its own name (``register: eeszt_check_result``)."""
+        task = getattr(result, "task", None)
+        task = task if task is not None else result._task
+        register = getattr(task, "register", None)
+        if register == CERT_FACT and "fingerprint" in payload:
+            record.certificate = payload
+        elif register == CHECK_FACT and "passed" in payload:
+            record.check = payload
+
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if not ignore_errors:
             record = self._record(result)
+            self._take_registered(record, result, self._payload(result))
             task = getattr(result, "task", None)
             task = task if task is not None else result._task
             if getattr(task, "no_log", False) is True:

@@ -69,8 +69,9 @@ class FakeDisplay:
 
 
 class Task:
-    def __init__(self, name):
+    def __init__(self, name, register=None):
         self.name = name
+        self.register = register
 
     def get_name(self, include_role_fqcn=True):
         return self.name
@@ -79,9 +80,9 @@ class Task:
 class Result:
     """The public shape of a callback task result: host, task, result."""
 
-    def __init__(self, host, task, result):
+    def __init__(self, host, task, result, register=None):
         self.host = host
-        self.task = Task(task)
+        self.task = Task(task, register)
         self.result = result
 
 
@@ -115,9 +116,14 @@ class Run:
     def facts(self, name, task="Publish the facts", **facts):
         self.ok(name, task, ansible_facts=facts, changed=False)
 
-    def failed(self, name, task, ignore_errors=False, **result):
+    def registered(self, name, register, task="Run the stage's module", **result):
+        """A task whose result is the public fact itself (``register: eeszt_check_result``)."""
+        self.stats.increment("ok", name)
+        self.callback.v2_runner_on_ok(Result(self.hosts[name], task, result, register))
+
+    def failed(self, name, task, ignore_errors=False, register=None, **result):
         self.stats.increment("ignored" if ignore_errors else "failures", name)
-        self.callback.v2_runner_on_failed(Result(self.hosts[name], task, dict(result, failed=True)),
+        self.callback.v2_runner_on_failed(Result(self.hosts[name], task, dict(result, failed=True), register),
                                           ignore_errors=ignore_errors)
 
     def unreachable(self, name, task, msg="Task failed: ssh: connect refused", **result):
@@ -307,6 +313,36 @@ def test_failed_check_shows_its_category_even_when_the_site_then_fails(no_color)
     assert "FAIL tls_client_cert_rejected" in lines[2]
     assert "sites: 1  passed: 0  check failed: 1  failed: 0" in lines[3]
     assert lines[-1] == "  site1: connection check failed: tls_client_cert_rejected: refused by waf.example:443"
+
+
+def test_facts_registered_under_their_public_names(no_color):
+    """The stage tasks register eeszt_certificate_result and eeszt_check_result directly (no set_fact)."""
+    run = Run()
+    run.host("site1", "100001", "100001001")
+    run.host("site2", "100001", "100001002")
+    run.host("site3", "100001", "100001003")
+    for name in ("site1", "site2", "site3"):
+        run.registered(name, "eeszt_certificate_result", **certificate(200))
+    run.registered("site1", "eeszt_check_result", **check(True, proof="/p/1.json"))
+    run.registered("site2", "eeszt_check_result", **check(False, "tcp_refused", proof="/p/2.json"))
+    # eeszt_check_fail_on_error: the check's own task fails the site, with the failed check as its result
+    run.failed("site3", "Check the connection to EESZT", register="eeszt_check_result", error="check_failed",
+               msg="EESZT connection check failed", **check(False, "tls_client_cert_rejected", proof="/p/3.json"))
+    # another registered name is not a public fact
+    run.registered("site1", "__eeszt_private", passed=False, fingerprint="ff", days_left=1)
+    lines = run.finish()
+
+    assert lines[1:] == [
+        "INSTITUTION  SITE       HOST   CERT DAYS  RESULT                         PROOF / FAILING TASK",
+        "100001       100001001  site1  200        PASS                           /p/1.json",
+        "100001       100001002  site2  200        FAIL tcp_refused               /p/2.json",
+        "100001       100001003  site3  200        FAIL tls_client_cert_rejected  /p/3.json",
+        "sites: 3  passed: 1  check failed: 2  failed: 0  unreachable: 0  not checked: 0",
+        "failure categories: tcp_refused=1, tls_client_cert_rejected=1",
+        "problems:",
+        "  site2: connection check failed: tcp_refused: refused by waf.example:443",
+        "  site3: connection check failed: tls_client_cert_rejected: refused by waf.example:443",
+    ]
 
 
 def test_rescued_and_ignored_failures_do_not_fail_the_site(no_color):
