@@ -58,6 +58,21 @@ def _coded(result):
     return result
 
 
+def _published(args):
+    """What the result adds for later stages: it is the public fact ``eeszt_certificate_result`` itself
+    (the role registers it under that name), so no ``set_fact`` task per site is needed to publish it."""
+    directory = args["dir"].rstrip("/") or "/"
+    return dict(
+        stage="certificate",
+        unreachable=False,
+        dir=args["dir"],
+        cert_path=os.path.join(directory, "cert.pem"),
+        key_path=os.path.join(directory, "key.pem"),
+        keystore_path=os.path.join(directory, "keystore.p12") if "java" in args["formats"] else None,
+        keystore_alias=args["keystore_alias"],
+    )
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -128,6 +143,7 @@ class ActionModule(ActionBase):
         result.update(_coded(module_result))
         if not result.get("failed"):
             result.update(extra)
+            result.update(_published(args))
         result.setdefault("warnings", [])
         result["warnings"] = list(result["warnings"] or []) + validated.warnings
         result.pop("invocation", None)

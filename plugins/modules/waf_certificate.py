@@ -260,6 +260,43 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+stage:
+  description:
+    - C(certificate). With the values below, the result is the public fact C(eeszt_certificate_result) that the
+      role eeszt.connect.certificate registers for later stages.
+  returned: success and O(state=present)
+  type: str
+  sample: certificate
+unreachable:
+  description: Always false in a result (an unreachable site has no result of this task).
+  returned: success and O(state=present)
+  type: bool
+  sample: false
+dir:
+  description: The certificate directory on the site (O(dir)).
+  returned: success and O(state=present)
+  type: str
+  sample: /etc/eeszt/tls
+cert_path:
+  description: The client certificate on the site (PEM), C(cert.pem) in O(dir).
+  returned: success and O(state=present)
+  type: str
+  sample: /etc/eeszt/tls/cert.pem
+key_path:
+  description: The private key on the site (PEM), C(key.pem) in O(dir).
+  returned: success and O(state=present)
+  type: str
+  sample: /etc/eeszt/tls/key.pem
+keystore_path:
+  description: The Java keystore on the site, C(keystore.p12) in O(dir) when O(formats) has C(java), else null.
+  returned: success and O(state=present)
+  type: str
+  sample: /etc/eeszt/tls/keystore.p12
+keystore_alias:
+  description: The alias of the key entry in the keystores (O(keystore_alias)).
+  returned: success and O(state=present)
+  type: str
+  sample: eeszt-waf
 fingerprint:
   description:
     - SHA-256 fingerprint of the certificate (lowercase hex, no colons).

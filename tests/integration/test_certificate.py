@@ -286,6 +286,26 @@ def test_result_fact_for_later_roles(run_playbook, inventory, pki, tmp_path):
     assert len(fact["fingerprint"]) == 64
 
 
+HANDLER = "RUNNING HANDLER [eeszt.connect.certificate : Restart services that use the EESZT certificate]"
+
+
+def test_services_restarted_only_when_named(run_playbook, inventory, pki, tmp_path):
+    """eeszt_certificate_notify_services: a changed certificate runs the handler only when services are named
+    (with none, nothing is notified: no handler task per site)."""
+    plain = deploy(run_playbook, inventory, pfx_vars(pki, site_pfx(), tmp_path / "a"))
+    assert plain.ok, plain.output
+    assert plain.changed("site01") and HANDLER not in plain.stdout
+    # A service that does not exist: the handler runs and fails on it, which shows that it was notified.
+    named = deploy(run_playbook, inventory, pfx_vars(pki, site_pfx(), tmp_path / "b", eeszt_certificate_notify_services=[
+        {"name": "eeszt-test-no-such-service.service", "state": "restarted"}]))
+    assert HANDLER in named.stdout, named.output
+    assert not named.ok and "eeszt-test-no-such-service" in named.output
+    # Unchanged on the next run: not notified, even with services named.
+    again = deploy(run_playbook, inventory, pfx_vars(pki, site_pfx(), tmp_path / "b", eeszt_certificate_notify_services=[
+        "eeszt-test-no-such-service.service"]))
+    assert again.ok and HANDLER not in again.stdout, again.output
+
+
 def test_ansible_doc_renders():
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.path.dirname(__file__), "..", "..", "ansible.cfg"))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "eeszt.connect.waf_certificate"],

@@ -4,36 +4,15 @@
 """eeszt.connect.waf_certificate_open: each distinct PFX (file, password) opened once per run of the stage,
 and each host's validation of the opened contents the same as of a PFX it opened itself."""
 
-import datetime
 from unittest import mock
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ansible_collections.eeszt.connect.plugins.action import waf_certificate_open
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import pfx_once
 from action_runner import run_action
-
-PASSWORD = "institution-secret-1"
-
-
-def make_pfx(path, institution, password=PASSWORD, days=200):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EESZT WAF %s" % institution)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=days))
-                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-                   .sign(key, hashes.SHA256()))
-    path.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"waf", key, certificate, None, serialization.BestAvailableEncryption(password.encode())))
-    return str(path)
+from pfx_factory import PASSWORD, make_pfx
 
 
 def hostvars(entries):
