@@ -67,6 +67,9 @@ TARGET_RSS_AT_SITES = 500
 LINEAR_TOLERANCE = 1.5  # the last per-site slope may exceed the first by this factor
 
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+# One line of ansible.posix.profile_tasks' recap: "role : Task name ------------- 12.34s".
+PROFILE_LINE = re.compile(r"^(.+?) -{2,} (\d+\.\d+)s$")
+PROFILE_TOP = 12  # the costliest tasks of each run kept in the JSON (the evidence of what limits a run)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -152,6 +155,18 @@ def count_lines(path):
         return 0
 
 
+def task_profile(text):
+    """The costliest tasks of a run, from ansible.posix.profile_tasks' recap: [{task, s}], costliest first.
+    A task's time is the wall time from its start on the first site to its end on the last."""
+    recap = text.rpartition("TASKS RECAP")[2]
+    found = []
+    for line in recap.splitlines():
+        match = PROFILE_LINE.match(line.strip())
+        if match:
+            found.append({"task": match.group(1).strip(), "s": float(match.group(2))})
+    return sorted(found, key=lambda entry: -entry["s"])[:PROFILE_TOP]
+
+
 def measure(label, argv, env, log_path, sample, counter=None):
     """Run argv under /usr/bin/time -v; return the run's figures."""
     time_file = log_path + ".time"
@@ -172,7 +187,8 @@ def measure(label, argv, env, log_path, sample, counter=None):
     with open(time_file, encoding="utf-8") as handle:
         user, system, max_rss = parse_time_v(handle.read())
     with open(log_path, encoding="utf-8", errors="replace") as handle:
-        recap = RECAP.findall(handle.read())
+        text = handle.read()
+    recap = RECAP.findall(text)
     hosts = {host: (int(changed), int(unreachable) + int(failed)) for host, _ok, changed, unreachable, failed in recap}
     result = {
         "run": label,
@@ -185,6 +201,7 @@ def measure(label, argv, env, log_path, sample, counter=None):
         "hosts_changed": sum(1 for changed, _bad in hosts.values() if changed),
         "hosts_failed": sum(1 for _changed, bad in hosts.values() if bad),
         "module_runs": (count_lines(counter) - before) if counter else None,
+        "profile": task_profile(text),
         "log": log_path,
     }
     print("   %-7s %8.1f s wall %8.1f s CPU  %5s module runs  rc=%d  %s" % (
@@ -203,6 +220,9 @@ def ansible_env(lab_dir, sites, port):
         PYTHONDONTWRITEBYTECODE="1",
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
+        # The project's summary (ansible.cfg) and the time of every task: the JSON keeps the costliest.
+        ANSIBLE_CALLBACKS_ENABLED="eeszt.connect.fleet_summary,ansible.posix.profile_tasks",
+        PROFILE_TASKS_TASK_OUTPUT_LIMIT="all",
     )
     return env
 
@@ -313,6 +333,13 @@ def print_table(results, slopes, targets):
         print("per-site marginal cost %d -> %d sites: (a) %.3f s, (b) %.3f s, (d) %.3f s, (c) %.3f s" % (
             slope["from"], slope["to"], slope["full_s_per_site"], slope["rerun_s_per_site"],
             slope["daily_s_per_site"], slope["ping_s_per_site"]))
+    for row in results:
+        if row.get("sites") != TARGET_AT_SITES or "runs" not in row:
+            continue
+        for name in ("full", "daily"):
+            print("costliest tasks of run %s at %d sites (ansible.posix.profile_tasks):" % (name, row["sites"]))
+            for entry in row["runs"][name]["profile"][:8]:
+                print("  %7.2f s  %s" % (entry["s"], entry["task"]))
     for target in targets:
         print("%-4s %s: %s" % ("PASS" if target["met"] else "MISS", target["target"], target["value"]))
 
