@@ -26,6 +26,8 @@ description:
     gateway (O(absent_gateway)).
   - Returns the site's clock (RV(site_time)); the action plugin compares it with the controller's
     when O(clock_max_skew) is set, so the clock check needs no run of its own.
+  - The action plugin renders the templates of O(templates) on the controller, each once, as
+    M(ansible.builtin.template) does, and sends them to the site as entries of O(files) or O(secret_files).
 author:
   - eeszt.connect developers (@eeszt-connect)
 attributes:
@@ -41,7 +43,9 @@ attributes:
     description: Runs on POSIX sites with Python 3.
   action:
     support: full
-    description: An action plugin runs the module once and compares the site's clock with the controller's.
+    description:
+      - An action plugin renders O(templates) on the controller, runs the module once and compares the site's
+        clock with the controller's.
 options:
   files:
     description: Files whose content may be shown in a diff.
@@ -69,6 +73,34 @@ options:
     elements: dict
     default: []
     suboptions: *file_suboptions
+  templates:
+    description:
+      - Templates to render on the controller and write on the site. The action plugin finds each
+        O(templates[].src) as M(ansible.builtin.template) finds its source (the role's, then the playbook's
+        C(templates) folder), renders it with the task's variables (without the C(template_*) variables of
+        M(ansible.builtin.template)) and adds the text to O(files), or to O(secret_files) when
+        O(templates[].secret=true); the module never receives this option.
+      - A template that is not found or cannot be rendered fails the task before the site is touched (RV(error)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      src:
+        description: The template's name or path.
+        type: str
+        required: true
+      path:
+        description: Absolute path of the file on the site.
+        type: str
+        required: true
+      mode:
+        description: The file's mode, in octal.
+        type: str
+        required: true
+      secret:
+        description: The rendered text holds secrets; it goes to O(secret_files), never into a diff, a log or a result.
+        type: bool
+        default: false
   absent:
     description: Paths of regular files to remove if they exist.
     type: list
@@ -143,13 +175,15 @@ EXAMPLES = r"""
       - path: /etc/eeszt/tls/eeszt-ca.pem
         content: "{{ bundle_pem }}"
         mode: "0644"
-      - path: /etc/eeszt/openssl.cnf
-        content: "{{ lookup('ansible.builtin.template', 'openssl.cnf.j2') }}"
+    # Rendered on the controller, each once; java.properties holds a password.
+    templates:
+      - src: openssl.cnf.j2
+        path: /etc/eeszt/openssl.cnf
         mode: "0644"
-    secret_files:
-      - path: /etc/eeszt/java.properties
-        content: "{{ lookup('ansible.builtin.template', 'java.properties.j2') }}"
+      - src: java.properties.j2
+        path: /etc/eeszt/java.properties
         mode: "0640"
+        secret: true
     absent:
       - /etc/eeszt/curlrc
     absent_blocks:
@@ -166,7 +200,9 @@ RETURN = r"""
 error:
   description:
     - On failure, a stable code for reports; the message names the file and why.
-    - V(usage) (a mode that is not octal, a relative path, a path given twice), V(write_failed)
+    - V(usage) (a mode that is not octal, a relative path, a path given twice, a wrong entry of O(templates)),
+      V(template_not_found) or V(template_failed) (a template of O(templates) is not found or cannot be rendered
+      on the controller), V(write_failed)
       (a file or directory could not be read, written or removed, or a directory is in the way),
       V(stop_failed) or V(gateway_failed) (the disabled gateway could not be stopped or removed),
       V(clock_skew) (the skew is over O(clock_max_skew) and O(clock_on_skew=fail)).
@@ -217,181 +253,17 @@ clock:
   sample: {skew: 0.0, max_skew: 60, within_limit: true, msg: "the site's clock is within 60 s of the controller's (no measurable skew)"}
 """
 
-import os
-import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError, error_code
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
-from ansible_collections.eeszt.connect.plugins.module_utils.tls.gateway import remove_gateway
-
-FILE_SPEC = dict(
-    path=dict(type="path", required=True),
-    content=dict(type="str", required=True),
-    mode=dict(type="str", required=True),
+from ansible_collections.eeszt.connect.plugins.module_utils.tls.files import (
+    FILE_SPEC,
+    SECRET_FILE_SPEC,
+    TEMPLATE_SPEC,
+    FileSet,
 )
-# Only the content is secret: paths and modes stay readable in results.
-SECRET_FILE_SPEC = dict(FILE_SPEC, content=dict(type="str", required=True, no_log=True))
-
-
-class TlsFilesError(EESZTConnectError):
-    """A file could not be written or removed."""
-
-    code = "write_failed"
-
-
-class TlsFilesUsageError(TlsFilesError):
-    """An entry the module cannot work with (mode, path)."""
-
-    code = "usage"
-
-
-def parse_mode(text, what):
-    """An octal mode string as an int (0 to 0o7777)."""
-    try:
-        mode = int(text, 8)
-    except (TypeError, ValueError):
-        raise TlsFilesUsageError("%s must be an octal mode like 0644, got %r" % (what, text))
-    if not 0 <= mode <= 0o7777:
-        raise TlsFilesUsageError("%s must be an octal mode from 0000 to 7777, got %r" % (what, text))
-    return mode
-
-
-def read_bytes(path):
-    """The file's content, or None when it does not exist."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise TlsFilesError("cannot read %s: %s" % (path, to_native(exc)))
-
-
-def ensure_directory(path, mode, check_mode, created):
-    """Create path and its missing parents with mode; record what was created."""
-    if os.path.isdir(path):
-        return
-    ensure_directory(os.path.dirname(path), mode, check_mode, created)
-    created.append(path)
-    if check_mode:
-        return
-    try:
-        os.mkdir(path, mode)
-        os.chmod(path, mode)  # mkdir applies the umask
-    except OSError as exc:
-        raise TlsFilesError("cannot create the directory %s: %s" % (path, to_native(exc)))
-
-
-def _write(path, data, mode):
-    """Replace path by a file with data and mode, atomically (common/files.write_atomic)."""
-    try:
-        write_atomic(path, data, mode)
-    except OSError as exc:
-        raise TlsFilesError("cannot write %s: %s" % (path, to_native(exc)))
-
-
-class FileSet:
-    """Brings a set of files to their wanted content, owner, group and mode."""
-
-    def __init__(self, module):
-        self.module = module
-        self.check_mode = module.check_mode
-        self.changed_files = []
-        self.removed = []
-        self.created_directories = []
-        self.removed_blocks = []
-        self.gateway_removed = []
-        self.diff = []
-
-    def write(self, entry, secret):
-        path = entry["path"]
-        if not os.path.isabs(path):
-            raise TlsFilesUsageError("%s: the path must be absolute" % path)
-        mode = parse_mode(entry["mode"], "the mode of %s" % path)
-        if os.path.isdir(path):
-            raise TlsFilesError("%s is a directory, not a file" % path)
-        data = to_bytes(entry["content"], errors="surrogate_or_strict")
-        ensure_directory(os.path.dirname(path), self.dir_mode, self.check_mode, self.created_directories)
-        before = read_bytes(path)
-        changed = before != data
-        if changed:
-            if not secret and self.module._diff:
-                self.diff.append(dict(before_header=path, after_header=path,
-                                      before="" if before is None else to_native(before, errors="surrogate_or_replace"),
-                                      after=entry["content"]))
-            if not self.check_mode:
-                _write(path, data, mode)
-        attributes = dict(path=path, mode=entry["mode"], owner=self.owner, group=self.group, secontext=None,
-                          attributes=None)
-        if before is None and self.check_mode:
-            attributes_changed = False  # nothing to compare with yet
-        else:
-            attributes_changed = self.module.set_fs_attributes_if_different(attributes, False)
-        if changed or attributes_changed:
-            self.changed_files.append(path)
-
-    def remove(self, path):
-        try:
-            info = os.lstat(path)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise TlsFilesError("cannot read %s: %s" % (path, to_native(exc)))
-        if stat.S_ISDIR(info.st_mode):
-            raise TlsFilesError("%s is a directory; only files are removed" % path)
-        self.removed.append(path)
-        if not self.check_mode:
-            try:
-                os.unlink(path)
-            except OSError as exc:
-                raise TlsFilesError("cannot remove %s: %s" % (path, to_native(exc)))
-
-    def remove_block(self, path, marker):
-        before = read_bytes(path)
-        if before is None:
-            return
-        begin, end = (to_bytes(marker.replace("{mark}", mark)) for mark in ("BEGIN", "END"))
-        lines = before.splitlines(True)
-        stripped = [line.rstrip(b"\r\n") for line in lines]
-        if begin not in stripped or end not in stripped[stripped.index(begin):]:
-            return
-        first = stripped.index(begin)
-        last = stripped.index(end, first)
-        self.removed_blocks.append(path)
-        if self.check_mode:
-            return
-        try:
-            # In place, not renamed over: /etc/hosts is a bind mount in containers.
-            with open(path, "r+b") as handle:
-                handle.write(b"".join(lines[:first] + lines[last + 1:]))
-                handle.truncate()
-        except OSError as exc:
-            raise TlsFilesError("cannot write %s: %s" % (path, to_native(exc)))
-
-    def run(self, params):
-        self.owner, self.group = params["owner"], params["group"]
-        self.dir_mode = parse_mode(params["directory_mode"], "directory_mode")
-        paths = [entry["path"] for entry in params["files"] + params["secret_files"]]
-        duplicates = sorted(set(path for path in paths if paths.count(path) > 1) | (set(paths) & set(params["absent"])))
-        if duplicates:
-            raise TlsFilesUsageError("each path may appear only once in files, secret_files and absent: %s"
-                                     % ", ".join(duplicates))
-        for entry in params["files"]:
-            self.write(entry, secret=False)
-        for entry in params["secret_files"]:
-            self.write(entry, secret=True)
-        for path in params["absent"]:
-            self.remove(path)
-        for block in params["absent_blocks"]:
-            self.remove_block(block["path"], block["marker"])
-        gateway = params["absent_gateway"]
-        if gateway:
-            self.gateway_removed = remove_gateway(self.module, gateway["config"], gateway["pid_file"],
-                                                  gateway["log_file"], gateway["unit"])
 
 
 def main():
@@ -411,9 +283,14 @@ def main():
             # Read by the action plugin (the controller's clock); accepted here so that a direct run works too.
             clock_max_skew=dict(type="int"),
             clock_on_skew=dict(type="str", default="warn", choices=["warn", "fail"]),
+            # Rendered and taken out by the action plugin; a module run that gets some was not started by it.
+            templates=dict(type="list", elements="dict", default=[], options=TEMPLATE_SPEC),
         ),
         supports_check_mode=True,
     )
+    if module.params["templates"]:
+        module.fail_json(msg="templates are rendered on the controller by the action plugin eeszt.connect.tls_files; "
+                             "give this module their content in files or secret_files", error="usage")
     site_time = int(time.time())
     files = FileSet(module)
     try:

@@ -91,6 +91,10 @@ def test_check_mode_changes_nothing(tmp_path):
      "directory_mode must be an octal mode from 0000 to 7777, got '17777'"),
     ({"files": [{"path": "/tmp/x", "content": "", "mode": "0644"}], "absent": ["/tmp/x"]},
      "each path may appear only once in files, secret_files and absent: /tmp/x"),
+    # The action plugin renders and takes out templates; the module cannot render them on the site.
+    ({"templates": [{"src": "curlrc.j2", "path": "/tmp/x", "mode": "0644"}]},
+     "templates are rendered on the controller by the action plugin eeszt.connect.tls_files; give this module "
+     "their content in files or secret_files"),
 ])
 def test_bad_arguments_are_refused(tmp_path, args, message):
     result = run(tmp_path, **args)
@@ -110,7 +114,7 @@ def test_directory_in_the_way_is_refused(tmp_path):
 
 
 def test_a_failed_write_is_write_failed_and_leaves_no_temporary_file(tmp_path, monkeypatch):
-    from ansible_collections.eeszt.connect.plugins.modules import tls_files
+    from ansible_collections.eeszt.connect.plugins.module_utils.tls import files as tls_files
 
     target = tmp_path / "eeszt.env"
     target.write_text("OLD=1\n")
