@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import socket
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import ArchiveLock, SiteLockError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ArchiveConflictError, ensure_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ArchiveConflictError, SealError, ensure_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.play_hosts import HostReader, read_host
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import apply_seals, iter_unsealed, seal_unsealed
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
@@ -40,6 +42,8 @@ ARGUMENT_SPEC = dict(
     signers=dict(type="list", elements="dict", default=[], options=dict(
         signing_spec(), host=dict(type="str"), institution_id=dict(type="str", required=True),
         site_id=dict(type="str", required=True), inventory_dir=dict(type="path"))),
+    hosts=dict(type="list", elements="str"),
+    archive_result=dict(type="str"),
     controller=dict(type="str"),
     lock_timeout=dict(type="int", default=300),
     merge_from=dict(type="list", elements="path", default=[]),
@@ -75,6 +79,7 @@ class ActionModule(ControllerAction):
             if evidence_bundles is None:
                 evidence_bundles = params["bundles"]
         result = dict(changed=False, archive_dir=archive, merged=[], run_record=None)
+        self._read_hosts(module)
         try:
             if not module.check_mode:
                 ensure_dir(archive)
@@ -115,8 +120,38 @@ class ActionModule(ControllerAction):
             failed_sites=["%s/%s: %s" % (s["institution_id"], s["site_id"], (s["failure"] or {}).get("category"))
                           for s in index["sites"] if s["status"] == "failed"],
             problem_sites=problem_sites(index),
+            host_outcomes=dict((o["host"], dict((k, o.get(k)) for k in ("status", "stage", "error", "reason")))
+                               for o in self._outcomes + self._unrecorded if o.get("host")),
         )
         module.exit_json(**result)
+
+    def _read_hosts(self, module):
+        """The run's outcomes and signers: those read from the ``hosts`` of the play, then the options' own.
+
+        Sets ``self._outcomes`` (each host's outcome from its registered ``archive_result``, then ``outcomes``),
+        ``self._signers`` (by institution and site; an entry of ``signers`` wins over one read from a host) and
+        ``self._problems`` (why a host's signing settings could not be read, by institution and site).
+        """
+        params = module.params
+        outcomes, signers, self._problems, self._unrecorded = [], [], {}, []
+        if params["hosts"]:
+            reader = HostReader(self, self._task_vars)
+            for host in params["hosts"]:
+                signer, outcome, problem = read_host(reader.host(host), host, params["archive_result"])
+                if signer is not None:
+                    signers.append(signer)
+                    if problem:
+                        self._problems[(signer["institution_id"], signer["site_id"])] = problem
+                if outcome is not None:
+                    # A host without an identity is not recorded (as templates/left_run.j2 does), but its
+                    # outcome is returned, so that the role can fail it.
+                    (outcomes if outcome["institution_id"] and outcome["site_id"] else self._unrecorded).append(outcome)
+        outcomes = _validated(module, "outcomes", outcomes) + params["outcomes"]
+        signers = _validated(module, "signers", signers) + params["signers"]
+        self._outcomes = outcomes
+        self._signers = dict((("%s" % s["institution_id"], "%s" % s["site_id"]), s) for s in signers)
+        for entry in params["signers"]:
+            self._problems.pop(("%s" % entry["institution_id"], "%s" % entry["site_id"]), None)
 
     def _seal(self, module, archive, result):
         """Seal the files waiting in the archive (``unsealed``), loading each signing material once.
@@ -125,15 +160,17 @@ class ActionModule(ControllerAction):
         of the proofs stage in its outcome (the other sites go on), and files that wait are named.
         """
         params = module.params
-        signers = dict((("%s" % s["institution_id"], "%s" % s["site_id"]), s) for s in params["signers"])
+        signers = self._signers
         loader = SignerLoader(self, self._task_vars)
         result.update(sealed=[], unsealed=[], seal_errors=[], signer_loads=0)
         if module.check_mode:
             result["unsealed"] = [relative for dummy, dummy, relative in iter_unsealed(archive)]
-            return params["outcomes"]
+            return self._outcomes
 
         def signer_for(institution, site):
             options = signers.get((institution, site))
+            if options is not None and (institution, site) in self._problems:
+                raise SealError(self._problems[(institution, site)])
             return None if options is None else loader.signer(options, options.get("inventory_dir"))
 
         sealing = seal_unsealed(archive, signer_for, known=known_archives(archive, params["merge_from"]))
@@ -152,7 +189,19 @@ class ActionModule(ControllerAction):
             module.warn("%d file(s) wait in %s/.unsealed for their seal: %s; the next run of their site seals them "
                         "(verify_proofs.yml names them meanwhile)" % (len(sealing["unsealed"]), archive,
                                                                       ", ".join(sealing["unsealed"])))
-        return [_sealed_outcome(outcome, sealing, failed) for outcome in params["outcomes"]]
+        self._outcomes = [_sealed_outcome(outcome, sealing, failed) for outcome in self._outcomes]
+        return self._outcomes
+
+
+def _validated(module, option, entries):
+    """``entries`` read from the hosts, checked and converted as the option ``option`` would be."""
+    if not entries:
+        return []
+    validated = ArgumentSpecValidator({option: ARGUMENT_SPEC[option]}).validate({option: entries})
+    if validated.error_messages:
+        module.fail_json(msg="eeszt.connect.proofs_report: the %s read from the hosts: %s"
+                         % (option, ", ".join(validated.error_messages)), error="invalid_argument")
+    return validated.validated_parameters[option]
 
 
 def _sealed_outcome(outcome, sealing, failed):

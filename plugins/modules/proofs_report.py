@@ -139,7 +139,8 @@ options:
         the V(proofs) stage (error V(seal_failed)), and the other sites go on; files of sites that have no entry
         here wait too. Every waiting file is named in a warning and in RV(unsealed), and C(verify_proofs.yml)
         names it (kind V(unsealed)) until a later run of its site seals it.
-      - The C(eeszt.connect.proofs) role fills it from each site's C(eeszt_proofs_signing_*) variables.
+      - The C(eeszt.connect.proofs) role does not use it; it passes O(hosts), and each site's signing settings are
+        read from its variables. An entry here wins over the one read from a host of O(hosts) for the same site.
     type: list
     elements: dict
     default: []
@@ -179,6 +180,34 @@ options:
       signing_chain:
         description: PEM file of further CA certificates to include in each seal.
         type: path
+  hosts:
+    description:
+      - Hosts of the play (the C(eeszt.connect.proofs) role passes C(ansible_play_hosts)) whose signing settings
+        and, with O(archive_result), collection outcomes are read from their variables on the controller, so that
+        no per-site task has to copy them into facts.
+      - Each host's signing settings are its C(eeszt_proofs_signing_pfx) and C(eeszt_proofs_signing_pfx_password)
+        (used only when C(eeszt_proofs_signing_key) is not set), C(eeszt_proofs_signing_key),
+        C(eeszt_proofs_signing_cert), C(eeszt_proofs_signing_key_password) and C(eeszt_proofs_signing_chain), with
+        C(eeszt_institution_id), C(eeszt_site_id) and C(inventory_dir), templated in the host's own context as a
+        task of the role on that host sees them (role defaults, inventory, play and role variables, facts, extra
+        variables). They are handled as O(signers) entries are; passwords never appear in a result or a message. A
+        setting that cannot be templated makes that site's sealing fail (error V(seal_failed)), naming the
+        variable.
+      - Their outcomes are recorded before O(outcomes) and returned in RV(host_outcomes).
+    type: list
+    elements: str
+  archive_result:
+    description:
+      - Name of the variable in which each host of O(hosts) registered the result of its
+        M(eeszt.connect.proofs_archive) task (run with C(ignore_errors) and C(ignore_unreachable)).
+      - Each host's outcome is derived from it and recorded before O(outcomes).
+      - V(unreachable) (stage V(proofs), its connection error as the reason) when the host was unreachable;
+          V(error) (stage V(proofs), the result's C(error) code or V(archive_failed), its message or
+          V(the proofs could not be archived)) when the task failed; V(collected) otherwise; with the result's
+          C(archived), C(operator_archived) and C(operator_refused) lists.
+      - A host without C(eeszt_institution_id) or C(eeszt_site_id) is not recorded; its outcome is returned in
+        RV(host_outcomes) only.
+    type: str
   controller:
     description: Name of the controller recorded in the run record (default the controller's host name).
     type: str
@@ -230,11 +259,20 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Archive the proofs of each site
+  eeszt.connect.proofs_archive:
+    archive_dir: ~/eeszt-proofs
+    institution_id: "{{ eeszt_institution_id | string }}"
+    site_id: "{{ eeszt_site_id | string }}"
+  register: proofs_archived
+  ignore_errors: true
+  ignore_unreachable: true
+
 - name: Seal the run's proofs (each institution's PFX decrypted once), record the run and rebuild the report
   eeszt.connect.proofs_report:
     archive_dir: ~/eeszt-proofs
-    outcomes: "{{ ansible_play_hosts | map('extract', hostvars, '__eeszt_proofs_outcome') | list }}"
-    signers: "{{ ansible_play_hosts | map('extract', hostvars, '__eeszt_proofs_signing') | list }}"
+    hosts: "{{ ansible_play_hosts }}"
+    archive_result: proofs_archived
   run_once: true
 
 - name: Seal the waiting proofs of one site with the vendor's own key
@@ -294,7 +332,7 @@ seal_errors:
   elements: dict
   contains:
     host:
-      description: Inventory name of the site (from O(signers[].host)).
+      description: Inventory name of the site (from O(hosts) or O(signers[].host)).
       type: str
     institution_id:
       description: Institution ID.
@@ -397,6 +435,16 @@ summary:
     rotation_problems:
       description: Sites whose latest rotation was V(rolled_back), V(check_failed) or V(failed).
       type: int
+host_outcomes:
+  description:
+    - The outcome of this run of each host (the hosts of O(hosts) and the entries of O(outcomes) that name a host),
+      by inventory name, as recorded (a site whose files could not be sealed is an V(error) of the V(proofs) stage
+      with error V(seal_failed)).
+  returned: always
+  type: dict
+  sample:
+    site001: {status: collected, stage: null, error: null, reason: ""}
+    site002: {status: unreachable, stage: proofs, error: null, reason: "Failed to connect to the host via ssh"}
 failed_sites:
   description:
     - C(INSTITUTION_ID/SITE_ID) of each failed site, with the failure category of its latest proof or the

@@ -489,3 +489,35 @@ def test_report_in_each_language_renders_without_overflow(flow, tmp_path, langua
                         "--hide-scrollbars", "file://" + str(flow.archive / "report.html"))
     assert shot.returncode == 0, shot.stderr
     assert os.path.getsize(png) > 20000
+
+
+@pytest.mark.parametrize("fail_on_error", [True, False])
+def test_a_site_whose_proofs_cannot_be_archived_fails_after_the_report_with_the_archive_s_message(flow, fail_on_error):
+    """Issue 14: the archive task's failure is ignored and recorded; one per-site task after the report fails the
+    site with the archive's message (eeszt_proofs_fail_on_error), as the former rescue and fail tasks did."""
+    host = HOSTS[1]
+    path = "/var/lib/eeszt/proofs/broken.json"
+    broken = {"proof_path": path, "proof_sha256": "0" * 64, "proof_content": "not base64!"}
+    result = flow.play("collect_proofs.yml", "--limit", host, eeszt_check_result=broken,
+                       eeszt_proofs_fail_on_error=fail_on_error)
+    institution, site = flow.host_vars(host)
+    message = ("1 proof file(s) of site %s/%s could not be archived: %s: reported_content "
+               "(eeszt_check_result.proof_content) is not base64; run the check again" % (institution, site, path))
+    counts = result.recap[host]
+    assert (counts["failed"], counts["ignored"], counts["rescued"]) == ((1 if fail_on_error else 0), 1, 0), \
+        result.output
+    assert result.ok is not fail_on_error, result.output
+    output = one_line(result.stdout)
+    failing = "TASK [eeszt.connect.proofs : Fail this site when its proofs could not be archived or sealed, or warn " \
+              "that it was unreachable]"
+    assert failing in output
+    after = output.split(failing)[1].split("PLAY RECAP")[0].lstrip(" *")
+    if fail_on_error:
+        assert after.endswith('fatal: [%s]: FAILED! => { "msg": "%s" } ' % (host, message)), result.output
+    else:
+        assert after == "skipping: [%s] " % host, result.output
+    # Recorded as before (the second run's outcome is unchanged, so it writes no new record).
+    runs = sorted((flow.archive / "runs").glob("*.json"))
+    outcome = [o for o in json.loads(runs[-1].read_text())["outcomes"] if o["host"] == host]
+    assert [(o["status"], o["stage"], o["error"], o["message"]) for o in outcome] == [
+        ("error", "proofs", "archive_failed", message)], outcome

@@ -35,5 +35,14 @@ def test_the_filter_is_the_function():
 def test_the_role_uses_the_filter_not_a_regex_of_its_own():
     with open(os.path.join(ROOT, "roles", "proofs", "tasks", "main.yml")) as stream:
         tasks = stream.read()
-    assert "Task failed" not in tasks
-    assert "| eeszt.connect.failure_reason" in tasks
+    with open(os.path.join(ROOT, "roles", "proofs", "templates", "left_run.j2")) as stream:
+        left_run = stream.read()
+    assert "Task failed" not in tasks and "Task failed" not in left_run
+    assert "| eeszt.connect.failure_reason" in left_run
+
+
+def test_the_report_step_uses_the_filter_s_function_for_the_play_s_unreachable_sites():
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import play_hosts
+    assert play_hosts.failure_reason is failure_reason
+    outcome = play_hosts.archive_outcome("h", "1", "2", {"unreachable": True, "msg": "Task failed: Task failed: down"})
+    assert outcome["reason"] == "down"
