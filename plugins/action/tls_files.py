@@ -47,6 +47,11 @@ class ActionModule(ActionBase):
         max_skew = args.pop("clock_max_skew", None)
         on_skew = args.pop("clock_on_skew", None) or "warn"
         templates = args.pop("templates", None)
+        publish = args.pop("publish", None)
+        if publish is not None and not isinstance(publish, dict):
+            result.update(failed=True, changed=False, error="usage",
+                          msg="publish must be a dictionary (got %s)" % type(publish).__name__)
+            return result
         if max_skew is not None:
             try:
                 max_skew = int(max_skew)
@@ -67,6 +72,9 @@ class ActionModule(ActionBase):
         result.update(self._execute_module(module_name="eeszt.connect.tls_files", module_args=args,
                                            task_vars=task_vars))
         after = time.time()
+        if publish is not None and not result.get("failed"):
+            result.update(publish)
+            result.update(stage="tls", unreachable=False, clock=None)
         if max_skew is None or result.get("failed") or "site_time" not in result:
             return result
         clock = compare_clocks(int(result["site_time"]), before, after, max_skew, on_skew)

@@ -73,6 +73,14 @@ options:
     elements: dict
     default: []
     suboptions: *file_suboptions
+  publish:
+    description:
+      - Values the action plugin returns in the task's result as they are, with RV(stage=tls), once the files
+        are written, so that the registered result is a role's public fact (the role eeszt.connect.tls_client
+        registers it as C(eeszt_tls_result), with C(ca_bundle), C(ca_bundle_sha256), C(client_cert), C(client_key),
+        C(config_dir), C(client_files), C(proxy)); the module never receives this option.
+      - Give no secret here, the values are returned unmasked.
+    type: dict
   templates:
     description:
       - Templates to render on the controller and write on the site. The action plugin finds each
@@ -197,6 +205,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+stage:
+  description: C(tls), with the values of O(publish) beside it (the public fact C(eeszt_tls_result)).
+  returned: success, when O(publish) is given
+  type: str
+  sample: tls
 error:
   description:
     - On failure, a stable code for reports; the message names the file and why.
@@ -285,12 +298,16 @@ def main():
             clock_on_skew=dict(type="str", default="warn", choices=["warn", "fail"]),
             # Rendered and taken out by the action plugin; a module run that gets some was not started by it.
             templates=dict(type="list", elements="dict", default=[], options=TEMPLATE_SPEC),
+            publish=dict(type="dict"),
         ),
         supports_check_mode=True,
     )
     if module.params["templates"]:
         module.fail_json(msg="templates are rendered on the controller by the action plugin eeszt.connect.tls_files; "
                              "give this module their content in files or secret_files", error="usage")
+    if module.params["publish"] is not None:
+        module.fail_json(msg="publish is returned by the action plugin eeszt.connect.tls_files, which a direct "
+                             "module run lacks", error="usage")
     site_time = int(time.time())
     files = FileSet(module)
     try:

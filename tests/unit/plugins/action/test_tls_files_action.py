@@ -65,3 +65,26 @@ def test_bad_clock_options_are_refused_before_the_site_is_touched():
     assert calls == [] and result["failed"] is True and result["error"] == "usage"
     assert result["msg"] == ("clock_max_skew must be a whole number of seconds, 0 or more, and clock_on_skew warn "
                              "or fail (got -1, 'warn')")
+
+
+PUBLISHED = {"ca_bundle": "/etc/eeszt/ca.pem", "ca_bundle_sha256": "ab" * 32, "client_cert": "/etc/eeszt/cert.pem",
+             "client_key": "/etc/eeszt/key.pem", "config_dir": "/etc/eeszt", "client_files": ["env", "curl"],
+             "proxy": None}
+
+
+def test_publish_stays_on_the_controller_and_makes_the_result_the_public_fact():
+    result, calls = _run({"files": [], "publish": dict(PUBLISHED)})
+    assert calls == [("eeszt.connect.tls_files", {"files": []})]
+    assert dict((key, result[key]) for key in PUBLISHED) == PUBLISHED
+    assert result["stage"] == "tls" and result["unreachable"] is False and result["clock"] is None
+    clocked, dummy = _run({"files": [], "publish": dict(PUBLISHED), "clock_max_skew": 60})
+    assert clocked["stage"] == "tls" and clocked["clock"]["within_limit"] is True
+
+
+def test_a_failed_run_publishes_nothing_and_a_publish_that_is_no_dictionary_is_refused():
+    failure = {"failed": True, "error": "write_failed", "msg": "cannot write /etc/eeszt/curlrc"}
+    result, dummy = _run({"publish": dict(PUBLISHED)}, module_result=failure)
+    assert result["error"] == "write_failed" and "stage" not in result and "ca_bundle" not in result
+    refused, calls = _run({"publish": ["ca_bundle"]})
+    assert calls == [] and refused["failed"] is True and refused["error"] == "usage"
+    assert refused["msg"] == "publish must be a dictionary (got list)"
