@@ -30,8 +30,15 @@ description:
     Proofs and results hold no key material, no password and no request body.
   - With O(metrics_dir), also writes the check's Prometheus metrics (text exposition format) for node_exporter's
     textfile collector, whether the check passed or failed (see O(metrics_dir)).
-  - A failing check does not fail the module; the result says RV(passed=false). The role
-    C(eeszt.connect.connection_check) decides what a failure means for the play.
+  - An action plugin runs first, on the controller, and refuses before anything runs on the site an option that
+    does not fit the argument spec, a O(proxy_password) shorter than 8 characters and, with
+    O(validate_identity=true), identifiers that do not match O(identity_patterns). Then it runs the module on the
+    site once and returns its result as the public fact the role C(eeszt.connect.connection_check) registers as
+    C(eeszt_check_result) (RV(stage), RV(failed), RV(unreachable) and the check's outcome), without the module's
+    arguments.
+  - A failing check does not fail the task; the result says RV(passed=false) and carries a warning with a
+    one-line summary (host, identifiers, endpoint, step, category, message, hint, proof path). With
+    O(fail_on_error=true) the task fails instead, with that summary as its message and RV(error=check_failed).
 author:
   - eeszt.connect developers (@eeszt-connect)
 attributes:
@@ -45,6 +52,9 @@ attributes:
     support: full
     platforms: posix
     description: Any POSIX host with Python 3.8 or newer and its C(ssl) module.
+  action:
+    support: full
+    description: An action plugin checks the options on the controller, runs the module once and handles the outcome.
 options:
   endpoints:
     description:
@@ -107,8 +117,8 @@ options:
   proxy_password:
     description:
       - Password for the proxy's Basic authentication. Never returned.
-      - Use at least 8 characters (the role eeszt.connect.connection_check refuses shorter ones);
-        Ansible replaces every occurrence of it in the result with C(********).
+      - At least 8 characters (the action refuses a shorter one on the controller, naming C(eeszt_check_proxy_password),
+        error V(proxy_password_too_short)), because Ansible replaces every occurrence of it in the result with C(********).
     type: str
   no_proxy:
     description:
@@ -166,6 +176,36 @@ options:
         (C(serial), C(sha256), C(subject)). The collection's C(docs/monitoring/README.md) describes them.
       - The file holds no key material, password, proxy or request body.
     type: path
+  fail_on_error:
+    description:
+      - Fail the task when the check did not pass, with a one-line summary as its message (RV(error=check_failed));
+        the result still holds the whole outcome.
+      - V(false), the task is ok and the summary is a warning.
+      - Read by the action plugin on the controller; never sent to the site.
+    type: bool
+    default: false
+  validate_identity:
+    description:
+      - Refuse, on the controller and before anything runs on the site, an O(institution_id) or O(site_id) that does
+        not match its pattern in O(identity_patterns) (RV(error=identity_invalid)).
+      - The role C(eeszt.connect.connection_check) sets it when no preflight of the run validated the site.
+      - Read by the action plugin on the controller; never sent to the site.
+    type: bool
+    default: false
+  identity_patterns:
+    description:
+      - Regular expressions that the identifiers must match (searched, as Jinja's C(regex) test) with
+        O(validate_identity=true). Read by the action plugin on the controller; never sent to the site.
+    type: dict
+    suboptions:
+      institution_id:
+        description: Pattern of O(institution_id).
+        type: str
+        default: ^[0-9]{6}$
+      site_id:
+        description: Pattern of O(site_id).
+        type: str
+        default: ^[0-9A-Za-z]{9}$
 notes:
   - Name resolution honours the site's resolver; with a proxy, the C(dns) step resolves the proxy and
     the proxy resolves the endpoint.
@@ -223,24 +263,36 @@ EXAMPLES = r"""
     proxy_password: "{{ vault_proxy_password }}"
     institution_id: "{{ eeszt_institution_id }}"
     site_id: "{{ eeszt_site_id }}"
+    # This site fails when its check does not pass; the message sums the failure up.
+    fail_on_error: true
   register: check
-
-- name: Stop this site when the check failed
-  ansible.builtin.fail:
-    msg: "{{ check.failure.category }}: {{ check.failure.message }} {{ check.failure.hint }}"
-  when: not check.passed
 """
 
 RETURN = r"""
+stage:
+  description: V(check), the stage of the flow this result belongs to (the public fact C(eeszt_check_result)).
+  returned: always
+  type: str
+  sample: check
+failed:
+  description: Whether the task failed (refused options, a module failure, a failed check with O(fail_on_error=true)).
+  returned: always
+  type: bool
+  sample: false
+unreachable:
+  description: V(false); a site that cannot be reached gives Ansible's own unreachable result instead.
+  returned: always
+  type: bool
+  sample: false
 passed:
   description: Whether every endpoint passed every step.
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: bool
   sample: true
 failure:
   description:
     - The first failure (none when RV(passed)).
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: dict
   sample:
     category: tls_client_cert_rejected
@@ -273,7 +325,7 @@ failure:
       type: str
 endpoints:
   description: One result per endpoint, in order.
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: list
   elements: dict
   contains:
@@ -312,19 +364,13 @@ endpoints:
       sample:
         - {name: dns, ok: true, ms: 0.2, details: {host: 127.0.0.1, addresses: [127.0.0.1]}}
         - {name: tcp, ok: true, ms: 0.1, details: {address: 127.0.0.1, port: 18443}}
-        - name: tls
-          ok: true
-          ms: 4.1
-          details:
-            protocol: TLSv1.3
-            cipher: TLS_AES_256_GCM_SHA384
-            server_certificate: {subject: CN=eeszt-lab.localhost, issuer: CN=EESZT Lab Server CA,
-                                 not_after: "2027-01-01T00:00:00Z", sha256: 5d0c...}
+        - {name: tls, ok: true, ms: 4.1, details: {protocol: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384, server_certificate: {
+            subject: CN=eeszt-lab.localhost, issuer: CN=EESZT Lab Server CA, not_after: "2027-01-01T00:00:00Z", sha256: 5d0c...}}}
         - {name: http, ok: true, ms: 1.3, details: {method: GET, path: /health, status: 200, reason_phrase: OK,
                                                    expect_status: 200}}
 client_certificate:
   description: Public facts of the client certificate (none when it cannot be read).
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: dict
   contains:
     subject:
@@ -350,22 +396,22 @@ client_certificate:
       type: int
 started_at:
   description: Start of the check, UTC ISO 8601.
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: str
   sample: "2026-11-25T22:14:59Z"
 finished_at:
   description: End of the check, UTC ISO 8601.
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: str
   sample: "2026-11-25T22:15:00Z"
 proof_path:
   description: Path of the proof written; none in check mode or with O(write_proof=false).
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: str
   sample: /var/lib/eeszt/proofs/20261125T221500Z_123456_123456001.json
 proof_sha256:
   description: SHA-256 of the proof file's bytes (the controller compares it after fetching); none when none was written.
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: str
   sample: 9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e9f2c4e0a1b3d5f7e
 proof_content:
@@ -373,22 +419,31 @@ proof_content:
     - The exact bytes of the proof written (RV(proof_path)), base64 encoded; none when none was written.
     - A proof holds public facts only (no key material, password or proxy credential). The C(eeszt.connect.proofs)
       role archives these bytes, checked against RV(proof_sha256) on the controller, without fetching the file.
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: str
   sample: eyJjbGllbnRfY2VydGlmaWNhdGUiOiB7fX0K
 metrics_path:
   description: Path of the metrics file written; none without O(metrics_dir) or in check mode.
-  returned: always
+  returned: when the check ran (not when the controller refused the options)
   type: str
   sample: /var/lib/prometheus/node-exporter/eeszt_check_123456_123456001_test.prom
 error:
   description:
-    - Stable code of what stopped the module (a failing connection does not; it is RV(failure)).
-    - V(check_config) an option value the check cannot work with, V(proof_write_failed),
-      V(metrics_write_failed).
+    - Stable code of what failed the task (a failing connection does so only with O(fail_on_error=true)).
+    - On the controller, before the site is touched, V(invalid_argument) (an option that does not fit the
+      argument spec, or a pattern of O(identity_patterns) that is not a regular expression),
+      V(proxy_password_too_short), V(identity_invalid).
+    - On the site, V(check_config) an option value the check cannot work with, V(proof_write_failed),
+      V(metrics_write_failed), V(module_failure) (the module stopped without a code).
+    - V(check_failed) the check did not pass and O(fail_on_error=true); the result holds its outcome.
   returned: failure
   type: str
-  sample: proof_write_failed
+  sample: check_failed
+msg:
+  description: On failure, what failed; with V(check_failed), the one-line summary of the failed check.
+  returned: failure
+  type: str
+  sample: "EESZT connection check failed on site02 (100002/10000200A), endpoint health, step http: [http_status] ..."
 """
 
 from ansible.module_utils.basic import AnsibleModule

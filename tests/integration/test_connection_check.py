@@ -376,6 +376,12 @@ def test_role_good_site_and_denied_site(lab):
     assert "[tls_client_cert_rejected]" in result.stdout
     assert "elutasította a kliens tanúsítványt" in result.stdout
     assert "100002/10000200A" in result.stdout
+    # One task per site: the action fails the site itself, with the summary and a stable code.
+    assert [line for line in result.stdout.splitlines() if line.startswith("TASK [eeszt.connect.connection_check")] \
+        == ["TASK [eeszt.connect.connection_check : Check the connection to EESZT] **********"], result.output
+    assert ('"msg": "EESZT connection check failed on site02 (100002/10000200A), endpoint health, step http: '
+            '[tls_client_cert_rejected] ') in result.stdout, result.output
+    assert '"error": "check_failed"' in result.stdout and '"stage": "check"' in result.stdout
 
     (good,) = lab.proofs("site01")
     (bad,) = lab.proofs("site02")
@@ -420,7 +426,11 @@ def test_role_without_failing_and_in_check_mode(lab):
         eeszt_check_fail_on_error=False, eeszt_check_metrics_dir=lab.metrics_dir_var()), args=["--check"])
     assert result.ok, result.output
     assert result.recap["site02"]["failed"] == 0 and result.recap["site02"]["changed"] == 0
-    assert "[tls_client_cert_rejected]" in result.stdout
+    # Without eeszt_check_fail_on_error the summary is a warning (stderr) and the site goes on.
+    warnings = " ".join(result.stderr.split())
+    assert ("[WARNING]: EESZT connection check failed on site02 (100002/10000200A), endpoint health, step http: "
+            "[tls_client_cert_rejected] ") in warnings, result.output
+    assert "failed on site01" not in warnings
     # Check mode probes but writes no proof and no metrics.
     assert {host: lab.proofs(host) for host in before} == before
     assert {host: lab.metrics(host) for host in metrics_before} == metrics_before

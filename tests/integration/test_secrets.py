@@ -415,6 +415,7 @@ MASKING_TASK = """
         site_id: "100001001"
         proof_dir: %(root)s/proofs-%(what)s
       register: check_%(what)s
+      ignore_errors: true
 
     - name: Keep what Ansible handed back for the %(what)s password
       ansible.builtin.copy:
@@ -424,34 +425,59 @@ MASKING_TASK = """
 """
 
 
-def test_ansible_masks_every_occurrence_of_a_short_no_log_value(lab, runs, run_playbook, pick_port, tmp_path):
+def run_module_on_this_machine(capsys, args):
+    """The module eeszt.connect.connection_check itself, as it runs on a site (no action plugin before it)."""
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.eeszt.connect.plugins.modules import connection_check
+
+    capsys.readouterr()
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            connection_check.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_ansible_masks_every_occurrence_of_a_short_no_log_value(lab, runs, run_playbook, pick_port, tmp_path, capsys):
     # Ansible (module_utils.common.parameters.remove_values) replaces each occurrence of a
     # no_log value in a module's result with ********, and a number that contains it with
     # VALUE_SPECIFIED_IN_NO_LOG_PARAMETER. A 6-digit proxy password that happens to be the
     # institution ID garbles the proof path the module returns, so the proof could not be
     # fetched; an 8+ character password leaves the result intact.
+    tls = lab.site("site001") / "etc" / "eeszt" / "tls"
+    short = run_module_on_this_machine(capsys, {
+        "endpoints": [{"name": "health", "url": "https://127.0.0.1:%d/health" % lab.port}],
+        "client_cert": str(tls / "cert.pem"), "client_key": str(tls / "key.pem"),
+        "ca_bundle": str(tls / "eeszt-ca.pem"), "proxy": "http://127.0.0.1:%d" % pick_port(),
+        "proxy_username": PROXY_USER, "proxy_password": "100001", "no_proxy": ["127.0.0.1"],
+        "institution_id": "100001", "site_id": "100001001", "proof_dir": str(tmp_path / "proofs-module")})
+    assert short["passed"], short
+    written = [str(p) for p in (tmp_path / "proofs-module").glob("*.json")]
+    assert len(written) == 1
+    assert short["proof_path"] != written[0]
+    assert short["proof_path"] == written[0].replace("100001", "********")
+    # Through a task, the action plugin refuses the short one on the controller, before the module runs.
     long_password = password("proxy")
     playbook = "- name: The connection check with a short and with a long proxy password\n" \
         "  hosts: localhost\n  gather_facts: false\n  tasks:\n"
     for what, value in (("short", "100001"), ("long", long_password)):
         playbook += MASKING_TASK % dict(
             what=what, password=value, port=lab.port, proxy_port=pick_port(), user=PROXY_USER, root=tmp_path,
-            tls=lab.site("site001") / "etc" / "eeszt" / "tls")
+            tls=tls)
     (tmp_path / "masking.yml").write_text(playbook)
     (tmp_path / "hosts.ini").write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n"
                                         % sys.executable)
     result = run_playbook(str(tmp_path / "masking.yml"), inventory=tmp_path / "hosts.ini", args=["-v"],
                           env={"EESZT_FLEET_SUMMARY_JSON": str(tmp_path / "summary.json")}, timeout=120)
     assert result.ok, result.output
-    short, long = (json.loads((tmp_path / (what + ".json")).read_text()) for what in ("short", "long"))
-    assert short["passed"] and long["passed"], (short, long)
-    written = [str(p) for p in (tmp_path / "proofs-short").glob("*.json")]
-    assert len(written) == 1
-    assert short["proof_path"] != written[0]
-    assert short["proof_path"] == written[0].replace("100001", "********")
+    refused, long = (json.loads((tmp_path / (what + ".json")).read_text()) for what in ("short", "long"))
+    assert (refused["failed"], refused["error"]) == (True, "proxy_password_too_short"), refused
+    assert refused["msg"].startswith("eeszt_check_proxy_password (default eeszt_tls_proxy_password) must have "
+                                     "at least 8 characters: ")
+    assert not (tmp_path / "proofs-short").exists()
+    assert long["passed"], long
     assert long["proof_path"] == str(next((tmp_path / "proofs-long").glob("*.json")))
     assert "********" not in json.dumps(long)
-    assert "********" in result.stdout and long_password not in result.stdout + result.stderr
+    assert long_password not in result.stdout + result.stderr
 
 
 SHORT_PASSWORD_PLAYBOOK = """

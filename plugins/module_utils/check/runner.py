@@ -25,6 +25,10 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import (
 )
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, serialize, write_proof
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import error_code
+from ansible_collections.eeszt.connect.plugins.module_utils.common.identifiers import (
+    INSTITUTION_ID_PATTERN,
+    SITE_ID_PATTERN,
+)
 
 ENDPOINT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -37,8 +41,23 @@ ENDPOINT_SPEC = dict(
 )
 
 
+IDENTITY_PATTERNS_SPEC = dict(
+    institution_id=dict(type="str", default=INSTITUTION_ID_PATTERN),
+    site_id=dict(type="str", default=SITE_ID_PATTERN),
+)
+
+# Read by the action plugin on the controller (plugins/action/connection_check.py) and never sent to the site;
+# accepted by the module too, so that its argument spec is the whole documented one.
+ACTION_OPTIONS_SPEC = dict(
+    fail_on_error=dict(type="bool", default=False),
+    validate_identity=dict(type="bool", default=False),
+    identity_patterns=dict(type="dict", options=IDENTITY_PATTERNS_SPEC),
+)
+
+
 def argument_spec():
-    return dict(
+    """The options of eeszt.connect.connection_check (one spec for the action and the module)."""
+    spec = dict(
         endpoints=dict(type="list", elements="dict", required=True, options=ENDPOINT_SPEC),
         client_cert=dict(type="path", required=True),
         client_key=dict(type="path", required=True, no_log=False),
@@ -59,6 +78,8 @@ def argument_spec():
         write_proof=dict(type="bool", default=True),
         metrics_dir=dict(type="path"),
     )
+    spec.update(ACTION_OPTIONS_SPEC)
+    return spec
 
 
 def run(module):

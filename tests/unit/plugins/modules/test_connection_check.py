@@ -80,7 +80,9 @@ def test_failed_check_does_not_fail_the_module_and_writes_a_proof(material, caps
     assert code == 0
     assert result["changed"] is True and result["passed"] is False
     assert result["failure"]["category"] == "tcp_refused"
-    assert set(result) - {"changed", "invocation"} == set(yaml.safe_load(module.RETURN)) - {"error"}
+    # The module returns the check's outcome; the action plugin adds stage, failed and unreachable (and msg, error).
+    assert set(result) - {"changed", "invocation"} == set(yaml.safe_load(module.RETURN)) - {
+        "error", "msg", "stage", "failed", "unreachable"}
     with open(result["proof_path"], "rb") as handle:
         data = handle.read()
     assert hashlib.sha256(data).hexdigest() == result["proof_sha256"]
