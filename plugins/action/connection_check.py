@@ -116,7 +116,9 @@ class ActionModule(ActionBase):
             summary = failure_summary(task_vars.get("inventory_hostname") or args["host"], args["institution_id"],
                                       args["site_id"], result.get("failure"), result.get("proof_path"))
             if args["fail_on_error"]:
-                result.update(failed=True, error="check_failed", msg=summary)
+                # A failed task's whole result is printed: without the proof's base64 text, which stays on the
+                # site (proof_path, proof_sha256) for the proofs stage to fetch.
+                result.update(failed=True, error="check_failed", msg=summary, proof_content=None)
             else:
                 result["warnings"] = list(result.get("warnings") or []) + [summary]
         return result

@@ -94,6 +94,8 @@ def test_a_failed_check_fails_the_task_with_its_summary_when_fail_on_error():
     assert result["passed"] is False and result["failure"] == DENIED and result["proof_path"] == PROOF
     assert result["stage"] == "check" and result["unreachable"] is False
     assert "warnings" not in result
+    # The failed task's printed result holds no base64 proof: the proof stays on the site for the proofs stage.
+    assert result["proof_content"] is None and result["proof_sha256"] == "cd" * 32
 
 
 def test_a_failed_check_is_a_warning_without_fail_on_error():
