@@ -22,6 +22,7 @@ from ansible.plugins.action import ActionBase
 from ansible.template import trust_as_template
 
 from ansible_collections.eeszt.connect.plugins.module_utils.tls.files import TEMPLATE_SPEC
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common import variables as variables_
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.clock import compare_clocks
 
 _CLOCK_OPTIONS = ("clock_max_skew", "clock_on_skew")
@@ -95,29 +96,46 @@ class ActionModule(ActionBase):
             raise _TemplateError("templates: %s" % "; ".join(
                 ("unsupported option " if isinstance(error, UnsupportedError) else "") + to_text(error.msg)
                 for error in checked.errors.errors), "usage")
+        entries = checked.validated_parameters["templates"]
+        sources = [self._read(entry["src"], index) for index, entry in enumerate(entries)]
+        # The variables the templates refer to, each templated once for all of them (plugin_utils/common/
+        # variables.py); values that call a lookup stay for the template to resolve only where it needs them.
+        names = set()
+        for dummy, data in sources:
+            names.update(variables_.referenced_names(self._templar, data))
+        eager = sorted(name for name in names if name in task_vars and not variables_.calls_a_lookup(task_vars[name]))
+        layer = variables_.resolve(self._templar, task_vars, eager)[1]
         rendered = dict(files=[], secret_files=[])
-        for index, entry in enumerate(checked.validated_parameters["templates"]):
-            content = self._render(entry["src"], index, task_vars)
+        for index, entry in enumerate(entries):
+            content = self._render(entry["src"], index, sources[index], layer)
             rendered["secret_files" if entry["secret"] else "files"].append(
                 dict(path=entry["path"], content=content, mode=entry["mode"]))
         for option, entries in rendered.items():
             if entries:
                 args[option] = list(args.get(option) or []) + entries
 
-    def _render(self, src, index, task_vars):
-        """The text of template ``src`` rendered with the task's variables (ansible.builtin.template's way)."""
+    def _read(self, src, index):
+        """(path, trusted text) of template ``src``, found as ansible.builtin.template finds its source."""
         try:
             source = self._find_needle("templates", src)
         except AnsibleError as exc:
             raise _TemplateError("the template %s (templates[%d]) was not found on the controller: %s"
                                  % (src, index, to_text(exc.message)), "template_not_found")
-        # Includes and imports are looked for beside the template, then in each search path (and its templates).
+        try:
+            return source, trust_as_template(self._loader.get_text_file_contents(source))
+        except AnsibleError as exc:
+            raise _TemplateError("the template %s (templates[%d]) cannot be rendered: %s"
+                                 % (src, index, to_text(exc.message)), "template_failed")
+
+    def _render(self, src, index, read, variables):
+        """The text of a template read by ``_read``, rendered with ``variables`` (ansible.builtin.template's
+        way: includes and imports are looked for beside the template, then in each search path)."""
+        source, data = read
         searchpath = [os.path.dirname(source)]
-        for path in list(task_vars.get("ansible_search_path") or []) + [self._loader.get_basedir()]:
+        for path in list(variables.get("ansible_search_path") or []) + [self._loader.get_basedir()]:
             searchpath.extend([os.path.join(path, "templates"), path])
         try:
-            data = trust_as_template(self._loader.get_text_file_contents(source))
-            templar = self._templar.copy_with_new_env(searchpath=searchpath, available_variables=task_vars)
+            templar = self._templar.copy_with_new_env(searchpath=searchpath, available_variables=variables)
             text = templar.template(data, escape_backslashes=False, overrides=dict(trim_blocks=True))
         except AnsibleError as exc:
             raise _TemplateError("the template %s (templates[%d]) cannot be rendered: %s"

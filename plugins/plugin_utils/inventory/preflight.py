@@ -7,8 +7,9 @@ on the controller."""
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common import variables as variables_
 
 
 class PreflightAction(ActionBase):
@@ -25,16 +26,7 @@ class PreflightAction(ActionBase):
         return result, args
 
     def _template_values(self, variables, names, on_error=None):
-        """{name: templated value} for the ``names`` set in ``variables``; a name that does not template is
-        left out and handed to ``on_error(name, exc)`` when given."""
-        templar = self._templar.copy_with_new_env(available_variables=variables)
-        values = {}
-        for name in names:
-            if name not in variables:
-                continue
-            try:
-                values[name] = templar.template(variables[name])
-            except AnsibleError as exc:
-                if on_error is not None:
-                    on_error(name, exc)
-        return values
+        """{name: templated value} for the ``names`` set in ``variables``, each templated once (a value that
+        others refer to is reused, plugin_utils/common/variables.py); a name that does not template is left
+        out and handed to ``on_error(name, exc)`` when given."""
+        return variables_.resolve(self._templar, variables, names, on_error)[0]
