@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The daily run near the floor (issue 14): ``ansible-playbook check_connection.yml collect_proofs.yml``.
+"""The daily run near the floor (issue 14): ``ansible-playbook check_connection.yml collect_proofs.yml``, and
+``playbooks/daily.yml``, the same stages with one preflight and site.yml's verdict.
 
 Three demo sites, each with ansible_python_interpreter set to its own wrapper script that appends a line to
 a file per invocation: every module run on a site is counted. The check runs one module per site; the proofs
@@ -45,8 +46,8 @@ class Daily:
                                % (self.counts / (host + ".log")))
             wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
 
-    def play(self, *playbooks, counted=False, **extra):
-        variables = dict(self.variables)
+    def play(self, *playbooks, counted=False, without=(), **extra):
+        variables = dict((name, value) for name, value in self.variables.items() if name not in without)
         variables.update(extra)
         env = dict(self.env)
         if counted:
@@ -155,3 +156,38 @@ def test_the_daily_run_still_checks_the_proofs_variables(daily):
     assert not result.ok
     assert "eeszt_proofs_warn_days" in result.stdout
     assert "must not be negative" in result.stdout or "negative" in result.stdout
+
+
+PREFLIGHT_TASK = "TASK [Check the variables of the stages to come, on the controller only]"
+FLEET_PREFLIGHT_TASK = "TASK [Check the controller-side files and variable names of every site, once]"
+
+
+def test_daily_yml_checks_both_stages_variables_in_one_preflight_and_runs_one_module_per_site(daily):
+    before = len(daily.archived())
+    result = daily.play("daily.yml", counted=True)
+    assert result.ok, result.output
+    assert daily.module_runs() == dict((host, 1) for host in HOSTS), result.output
+    # One preflight play for both stages (check_connection.yml collect_proofs.yml runs two).
+    assert result.stdout.count(PREFLIGHT_TASK) == 1 and result.stdout.count(FLEET_PREFLIGHT_TASK) == 1
+    assert len(daily.archived()) == before + SITES
+    assert "%d site(s): %d passed" % (SITES, SITES) in result.stdout
+    # ... and it still refuses a bad variable of the proofs stage before the check runs on any site.
+    result = daily.play("daily.yml", eeszt_proofs_warn_days=-1, counted=True)
+    assert not result.ok and "eeszt_proofs_warn_days" in result.stdout
+    assert daily.module_runs() == dict((host, 0) for host in HOSTS), result.output
+
+
+def test_daily_yml_archives_a_failed_checks_proof_then_fails_the_site(daily, pick_port):
+    closed = pick_port()
+    before = len(daily.archived())
+    result = daily.play("daily.yml", without=("eeszt_check_fail_on_error",), eeszt_endpoints=[
+        {"name": "health", "url": "https://127.0.0.1:%d/health" % closed, "expect_status": 200}])
+    assert result.returncode == 2, result.output
+    # Every site's failed check has its proof archived and sealed, and the report lists the failures ...
+    assert len(daily.archived()) == before + SITES
+    assert "%d site(s): 0 passed, %d failed" % (SITES, SITES) in result.stdout, result.output
+    # ... then the verdict fails each site with the check's category and the proof's path.
+    for host in HOSTS:
+        assert result.recap[host]["failed"] == 1, result.recap
+        assert "EESZT connection check failed on %s (tcp_refused)" % host in result.stdout, result.output
+    assert "TASK [Fail each site whose connection check failed, now that its proof is archived]" in result.stdout

@@ -12,9 +12,8 @@ forks and connection:
 (b) ``playbooks/site.yml`` again, with nothing to change;
 (c) ``tests/tools/bench_ping.yml``: one ``ansible.builtin.ping`` per site,
     the floor of any play over this inventory;
-(d) the daily run: ``playbooks/check_connection.yml`` and
-    ``playbooks/collect_proofs.yml`` in one ``ansible-playbook`` run (the check,
-    then the proofs stage), on the sites (a) set up.
+(d) the daily run: ``playbooks/daily.yml`` (the check, then the proofs stage,
+    with one preflight of both and site.yml's verdict), on the sites (a) set up.
 
 Every run also counts the module runs on the sites: the sites' Python
 interpreter is a wrapper (``ansible_python_interpreter`` as an extra variable)
@@ -250,7 +249,7 @@ def bench_sites(sites, work, sample):
     try:
         runs = {}
         for name, playbooks in (("full", ["playbooks/site.yml"]), ("rerun", ["playbooks/site.yml"]),
-                                ("daily", ["playbooks/check_connection.yml", "playbooks/collect_proofs.yml"]),
+                                ("daily", ["playbooks/daily.yml"]),
                                 ("ping", [PING_PLAYBOOK])):
             runs[name] = measure(name, playbook + playbooks + ["-i", "inventories/demo"], env,
                                  os.path.join(lab_dir, name + ".log"), sample, counter)
