@@ -36,8 +36,8 @@ def test_the_result_has_the_public_shape(tmp_path, module_ran, formats, director
         "export_password": EXPORT, "keystore_alias": "eeszt-waf"})
     assert not result.get("failed"), result
     assert len(module_ran) == 1
-    published = dict((key, result[key]) for key in ("stage", "unreachable", "dir", "cert_path", "key_path",
-                                                      "keystore_path", "keystore_alias"))
+    keys = ("stage", "unreachable", "dir", "cert_path", "key_path", "keystore_path", "keystore_alias")
+    published = dict((key, result[key]) for key in keys)
     root = directory.rstrip("/")
     assert published == {"stage": "certificate", "unreachable": False, "dir": directory,
                          "cert_path": root + "/cert.pem", "key_path": root + "/key.pem",

@@ -3,8 +3,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """plugin_utils/common/variables.py: many variables of one host templated once each (issue 14)."""
 
-from unittest import mock
-
 import jinja2
 import pytest
 from ansible.parsing.dataloader import DataLoader
