@@ -166,7 +166,7 @@ def test_three_sliced_jobs_then_verify_proofs_as_the_next_workflow_node(awx):
         paths = set(e["event_data"]["task_path"].rsplit(":", 1)[0] for e in runner.events
                     if e.get("event_data", {}).get("task_path"))
         collection = str(jobs.project / "collections" / "ansible_collections" / "eeszt" / "connect")
-        assert collection + "/roles/proofs/tasks/main.yml" in paths, sorted(paths)
+        assert collection + "/roles/proofs/tasks/stage.yml" in paths, sorted(paths)
         assert not [p for p in paths if p.startswith(ROOT + os.sep)], sorted(paths)
         summary = json.loads((private / "fleet-summary.json").read_text())
         assert sorted(row["host"] for row in summary["sites"]) == hosts, "each slice reports its own sites"
