@@ -79,8 +79,33 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def process_tree_rss(root_pid):
-    """Summed resident memory (bytes) of root_pid and all its descendants."""
+def _pss(pid):
+    """Proportional set size (bytes) of a process: its private pages plus its share of the pages it shares with
+    others (the forks of ansible-playbook share most of theirs with it), from /proc/PID/smaps_rollup."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid, "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _is_controller(pid):
+    """Whether a process of the tree is ansible-playbook itself or one of its forked workers (not a module run,
+    which on a real fleet runs on the site: the demo's sites are local processes)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return b"ansible-playbook" in handle.read()
+    except OSError:
+        return False
+
+
+def process_tree_memory(root_pid):
+    """(summed RSS of root_pid and all its descendants, summed PSS of the controller's processes among them),
+    in bytes. The RSS sum counts each shared page once per process (an upper bound, and it includes the
+    simulated sites' module runs); the PSS sum counts each shared page once in all, for the controller only."""
     children = {}
     rss = {}
     for name in os.listdir("/proc"):
@@ -96,30 +121,34 @@ def process_tree_rss(root_pid):
         pid = int(name)
         children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = int(fields[21]) * PAGE
-    total, todo = 0, [root_pid]
+    total, controller, todo = 0, 0, [root_pid]
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        if _is_controller(pid):
+            controller += _pss(pid)
         todo.extend(children.get(pid, ()))
-    return total
+    return total, controller
 
 
 class TreeSampler(threading.Thread):
-    """Samples the process tree's summed RSS until stopped; keeps the peak."""
+    """Samples the process tree's memory until stopped; keeps the peaks (tree RSS, controller PSS)."""
 
     def __init__(self, pid, interval):
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.controller_peak = pid, interval, 0, 0
         self.done = threading.Event()
 
     def run(self):
         while not self.done.wait(self.interval):
-            self.peak = max(self.peak, process_tree_rss(self.pid))
+            total, controller = process_tree_memory(self.pid)
+            self.peak = max(self.peak, total)
+            self.controller_peak = max(self.controller_peak, controller)
 
     def stop(self):
         self.done.set()
         self.join()
-        return self.peak
+        return self.peak, self.controller_peak
 
 
 def parse_time_v(text):
@@ -182,7 +211,7 @@ def measure(label, argv, env, log_path, sample, counter=None):
             proc.kill()
             returncode = proc.wait()
         wall = time.perf_counter() - start
-        tree_peak = sampler.stop()
+        tree_peak, controller_peak = sampler.stop()
     with open(time_file, encoding="utf-8") as handle:
         user, system, max_rss = parse_time_v(handle.read())
     with open(log_path, encoding="utf-8", errors="replace") as handle:
@@ -196,6 +225,7 @@ def measure(label, argv, env, log_path, sample, counter=None):
         "cpu_s": round(user + system, 2),
         "max_rss_bytes": max_rss,
         "tree_peak_rss_bytes": tree_peak,
+        "controller_peak_pss_bytes": controller_peak,
         "hosts": len(hosts),
         "hosts_changed": sum(1 for changed, _bad in hosts.values() if changed),
         "hosts_failed": sum(1 for _changed, bad in hosts.values() if bad),
@@ -273,6 +303,7 @@ def summarise(results):
         row["daily_over_ping"] = ratio(runs["daily"]["wall_s"], runs["ping"]["wall_s"])
         row["peak_rss_bytes"] = max(max(run["max_rss_bytes"] for run in runs.values()), 0)
         row["peak_tree_rss_bytes"] = max(run["tree_peak_rss_bytes"] for run in runs.values())
+        row["peak_controller_pss_bytes"] = max(run["controller_peak_pss_bytes"] for run in runs.values())
     slopes = []
     for low, high in zip(rows, rows[1:]):
         step = high["sites"] - low["sites"]
@@ -302,9 +333,11 @@ def summarise(results):
                         "%.3f vs %.3f s/site" % (last, first), last <= max(first, 0.001) * LINEAR_TOLERANCE))
     at = [r for r in rows if r["sites"] == TARGET_RSS_AT_SITES]
     if at:
-        peak = max(at[0]["peak_rss_bytes"], at[0]["peak_tree_rss_bytes"])
-        targets.append(("peak controller RSS < 1 GiB at %d sites" % TARGET_RSS_AT_SITES,
-                        "%.0f MiB" % (peak / 1048576.0), peak < TARGET_RSS_BYTES))
+        # The controller: ansible-playbook and its forks, their shared pages counted once (PSS), and never less
+        # than its largest single process (RSS).
+        peak = max(at[0]["peak_rss_bytes"], at[0]["peak_controller_pss_bytes"])
+        targets.append(("peak controller memory (PSS of ansible-playbook and its forks) < 1 GiB at %d sites"
+                        % TARGET_RSS_AT_SITES, "%.0f MiB" % (peak / 1048576.0), peak < TARGET_RSS_BYTES))
     return slopes, [{"target": name, "value": value, "met": bool(met)} for name, value, met in targets]
 
 
@@ -314,20 +347,20 @@ def mib(value):
 
 def print_table(results, slopes, targets):
     print("")
-    print("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %8s %8s" % (
+    print("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %8s %8s %8s" % (
         "sites", "(a) s", "(b) s", "(d) s", "(c) s", "(a)/(c)", "(b)/(c)", "(d)/(c)", "(a) CPU", "(b) CPU",
-        "(d) CPU", "(c) CPU", "mod/site a/b/d/c", "RSS MiB", "tree MiB"))
+        "(d) CPU", "(c) CPU", "mod/site a/b/d/c", "RSS MiB", "PSS MiB", "tree MiB"))
     for row in results:
         if "runs" not in row:
             print("%6d  %s" % (row["sites"], row["error"]))
             continue
         runs = row["runs"]
-        print("%6d %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %16s %8s %8s" % (
+        print("%6d %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %16s %8s %8s %8s" % (
             row["sites"], runs["full"]["wall_s"], runs["rerun"]["wall_s"], runs["daily"]["wall_s"],
             runs["ping"]["wall_s"], row["full_over_ping"], row["rerun_over_ping"], row["daily_over_ping"],
             runs["full"]["cpu_s"], runs["rerun"]["cpu_s"], runs["daily"]["cpu_s"], runs["ping"]["cpu_s"],
             "/".join("%g" % runs[name]["module_runs_per_site"] for name in ("full", "rerun", "daily", "ping")),
-            mib(row["peak_rss_bytes"]), mib(row["peak_tree_rss_bytes"])))
+            mib(row["peak_rss_bytes"]), mib(row["peak_controller_pss_bytes"]), mib(row["peak_tree_rss_bytes"])))
     for slope in slopes:
         print("per-site marginal cost %d -> %d sites: (a) %.3f s, (b) %.3f s, (d) %.3f s, (c) %.3f s" % (
             slope["from"], slope["to"], slope["full_s_per_site"], slope["rerun_s_per_site"],
