@@ -185,4 +185,4 @@ def test_attack_4_html_index_and_metrics_stay_well_formed(lab):
     if promtool:
         checked = subprocess.run([promtool, "check", "metrics"], input=lab.report("metrics.prom"),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=False)
-        assert checked.returncode in (0, 1) and b"error" not in checked.stderr.lower(), checked.stderr
+        assert checked.returncode == 0 and not checked.stderr, checked.stderr

@@ -52,7 +52,8 @@ PAYLOADS = ("", "=", "+", "-", "@", "\t", "\r", "=HYPERLINK(\"http://evil.exampl
 # Any code point, surrogates included (category Cs is what hypothesis leaves out by default).
 ANY_CHAR = st.characters(exclude_categories=())
 SITE_TEXT = st.builds(lambda head, body, tail: head + body + tail, st.sampled_from(PAYLOADS),
-                      st.text(ANY_CHAR | st.sampled_from(PAYLOADS), max_size=24), st.sampled_from(PAYLOADS))
+                      st.lists(ANY_CHAR | st.sampled_from(PAYLOADS), max_size=16).map("".join),
+                      st.sampled_from(PAYLOADS))
 
 
 def _iso(moment):
@@ -113,7 +114,7 @@ def archives(draw):
                          "error": draw(st.sampled_from(("archive_failed", "seal_failed", None))),
                          "reason": draw(SITE_TEXT), "archived": []})
     if draw(st.booleans()):
-        outcomes.append({"host": draw(SITE_TEXT), "status": "refused", "stage": "preflight", "error": "invalid_site_id",
+        outcomes.append({"host": "x" + draw(SITE_TEXT), "status": "refused", "stage": "preflight", "error": "invalid_site_id",
                          "reason": draw(SITE_TEXT)})
     rotations = [{"institution_id": institution, "site_id": site, "status": draw(SITE_TEXT), "at": draw(DATES),
                   "host": draw(SITE_TEXT), "category": draw(SITE_TEXT), "message": draw(SITE_TEXT),
@@ -320,5 +321,4 @@ def test_the_nasty_archive_neutralises_each_site_value_and_keeps_the_report_s_nu
     if promtool:
         checked = subprocess.run([promtool, "check", "metrics"], input=files["metrics.prom"], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, timeout=60, check=False)
-        # promtool exits 1 on lint warnings (HELP text style), 3 on a parse error.
-        assert checked.returncode in (0, 1) and b"error" not in checked.stderr.lower(), checked.stderr
+        assert checked.returncode == 0 and not checked.stderr, checked.stderr
