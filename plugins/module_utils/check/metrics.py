@@ -31,6 +31,7 @@ import time
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import MetricsError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import prom_help, prom_label_value
 
 METRICS_FILE_MODE = 0o644
 METRICS_DIR_MODE = 0o755
@@ -67,16 +68,6 @@ def metrics_filename(institution_id, site_id, environment):
                                                for part in (institution_id, site_id, environment))
 
 
-def escape_label_value(value):
-    """A label value as the text format wants it: backslash, double quote and line feed escaped."""
-    return str(value).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
-
-
-def escape_help(text):
-    """HELP text: backslash and line feed escaped."""
-    return str(text).replace("\\", "\\\\").replace("\n", "\\n")
-
-
 def format_value(value):
     """A sample value: integers as integers, floats in Python's shortest round-trip form."""
     if isinstance(value, bool):
@@ -104,7 +95,7 @@ def timestamp(iso_text):
 
 
 def _labels(pairs):
-    return "{%s}" % ",".join('%s="%s"' % (name, escape_label_value(value)) for name, value in pairs)
+    return "{%s}" % ",".join('%s="%s"' % (name, prom_label_value(value)) for name, value in pairs)
 
 
 def _endpoint_names(endpoints):
@@ -170,7 +161,7 @@ def render_metrics(result, institution_id, site_id, environment, last_success=No
         if not samples[name]:
             continue
         full = PREFIX + name
-        lines.append("# HELP %s %s" % (full, escape_help(help_text)))
+        lines.append("# HELP %s %s" % (full, prom_help(help_text)))
         lines.append("# TYPE %s gauge" % full)
         for labels, value in samples[name]:
             lines.append("%s%s %s" % (full, _labels(labels), format_value(value)))

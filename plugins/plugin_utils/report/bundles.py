@@ -14,6 +14,7 @@ import re
 import zipfile
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import clean_text
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     operator_seal_path,
     read_bytes,
@@ -27,9 +28,14 @@ VERIFY_COMMAND = ("openssl cms -verify -binary -purpose any -inform DER -CAfile 
                   "-content PROOF.json -in PROOF.json.p7s -out /dev/null")
 
 
+# A zip member's time: what the format can hold (MS-DOS time: 1980 to 2107, even seconds).
+ZIP_EARLIEST = datetime.datetime(1980, 1, 1, tzinfo=datetime.timezone.utc)
+ZIP_LATEST = datetime.datetime(2107, 12, 31, 23, 59, 58, tzinfo=datetime.timezone.utc)
+
+
 def _zip_time(text):
-    moment = parse_time(text) or datetime.datetime(1980, 1, 1, tzinfo=datetime.timezone.utc)
-    moment = max(moment, datetime.datetime(1980, 1, 1, tzinfo=datetime.timezone.utc))
+    moment = parse_time(text) or ZIP_EARLIEST
+    moment = min(max(moment, ZIP_EARLIEST), ZIP_LATEST)
     return moment.timetuple()[:6]
 
 
@@ -145,7 +151,8 @@ def bundle_notice(sites):
             site["site_id"], site["host"] or "-", site["latest_passing_at"] or "?", failure.get("at") or "?",
             failure.get("stage") or "collection", failure.get("category") or "failed",
             failure.get("message") or "no message recorded"))
-    return "\n".join(lines) + "\n"
+    # A site's words (host, message) are shown as text: no control character reaches a terminal that prints it.
+    return "\n".join(clean_text(line) for line in lines) + "\n"
 
 
 def legacy_bundles(archive):

@@ -7,9 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from xml.sax.saxutils import escape
-
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.html_text import html_escape, when
+from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import html_text as html_escape
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.html_text import when
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import parse_time, utcnow
 
 
@@ -70,7 +69,7 @@ def days_chart(sites, warn_days, text):
                     '</rect><text x="%d" y="%.1f" font-size="12" text-anchor="middle">%d</text>'
                     '<text x="%d" y="128" font-size="11" text-anchor="middle">%s</text>'
                     % (x, 104 - height, height, colour, html_escape(text["chart_days_title"] % (shown, count)), x + 20,
-                       100 - height, count, x + 20, escape(shown)))
+                       100 - height, count, x + 20, html_escape(shown)))
     return ('<svg id="chart-days" role="img" aria-label="%s" width="380" height="140" '
             'viewBox="0 0 380 140" xmlns="http://www.w3.org/2000/svg"><line x1="4" y1="104.5" x2="374" y2="104.5" '
             'stroke="#8c959f"/>%s</svg>' % (html_escape(text["chart_days_aria"]), "".join(bars)))

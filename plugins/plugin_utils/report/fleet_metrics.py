@@ -17,12 +17,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check.metrics import (
-    escape_help,
-    escape_label_value,
-    format_value,
-    timestamp,
-)
+from ansible_collections.eeszt.connect.plugins.module_utils.check.metrics import format_value, timestamp
+from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import prom_help, prom_label_value
 
 PREFIX = "eeszt_fleet_"
 STATUSES = ("passed", "failed", "no_proof")
@@ -49,7 +45,7 @@ FAMILIES = (
 
 
 def _labels(pairs):
-    return "{%s}" % ",".join('%s="%s"' % (name, escape_label_value("" if value is None else value))
+    return "{%s}" % ",".join('%s="%s"' % (name, prom_label_value(value))
                              for name, value in pairs)
 
 
@@ -107,7 +103,7 @@ def render(index):
     lines = []
     for family, text in FAMILIES:
         name = PREFIX + family
-        lines.append("# HELP %s %s" % (name, escape_help(text)))
+        lines.append("# HELP %s %s" % (name, prom_help(text)))
         lines.append("# TYPE %s gauge" % name)
         for labels, value in samples[family]:
             lines.append("%s%s %s" % (name, _labels(labels) if labels else "", format_value(value)))

@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# Every value in the page is escaped with html_escape, which also replaces what HTML forbids (NUL, C0 controls
+# but whitespace, C1 controls, noncharacters, lone surrogates) by U+FFFD (common/safe_text.py).
+from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import html_text as html_escape
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.bundles import VERIFY_COMMAND
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.charts import (
     days_chart,
@@ -16,7 +19,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.report.charts import
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.html_text import (
     CSS,
-    html_escape,
     JS,
     TEXT,
     when,

@@ -7,9 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from xml.sax.saxutils import escape
-
-
 LANGUAGES = ("en", "hu")
 
 
@@ -76,10 +73,6 @@ JS = """
   });
 })();
 """
-
-
-def html_escape(value):
-    return escape("" if value is None else "%s" % value, {'"': "&quot;"})
 
 
 # Every word of report.html, per language. index.json, report.csv and junit.xml keep English keys.

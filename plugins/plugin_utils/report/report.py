@@ -22,6 +22,10 @@ or Hungarian (``language``); the machine-readable files keep English keys.
 ``runs`` records each collection run in the ledger; ``build_report`` here
 writes every report file.
 
+Every file is safe for what it holds, whatever a site wrote (``module_utils/common/safe_text.py``): no
+formula cell in ``report.csv``, no character that XML 1.0, HTML or Prometheus' text format forbids, and
+``index.json`` always valid UTF-8 JSON.
+
 Standard library only. Outputs are deterministic: the same archive on the
 same day gives the same bytes, so a second run changes nothing.
 """
@@ -34,6 +38,7 @@ __metaclass__ = type
 import json
 import os
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import json_safe
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     EVIDENCE_DIR,
     ProofsError,
@@ -62,7 +67,9 @@ def build_report(archive, now=None, warn_days=30, bundles=True, title=None, chec
     if language not in LANGUAGES:
         raise ProofsError("the report language must be one of %s, got %r" % (", ".join(LANGUAGES), language))
     now = now or utcnow()
-    index = build_index(scan_archive(archive), now=now, warn_days=warn_days, stale_hours=stale_hours)
+    # What a site wrote may hold what UTF-8 or JSON cannot (a lone surrogate, NaN): the index and every file
+    # rendered from it get text that encodes (common/safe_text.py); each writer makes it safe for its format.
+    index = json_safe(build_index(scan_archive(archive), now=now, warn_days=warn_days, stale_hours=stale_hours))
     digest = content_digest(index)
     index_path = os.path.join(archive, "index.json")
     generated_at = iso(now)

@@ -1,7 +1,13 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""``report.csv`` and ``junit.xml`` from an index, and the digest of an index's content."""
+"""``report.csv`` and ``junit.xml`` from an index, and the digest of an index's content.
+
+Every value from a site or an inventory goes through ``common/safe_text.py``: in ``report.csv`` as a cell
+whose control characters are U+FFFD and whose formula prefix is neutralised (``csv_cell``), while the numbers
+the report computes stay numbers (``csv_number``); in ``junit.xml`` cleaned of what XML 1.0 forbids and
+escaped (``xml_text``, ``xml_attr``), so that the file always parses.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,12 +15,19 @@ __metaclass__ = type
 
 import csv
 import io
-from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import (
+    csv_cell,
+    csv_number,
+    xml_attr,
+    xml_text,
+)
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import canonical_json
 
 
+# The columns whose value the report computes itself: numbers, written as numbers (never quoted).
+CSV_NUMBERS = ("certificate_days_left", "proofs", "proof_age_days")
 CSV_COLUMNS = ("institution_id", "site_id", "host", "status", "failure_category", "failure_message", "hint",
                "proof", "finished_at", "certificate_not_after", "certificate_days_left", "certificate_serial",
                "sealed", "proofs", "last_collection", "last_collection_at", "last_collection_message",
@@ -37,7 +50,7 @@ def _csv_row(site):
         "failure_message": failure.get("message") or "", "hint": failure.get("hint") or "",
         "proof": site["latest"] or "", "finished_at": site["finished_at"] or "",
         "certificate_not_after": site["certificate_not_after"] or "",
-        "certificate_days_left": "" if site["certificate_days_left"] is None else site["certificate_days_left"],
+        "certificate_days_left": site["certificate_days_left"],
         "certificate_serial": site["certificate_serial"] or "", "sealed": "yes" if site["sealed"] else "no",
         "proofs": site["proofs"], "last_collection": collection.get("status") or "",
         "last_collection_at": collection.get("at") or "", "last_collection_message": collection.get("message") or "",
@@ -53,7 +66,7 @@ def _csv_latest_run(site):
     return {
         "environment": site["environment"] or "", "failure_stage": failure.get("stage") or "",
         "failure_at": failure.get("at") or "",
-        "proof_age_days": "" if site["proof_age_days"] is None else site["proof_age_days"],
+        "proof_age_days": site["proof_age_days"],
         "stale": "yes" if site["stale"] else "no", "last_passed": site["latest_passing"] or "",
         "last_passed_at": site["latest_passing_at"] or "", "bundle_outdated": "yes" if site["bundle_outdated"] else "no",
         "rotation_status": rotation.get("status") or "", "rotation_at": rotation.get("at") or "",
@@ -66,7 +79,8 @@ def render_csv(index):
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for site in index["sites"]:
-        writer.writerow(_csv_row(site))
+        writer.writerow(dict((column, csv_number(value) if column in CSV_NUMBERS else csv_cell(value))
+                             for column, value in _csv_row(site).items()))
     return stream.getvalue().encode("utf-8")
 
 
@@ -102,30 +116,30 @@ def render_junit(index, generated_at):
              '<testsuites name="eeszt.connect proofs" tests="%d" failures="%d" errors="%d">'
              % (tests, failures, errors),
              '  <testsuite name="eeszt.connect connection proofs" tests="%d" failures="%d" errors="%d" '
-             'skipped="0" timestamp=%s>' % (tests, failures, errors, quoteattr(generated_at))]
+             'skipped="0" timestamp=%s>' % (tests, failures, errors, xml_attr(generated_at))]
     for site in sorted(index["sites"], key=lambda s: (s["institution_id"], s["site_id"])):
         name = site["site_id"] + (" (%s)" % site["host"] if site["host"] else "")
-        classname = quoteattr("eeszt.institution_%s" % site["institution_id"])
-        head = '    <testcase classname=%s name=%s' % (classname, quoteattr(name))
+        classname = xml_attr("eeszt.institution_%s" % site["institution_id"])
+        head = '    <testcase classname=%s name=%s' % (classname, xml_attr(name))
         collection = site["collection"] or {}
         failure = site["failure"] or {}
         if site["status"] == "passed":
-            lines.append(head + ' file=%s/>' % quoteattr(site["latest"]))
+            lines.append(head + ' file=%s/>' % xml_attr(site["latest"]))
             continue
-        lines.append(head + (' file=%s>' % quoteattr(site["latest"]) if site["latest"] else '>'))
+        lines.append(head + (' file=%s>' % xml_attr(site["latest"]) if site["latest"] else '>'))
         if site["status"] == "failed":
             lines.append('      <failure type=%s message=%s>%s</failure>' % (
-                quoteattr(failure.get("category") or "failed"), quoteattr(failure.get("message") or "check failed"),
-                escape(_junit_failure_text(site))))
+                xml_attr(failure.get("category") or "failed"), xml_attr(failure.get("message") or "check failed"),
+                xml_text(_junit_failure_text(site))))
         elif collection_error(site):
             kind = failure.get("category") or collection["status"]
             message = failure.get("message") or collection.get("message") or "the site could not be collected"
             lines.append('      <error type=%s message=%s>%s</error>' % (
-                quoteattr(kind), quoteattr(message), escape(_junit_failure_text(site) if failure else message)))
+                xml_attr(kind), xml_attr(message), xml_text(_junit_failure_text(site) if failure else message)))
         elif failure:
             lines.append('      <failure type=%s message=%s>%s</failure>' % (
-                quoteattr(failure.get("category") or "failed"), quoteattr(failure.get("message") or "failed"),
-                escape(_junit_failure_text(site))))
+                xml_attr(failure.get("category") or "failed"), xml_attr(failure.get("message") or "failed"),
+                xml_text(_junit_failure_text(site))))
         else:
             lines.append('      <failure type="no_proof" message="no proof in the archive">No connection check '
                          'proof of this site is in the archive: run check_connection.yml and collect_proofs.yml.'
@@ -133,10 +147,10 @@ def render_junit(index, generated_at):
         lines.append('    </testcase>')
     for entry in refused:
         message = entry["message"] or "refused by the preflight"
-        lines += ['    <testcase classname="eeszt.preflight" name=%s>' % quoteattr(entry["host"]),
+        lines += ['    <testcase classname="eeszt.preflight" name=%s>' % xml_attr(entry["host"]),
                   '      <error type=%s message=%s>%s</error>' % (
-                      quoteattr(entry["error"] or "refused"), quoteattr(message),
-                      escape("%s\nThe host is refused by the preflight and has no site row until its variables are "
+                      xml_attr(entry["error"] or "refused"), xml_attr(message),
+                      xml_text("%s\nThe host is refused by the preflight and has no site row until its variables are "
                              "fixed in the inventory." % message)),
                   '    </testcase>']
     lines += ['  </testsuite>', '</testsuites>', '']
