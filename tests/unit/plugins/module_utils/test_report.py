@@ -595,3 +595,17 @@ def test_hungarian_report_has_the_new_charts_in_hungarian(fleet):
     assert "Lejáró kliens-tanúsítványok havonta" in html
     assert "<title>2026-12: 1 tanúsítvány jár le</title>" in html
     assert "sikertelen, ? ms</title>" in html
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1979-12-31T23:59:59Z", (1980, 1, 1, 0, 0, 0)), ("1980-01-01T00:00:00Z", (1980, 1, 1, 0, 0, 0)),
+    ("2107-12-31T23:59:58Z", (2107, 12, 31, 23, 59, 58)), ("2107-12-31T23:59:59Z", (2107, 12, 31, 23, 59, 58)),
+    ("9999-12-31T23:59:59Z", (2107, 12, 31, 23, 59, 58)), ("not a time", (1980, 1, 1, 0, 0, 0))])
+def test_a_bundle_member_time_is_clamped_to_what_zip_holds(text, expected):
+    """Issue 21: a proof dated past 2107 (zip's last year) no longer stops the report rebuild."""
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.report.bundles import _zip_time
+    assert _zip_time(text) == expected
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as bundle:
+        bundle.writestr(zipfile.ZipInfo("member", date_time=_zip_time(text)), b"x")
+    assert zipfile.ZipFile(io.BytesIO(stream.getvalue())).infolist()[0].date_time == expected
