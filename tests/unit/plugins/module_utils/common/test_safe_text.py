@@ -10,6 +10,7 @@ characters next to it; the numbers the report writes itself.
 import csv
 import io
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -118,11 +119,17 @@ def test_json_safe_encodes_as_utf8_and_strict_json():
 
 
 def test_each_helper_is_defined_once():
-    """The report writers and the site's metrics use these helpers; none keeps its own copy."""
+    """The report writers and the site's metrics use these helpers; none keeps its own copy (compared by where
+    each is defined: other tests may load the modules anew)."""
     from ansible_collections.eeszt.connect.plugins.module_utils.check import metrics
     from ansible_collections.eeszt.connect.plugins.plugin_utils.report import charts, fleet_metrics, html_report, tables
 
-    assert metrics.prom_label_value is safe_text.prom_label_value
-    assert fleet_metrics.prom_label_value is safe_text.prom_label_value
-    assert html_report.html_escape is safe_text.html_text and charts.html_escape is safe_text.html_text
-    assert tables.csv_cell is safe_text.csv_cell and tables.xml_text is safe_text.xml_text
+    for function in (metrics.prom_label_value, metrics.prom_help, fleet_metrics.prom_label_value, fleet_metrics.prom_help,
+                     html_report.html_escape, charts.html_escape, tables.csv_cell, tables.csv_number, tables.xml_text,
+                     tables.xml_attr):
+        assert function.__module__ == safe_text.__name__, function
+    report = os.path.dirname(os.path.abspath(tables.__file__))
+    for name in sorted(os.listdir(report)):
+        if name.endswith(".py"):
+            with open(os.path.join(report, name)) as handle:
+                assert "saxutils" not in handle.read(), name
