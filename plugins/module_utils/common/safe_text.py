@@ -45,26 +45,26 @@ __metaclass__ = type
 import math
 import re
 
-REPLACEMENT = u"\ufffd"
+REPLACEMENT = "\ufffd"
 # Characters that start a formula in a spreadsheet (OWASP, "CSV Injection").
-FORMULA_PREFIXES = (u"=", u"+", u"-", u"@", u"\t", u"\r")
-_NONCHARACTERS = u"\ufdd0-\ufdef" + u"".join(
-    u"%s%s" % (chr(plane * 0x10000 + 0xfffe), chr(plane * 0x10000 + 0xffff)) for plane in range(17))
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    "%s%s" % (chr(plane * 0x10000 + 0xfffe), chr(plane * 0x10000 + 0xffff)) for plane in range(17))
 # Replaced everywhere: C0 controls but tab, LF, CR; DEL and C1; lone surrogates; noncharacters.
-_FORBIDDEN = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff%s]" % _NONCHARACTERS)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff%s]" % _NONCHARACTERS)
 # Replaced in a Prometheus label value or HELP text besides: tab and CR (only LF has an escape there).
-_FORBIDDEN_PROM = re.compile(u"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff%s]" % _NONCHARACTERS)
-_SURROGATE = re.compile(u"[\ud800-\udfff]")
-_XML_TEXT = {u"&": u"&amp;", u"<": u"&lt;", u">": u"&gt;", u"\r": u"&#13;"}
-_XML_ATTR = dict(_XML_TEXT, **{u'"': u"&quot;", u"\n": u"&#10;", u"\t": u"&#9;"})
-_XML_TEXT_RE = re.compile(u"[&<>\r]")
-_XML_ATTR_RE = re.compile(u"[&<>\r\"\n\t]")
-_HTML = {u"&": u"&amp;", u"<": u"&lt;", u">": u"&gt;", u'"': u"&quot;"}
-_HTML_RE = re.compile(u'[&<>"]')
+_FORBIDDEN_PROM = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff%s]" % _NONCHARACTERS)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_XML_TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
+_XML_ATTR = dict(_XML_TEXT, **{'"': "&quot;", "\n": "&#10;", "\t": "&#9;"})
+_XML_TEXT_RE = re.compile("[&<>\r]")
+_XML_ATTR_RE = re.compile("[&<>\r\"\n\t]")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+_HTML_RE = re.compile('[&<>"]')
 
 
 def _text(value):
-    return u"" if value is None else value if isinstance(value, str) else u"%s" % (value,)
+    return "" if value is None else value if isinstance(value, str) else "%s" % (value,)
 
 
 def clean_text(value):
@@ -75,14 +75,14 @@ def clean_text(value):
 def csv_cell(value):
     """A CSV cell of text from a site or an inventory: cleaned, and a formula prefix neutralised with ``'``."""
     text = clean_text(value)
-    return u"'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def csv_number(value):
     """A CSV cell of a number the report computes itself (None: empty): an integer is written as the number,
     never quoted (a negative one too: -3 days left stays -3); anything else is text (``csv_cell``)."""
     if value is None:
-        return u""
+        return ""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return csv_cell(value)
@@ -95,7 +95,7 @@ def xml_text(value):
 
 def xml_attr(value):
     """A double-quoted XML attribute value, quotes included: cleaned, escaped, whitespace as references."""
-    return u'"%s"' % _XML_ATTR_RE.sub(lambda match: _XML_ATTR[match.group()], clean_text(value))
+    return '"%s"' % _XML_ATTR_RE.sub(lambda match: _XML_ATTR[match.group()], clean_text(value))
 
 
 def html_text(value):
@@ -106,13 +106,13 @@ def html_text(value):
 def prom_label_value(value):
     """A label value of Prometheus' text format: controls but LF replaced, then ``\\``, ``"`` and LF escaped."""
     text = _FORBIDDEN_PROM.sub(REPLACEMENT, _text(value))
-    return text.replace(u"\\", u"\\\\").replace(u'"', u'\\"').replace(u"\n", u"\\n")
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def prom_help(value):
     """HELP text of Prometheus' text format: controls but LF replaced, then ``\\`` and LF escaped."""
     text = _FORBIDDEN_PROM.sub(REPLACEMENT, _text(value))
-    return text.replace(u"\\", u"\\\\").replace(u"\n", u"\\n")
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def json_safe(value):
