@@ -25,7 +25,12 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     plan_operator_files,
     plan_site,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError, ensure_dir, site_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+    ProofRejectedError,
+    ProofsError,
+    ensure_dir,
+    site_dir,
+)
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import (
     apply_seals,
@@ -33,6 +38,14 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed impo
     stage,
     staged_item,
 )
+
+
+# A proof is a few KiB (about 3 KiB for two endpoints); 64 KiB leaves room for many endpoints and long messages.
+DEFAULT_MAX_PROOF_SIZE = 65536
+# A daily check makes one proof a day: a weekly collect_proofs.yml finds 7; 20 catches up nearly three weeks.
+DEFAULT_MAX_NEW_PER_SITE = 20
+MAX_PROOF_SIZE_VARIABLE = "eeszt_proofs_max_proof_size"
+MAX_NEW_VARIABLE = "eeszt_proofs_max_new_per_site"
 
 
 def argument_spec():
@@ -47,6 +60,8 @@ def argument_spec():
         reported_content=dict(type="str"),
         operator_files=dict(type="list", elements="str", default=[]),
         operator_files_max_bytes=dict(type="int", default=10485760),
+        max_proof_size=dict(type="int", default=DEFAULT_MAX_PROOF_SIZE),
+        max_new_per_site=dict(type="int", default=DEFAULT_MAX_NEW_PER_SITE),
         merge_from=dict(type="list", elements="path", default=[]),
     )
     return spec
@@ -67,7 +82,8 @@ class ActionModule(ActionBase):
             mutually_exclusive=[("signing_pfx", "signing_key")],
         )
         result.update(changed=False, source="site", archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
-                      operator_skipped=[], operator_refused=[], operator_unmatched=[])
+                      operator_skipped=[], operator_refused=[], operator_unmatched=[], refused=[], left_on_site=[])
+        warnings = []
         try:
             try:
                 self._archive(args, task_vars, result)
@@ -82,10 +98,19 @@ class ActionModule(ActionBase):
                 self._seal_here(args, task_vars, result)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        if result["operator_refused"]:
-            result["warnings"] = ["operator file %s of site %s/%s was not collected: it %s" % (
-                item["path"], args["institution_id"], args["site_id"], item["reason"])
-                for item in result["operator_refused"]]
+        warnings += ["proof %s of site %s/%s was not collected: %s" % (
+            item["path"], args["institution_id"], args["site_id"], item["reason"]) for item in result["refused"]]
+        if result["left_on_site"]:
+            warnings.append(
+                "%d new proof(s) of site %s/%s were left on the site: at most %d are collected per run (%s), the "
+                "oldest first (by name); the next run collects the next ones: %s" % (
+                    len(result["left_on_site"]), args["institution_id"], args["site_id"], args["max_new_per_site"],
+                    MAX_NEW_VARIABLE, ", ".join(result["left_on_site"])))
+        warnings += ["operator file %s of site %s/%s was not collected: it %s" % (
+            item["path"], args["institution_id"], args["site_id"], item["reason"])
+            for item in result["operator_refused"]]
+        if warnings:
+            result["warnings"] = warnings
         if result["errors"]:
             result["failed"] = True
             result["msg"] = "%d proof file(s) of site %s/%s could not be archived: %s" % (
@@ -108,14 +133,21 @@ class ActionModule(ActionBase):
             reason = found["skipped_paths"].get(proof_dir, "")
             if "not exist" not in reason and "not a directory" not in reason.lower():
                 raise ProofsError("cannot list the proof directory %s on the site: %s" % (proof_dir, reason))
-        return [{"name": posixpath.basename(f["path"]), "path": f["path"], "sha256": f.get("checksum")}
-                for f in found.get("files", [])]
+        return [{"name": posixpath.basename(f["path"]), "path": f["path"], "sha256": f.get("checksum"),
+                 "size": f.get("size")} for f in found.get("files", [])]
 
-    def _fetch(self, path, task_vars):
+    def _fetch(self, path, max_size, task_vars):
         slurped = self._remote("ansible.builtin.slurp", dict(src=path), task_vars)
-        return base64.b64decode(slurped["content"])
+        content = slurped.get("content") or ""
+        if len(content) > _base64_length(max_size):
+            raise ProofRejectedError("%s: grew over the limit of %d bytes (%s) between the listing and the fetch; "
+                                     "it is not archived" % (posixpath.basename(path), max_size, MAX_PROOF_SIZE_VARIABLE))
+        return base64.b64decode(content)
 
     def _archive(self, args, task_vars, result):
+        for option, variable in (("max_proof_size", MAX_PROOF_SIZE_VARIABLE), ("max_new_per_site", MAX_NEW_VARIABLE)):
+            if args[option] < 1:
+                raise ProofsError("%s (%s) must be at least 1, got %d" % (option, variable, args[option]))
         archive = os.path.abspath(args["archive_dir"])
         institution_id, site_id = args["institution_id"], args["site_id"]
         result["site_dir"] = site_dir(archive, institution_id, site_id)
@@ -141,11 +173,19 @@ class ActionModule(ActionBase):
             raise ProofsError("reported_content needs reported_path and reported_sha256 (eeszt_check_result.proof_path "
                               "and proof_sha256 of the same check)")
         name = posixpath.basename(args["reported_path"])
+        if len(args["reported_content"]) > _base64_length(args["max_proof_size"]):
+            # Not decoded: it is larger than any proof this archive takes.
+            size = len(args["reported_content"]) * 3 // 4
+            self._refuse(result, name, args["reported_path"], size, args["max_proof_size"], "about ")
+            return [], None
         try:
             data = base64.b64decode(args["reported_content"], validate=True)
         except (binascii.Error, ValueError, TypeError):
             raise ProofsError("%s: reported_content (eeszt_check_result.proof_content) is not base64; run the check "
                               "again" % args["reported_path"])
+        if len(data) > args["max_proof_size"]:
+            self._refuse(result, name, args["reported_path"], len(data), args["max_proof_size"])
+            return [], None
         new, skipped, errors = plan_site(archive, institution_id, site_id,
                                          [{"name": name, "sha256": args["reported_sha256"].lower()}])
         result["skipped"] = skipped
@@ -178,16 +218,46 @@ class ActionModule(ActionBase):
             result["errors"].append("%s: the connection check reported SHA-256 %s, the file on the site has %s"
                                     % (args["reported_path"], args["reported_sha256"], by_name[reported_name]["sha256"]))
             new = [name for name in new if name != reported_name]
+        new = self._within_limits(args, new, by_name, result)
 
         def fetch(name):
             expected = [("the site's listing", by_name[name]["sha256"])]
             if name == reported_name:
                 expected.append(("the connection check", args["reported_sha256"]))
-            data = self._fetch(by_name[name]["path"], task_vars)
+            data = self._fetch(by_name[name]["path"], args["max_proof_size"], task_vars)
             accept_proof(data, name, institution_id, site_id, expected)
             return name, data, {}
 
         return new, fetch
+
+    def _within_limits(self, args, new, by_name, result):
+        """The new proofs to fetch: those the site's listing (a stat) shows within the size limit, at most
+        ``max_new_per_site`` of them, the oldest first (``new`` is sorted by name, which starts with the
+        check's UTC time). Larger ones are refused without being fetched; the rest wait on the site."""
+        within = []
+        for name in new:
+            size = by_name[name].get("size")
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                self._refuse(result, name, by_name[name]["path"], None, args["max_proof_size"])
+            elif size > args["max_proof_size"]:
+                self._refuse(result, name, by_name[name]["path"], size, args["max_proof_size"])
+            else:
+                within.append(name)
+        result["left_on_site"] = within[args["max_new_per_site"]:]
+        return within[:args["max_new_per_site"]]
+
+    @staticmethod
+    def _refuse(result, name, path, size, limit, about=""):
+        """A proof refused before it is read: an error of the site, and named in ``refused`` and a warning."""
+        if size is None:
+            reason = "the site's listing gives no size for it, so it is not fetched (%s is %d bytes)" % (
+                MAX_PROOF_SIZE_VARIABLE, limit)
+        else:
+            reason = "it is %s%d bytes, over the limit of %d bytes (%s), so it is not fetched; find out what wrote " \
+                     "it, remove it from the site or raise %s" % (about, size, limit, MAX_PROOF_SIZE_VARIABLE,
+                                                                 MAX_PROOF_SIZE_VARIABLE)
+        result["refused"].append({"name": name, "path": path, "size": size, "reason": reason})
+        result["errors"].append("%s: %s" % (name, reason))
 
     # --- operator files ------------------------------------------------------------
 
@@ -205,6 +275,19 @@ class ActionModule(ActionBase):
         new, skipped, not_taken = plan_operator_files(archive, institution_id, site_id, listing.get("files", []))
         result["operator_skipped"] = skipped
         refused += [{"path": item["path"], "reason": reason} for item, reason in not_taken]
+        # The site's module refuses a file over the limit; its listing is checked here too, before any fetch.
+        within = []
+        for item, name in new:
+            size = item.get("size")
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                refused.append({"path": item["path"], "reason": "has no size in the site's listing: not fetched"})
+            elif size > args["operator_files_max_bytes"]:
+                refused.append({"path": item["path"], "reason": "is %d bytes, over the limit of %d bytes; copy a "
+                                "smaller file or raise eeszt_proofs_operator_files_max_bytes"
+                                % (size, args["operator_files_max_bytes"])})
+            else:
+                within.append((item, name))
+        new = within
         result["operator_refused"] = refused
         if not new:
             return
@@ -224,7 +307,12 @@ class ActionModule(ActionBase):
             if fetched.get("failed"):
                 raise _Refused(item["path"], fetched.get("reason") or
                                "could not be read on the site: %s" % fetched.get("msg", "no message"))
-            data = base64.b64decode(fetched["content"])
+            content = fetched.get("content") or ""
+            if len(content) > _base64_length(args["operator_files_max_bytes"]):
+                raise _Refused(item["path"], "grew over the limit of %d bytes while it was collected; copy a smaller "
+                                             "file or raise eeszt_proofs_operator_files_max_bytes"
+                               % args["operator_files_max_bytes"])
+            data = base64.b64decode(content)
             digest = hashlib.sha256(data).hexdigest()
             if len(data) > args["operator_files_max_bytes"] or digest != item["sha256"]:
                 raise _Refused(item["path"], "changed while it was collected (SHA-256 %s when listed, %s when "
@@ -278,6 +366,11 @@ class ActionModule(ActionBase):
             listed = set(item["path"] for item in result[key])
             result[key] = apply_seals(result[key], sealed) + [item for item in sealed if item["path"] not in listed]
             result["changed"] = result["changed"] or bool(sealed)
+
+
+def _base64_length(size):
+    """The length of the base64 text of ``size`` bytes."""
+    return 4 * ((size + 2) // 3)
 
 
 class _Refused(Exception):

@@ -16,6 +16,13 @@ description:
   - Lists the proof files (C(*.json)) in O(proof_dir) on the site with their SHA-256, fetches the
     ones the archive does not hold yet and stores them on the controller in
     O(archive_dir)/INSTITUTION_ID/SITE_ID/, byte for byte.
+  - Limits, enforced before anything is read. The listing gives each file's size (a stat on the site); a proof
+    larger than O(max_proof_size) is refused without being fetched (an error of the site, listed in RV(refused) and
+    a warning, naming its size and the limit), and so is a fetched one that grew over it since the listing. Of the
+    new proofs, at most O(max_new_per_site) are fetched in one run, the oldest first (by file name; the connection
+    check names its proofs by their UTC time, so the controller receives them in the order they were made); the
+    others stay on the site, listed in RV(left_on_site) and named in a warning, and the next runs collect them.
+    The proof returned in O(reported_content) is held to O(max_proof_size) too, before it is decoded.
   - Each fetched proof is checked before it is stored; its SHA-256 must equal the one computed on
     the site and, for O(reported_path), the one the connection check reported (O(reported_sha256));
     it must be a C(eeszt.connect/proof/v1) document of this site (O(institution_id), O(site_id)).
@@ -139,9 +146,28 @@ options:
     elements: str
     default: []
   operator_files_max_bytes:
-    description: Operator files larger than this are not collected (default 10 MiB).
+    description:
+      - Operator files larger than this are not collected (default 10 MiB).
+      - The site refuses them by their size before reading them; the controller checks the size listed by the
+        site again before fetching, and refuses a fetched file that grew over the limit.
     type: int
     default: 10485760
+  max_proof_size:
+    description:
+      - Size limit of one proof file, in bytes (the role variable C(eeszt_proofs_max_proof_size)). 64 KiB is many
+        times a real proof (about 3 KiB for two endpoints).
+      - A larger proof is refused by the size the site's listing gives, without being fetched.
+    type: int
+    default: 65536
+    version_added: 0.2.0
+  max_new_per_site:
+    description:
+      - At most this many new proofs of the site are fetched in one run, the oldest first (by file name); the
+        rest wait on the site for the next runs (the role variable C(eeszt_proofs_max_new_per_site)).
+      - A daily check makes one proof a day and a weekly collection finds 7; 20 catches up nearly three weeks.
+    type: int
+    default: 20
+    version_added: 0.2.0
   merge_from:
     description:
       - Archives that are merged into O(archive_dir) in this run (the role variable C(eeszt_proofs_merge_from),
@@ -255,6 +281,20 @@ skipped:
   elements: str
 errors:
   description: One message per file that could not be archived (the task fails when there is any).
+  returned: always
+  type: list
+  elements: str
+refused:
+  description:
+    - Proofs refused before they were read, each with C(name), C(path) (on the site), C(size) (bytes, as listed;
+      none when the listing gave none) and C(reason); each is also in RV(errors) and a warning.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "big.json", "path": "/var/lib/eeszt/proofs/big.json", "size": 65537,
+            "reason": "it is 65537 bytes, over the limit of 65536 bytes (eeszt_proofs_max_proof_size), so it is not fetched; ..."}]
+left_on_site:
+  description: Names of new proofs left on the site for the next runs (over O(max_new_per_site)), oldest first.
   returned: always
   type: list
   elements: str

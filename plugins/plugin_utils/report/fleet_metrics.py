@@ -88,13 +88,23 @@ def collect(index):
             samples["site_failure"].append((labels + [("stage", failure.get("stage") or "check"),
                                                       ("category", failure.get("category") or "unknown")], 1))
         samples["site_unreachable"].append((labels, (site.get("collection") or {}).get("status") == "unreachable"))
-        for family, value in (("site_last_proof_timestamp_seconds", timestamp(site.get("finished_at"))),
-                              ("site_last_passing_proof_timestamp_seconds", timestamp(site.get("latest_passing_at"))),
+        # A proof's time is never later than when the controller received it (a site's clock running ahead, or a
+        # proof dated in the future, must not hold back the staleness alert).
+        for family, value in (("site_last_proof_timestamp_seconds",
+                               _earlier(site.get("finished_at"), site.get("received_at"))),
+                              ("site_last_passing_proof_timestamp_seconds",
+                               _earlier(site.get("latest_passing_at"), site.get("latest_passing_received_at"))),
                               ("site_client_certificate_not_after_timestamp_seconds",
                                timestamp(site.get("certificate_not_after")))):
             if value is not None:
                 samples[family].append((labels, value))
     return samples
+
+
+def _earlier(*texts):
+    """The earliest of the Unix times of ``texts`` that can be read, or None."""
+    values = [value for value in (timestamp(text) for text in texts) if value is not None]
+    return min(values) if values else None
 
 
 def render(index):

@@ -10,12 +10,14 @@ __metaclass__ = type
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import INDEX_SCHEMA
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.bundles import VERIFY_COMMAND
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import (
+    earliest,
     host_latest,
     last_collection,
     ledger,
     operator_ledger,
     outcome_key,
     parse_time,
+    receipts,
     site_history,
     utcnow,
 )
@@ -87,6 +89,7 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
     rows.sort(key=lambda r: r["path"])
 
     entries = dict((e["path"], e) for e in scan["proofs"])
+    received = receipts(scan["runs"], scan["proofs"])
     sites = {}
     for row in rows:
         sites.setdefault((row["institution_id"], row["site_id"]), []).append(row)
@@ -95,11 +98,11 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
             sites[key] = []
     site_rows = []
     for (institution, site), proofs in sorted(sites.items()):
-        row = _site_row(institution, site, proofs, entries, collections.get((institution, site)), now)
+        row = _site_row(institution, site, proofs, entries, collections.get((institution, site)), now, received)
         refusal = hosts.get(row["host"] or (collections.get((institution, site)) or {}).get("host"))
         _latest_run(row, entries, histories.get((institution, site)) or [], rotations.get((institution, site)),
                     refusal if (refusal or {}).get("status") == "refused" else None, now, stale_hours)
-        row["trend"] = _trend(proofs, entries, institution, site)
+        row["trend"] = _trend(proofs, entries, institution, site, received)
         site_rows.append(row)
     site_rows.sort(key=lambda s: (STATUS_ORDER[s["status"]], s["institution_id"], s["site_id"]))
     refused = refused_hosts(hosts)
@@ -173,11 +176,13 @@ def operator_refusals(collections):
     return refused
 
 
-def _site_row(institution, site, proofs, entries, collection, now):
+def _site_row(institution, site, proofs, entries, collection, now, received):
+    """The site's row from its latest proof: the one the controller received last (``received``: ledger.receipts),
+    whatever the site's clock wrote in it."""
     own = [p for p in proofs if p["status"] in ("present", "altered")
            and (entries[p["path"]]["document"] or {}).get("institution_id") == institution
            and (entries[p["path"]]["document"] or {}).get("site_id") == site]
-    own.sort(key=lambda p: (p["finished_at"] or "", p["path"]))
+    own.sort(key=lambda p: received[p["path"]][0])
     latest = own[-1] if own else None
     passing = [p for p in own if p["passed"] is True]
     document = entries[latest["path"]]["document"] if latest else {}
@@ -207,6 +212,8 @@ def _site_row(institution, site, proofs, entries, collection, now):
         "certificate_serial": certificate.get("serial"),
         "certificate_not_after": certificate.get("not_after"),
         "certificate_days_left": _days_left(certificate.get("not_after"), now),
+        "received_at": received[latest["path"]][1] if latest else None,
+        "latest_passing_received_at": received[passing[-1]["path"]][1] if passing else None,
         "sealed": bool(latest and latest["sealed"]),
         "proofs": len(own),
         "collection": collection_row,
@@ -252,16 +259,25 @@ def _failure_events(since, history, rotation, refusal):
     return events
 
 
-def _age_days(text, now):
-    moment = parse_time(text)
+def _proof_time(finished_at, received_at):
+    """The earlier of a proof's ``finished_at`` (the site's clock) and when the controller received it."""
+    return earliest(finished_at, received_at)
+
+
+def _age_days(moment, now):
     if moment is None:
         return None
     return max(int((now - moment).total_seconds() // 86400), 0)
 
 
 def _latest_run(row, entries, history, rotation, refusal, now, stale_hours):
-    """Make ``row`` (from _site_row) reflect the site's latest run; add history, age, staleness, rotation."""
-    since = parse_time(row["finished_at"]) if row["latest"] else None
+    """Make ``row`` (from _site_row) reflect the site's latest run; add history, age, staleness, rotation.
+
+    The latest proof's time is the earlier of its ``finished_at`` and its receipt by the controller
+    (``received_at``): a site's clock can make its proof look older, never younger than when the controller
+    received it. Failures recorded after that time, staleness and the age count from it.
+    """
+    since = _proof_time(row["finished_at"], row["received_at"]) if row["latest"] else None
     if row["failure"] is not None:
         row["failure"].update(stage="check", at=row["finished_at"])
     events = _failure_events(since, history, rotation, refusal)
@@ -272,8 +288,9 @@ def _latest_run(row, entries, history, rotation, refusal, now, stale_hours):
             row["status"] = "failed"
     passing = entries[row["latest_passing"]]["document"] if row["latest_passing"] else None
     row["latest_passing_at"] = passing.get("finished_at") if passing else None
-    row["latest_passing_age_days"] = _age_days(row["latest_passing_at"], now)
-    row["proof_age_days"] = _age_days(row["finished_at"], now) if row["latest"] else None
+    passing_since = _proof_time(row["latest_passing_at"], row["latest_passing_received_at"])
+    row["latest_passing_age_days"] = _age_days(passing_since, now)
+    row["proof_age_days"] = _age_days(since, now) if row["latest"] else None
     row["stale"] = bool(since is not None and (now - since).total_seconds() > stale_hours * 3600)
     # The evidence bundle holds the latest passing proof; after it the site failed.
     row["bundle_outdated"] = bool(row["latest_passing"] and row["status"] != "passed")
@@ -287,12 +304,13 @@ def _latest_run(row, entries, history, rotation, refusal, now, stale_hours):
 TREND_CHECKS = 10
 
 
-def _trend(proofs, entries, institution, site):
-    """The site's last TREND_CHECKS checks from its proofs in the archive, oldest first: when, passed, ms."""
+def _trend(proofs, entries, institution, site, received):
+    """The site's last TREND_CHECKS checks from its proofs in the archive, in the order the controller received
+    them, oldest first: when (the proof's finished_at), passed, ms."""
     own = [p for p in proofs if p["status"] in ("present", "altered") and p["finished_at"]
            and (entries[p["path"]]["document"] or {}).get("institution_id") == institution
            and (entries[p["path"]]["document"] or {}).get("site_id") == site]
-    own.sort(key=lambda p: (p["finished_at"], p["path"]))
+    own.sort(key=lambda p: received[p["path"]][0])
     return [{"at": p["finished_at"], "passed": p["passed"] is True, "ms": p["duration_ms"]}
             for p in own[-TREND_CHECKS:]]
 

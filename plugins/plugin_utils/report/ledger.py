@@ -64,7 +64,8 @@ def scan_archive(archive):
             continue
         data = read_bytes(os.path.join(archive, institution, site, name))
         entry = {"path": relative, "folder_institution_id": institution, "folder_site_id": site, "name": name,
-                 "sha256": sha256_hex(data), "document": None, "error": None}
+                 "sha256": sha256_hex(data), "document": None, "error": None,
+                 "stored_at": _stored_at(os.path.join(archive, institution, site, name))}
         try:
             entry["document"] = parse_proof(data, relative)
         except ProofsError as exc:
@@ -76,6 +77,18 @@ def scan_archive(archive):
     orphans = sorted(s for s in seals if s[:-len(SEAL_SUFFIX)] not in present)
     return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive),
             "operator_files": scan_operator_files(archive)}
+
+
+def _stored_at(path):
+    """When the controller stored the proof ``path``: the modification time of its seal (written just before the
+    proof is published), else of the proof, UTC; None when neither can be read."""
+    for candidate in (path + SEAL_SUFFIX, path):
+        try:
+            if not os.path.islink(candidate):
+                return iso(datetime.datetime.fromtimestamp(int(os.stat(candidate).st_mtime), datetime.timezone.utc))
+        except (OSError, ValueError, OverflowError):
+            continue
+    return None
 
 
 def scan_operator_files(archive):
@@ -106,6 +119,48 @@ def _recorded(runs, field):
 def ledger(runs):
     """{relative path: sha256 at archive time} from the run records."""
     return dict((path, item["sha256"]) for dummy, path, item in _recorded(runs, "archived"))
+
+
+def receipts(runs, proofs):
+    """When and in which order the controller received each proof: {relative path: (order, received_at)}.
+
+    The order of receipt is the ledger's, never a site's clock: runs in the order ``load_runs`` gives (the
+    controller's time of each run record, then its sequence number, then its name: the same order in an archive
+    and in any merge of archives, which copies the run records), and within a run the order its outcomes list
+    the proofs archived (the order they were fetched, the oldest name first). A proof named by several run
+    records (the same proof collected into two archives that were merged) counts from the first. ``received_at``
+    is the time of that run record.
+
+    A proof in the archive that no run record names (an archive written before a run record could be written,
+    by a run stopped between its seal and its record, or by hand) comes before every recorded proof, as what
+    was received before the ledger began: it can never outrank a recorded proof. Among such proofs, the order
+    is by the earlier of the proof's ``finished_at`` and the time the controller stored it (the seal file's
+    modification time; ``stored_at`` of scan_archive), then by path; ``received_at`` is that storage time.
+    ``order`` tuples compare across both kinds.
+    """
+    found = {}
+    for number, run in enumerate(runs):
+        position = 0
+        for outcome in run.get("outcomes") or []:
+            for item in outcome.get("archived") or []:
+                path = item.get("path") if isinstance(item, dict) else None
+                if isinstance(path, str) and path:
+                    found.setdefault(path.replace(os.sep, "/"), ((1, number, position, ""), run.get("finished_at")))
+                position += 1
+    for entry in proofs:
+        if entry["path"] not in found:
+            document = entry.get("document") if isinstance(entry.get("document"), dict) else {}
+            stored = entry.get("stored_at")
+            moment = earliest(document.get("finished_at") if isinstance(document.get("finished_at"), str) else None,
+                              stored)
+            found[entry["path"]] = ((0, iso(moment) if moment else "", 0, entry["path"]), stored)
+    return found
+
+
+def earliest(*texts):
+    """The earliest of the times ``texts`` (ISO 8601 text; unreadable ones and None are left out), or None."""
+    moments = [moment for moment in (parse_time(text) for text in texts if isinstance(text, str)) if moment]
+    return min(moments) if moments else None
 
 
 def operator_ledger(runs):

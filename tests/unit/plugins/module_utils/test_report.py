@@ -62,8 +62,8 @@ def proof_bytes(institution_id, site_id, hour, passed, not_after):
         "tool": {"name": "eeszt.connect", "version": "0.1.0"}})
 
 
-def collect(archive, fleet, signer, controller, extra_outcomes=()):
-    """What one collection run leaves in an archive."""
+def collect(archive, fleet, signer, controller, extra_outcomes=(), now=NOW):
+    """What one collection run leaves in an archive (its run record written at ``now``, the controller's time)."""
     outcomes = {}
     for institution_id, site_id, hour, passed, not_after in fleet:
         name = "20261125T%02d0000Z_%s_%s.json" % (hour, institution_id, site_id)
@@ -72,7 +72,7 @@ def collect(archive, fleet, signer, controller, extra_outcomes=()):
         outcome = outcomes.setdefault(site_id, {"host": "site-" + site_id, "institution_id": institution_id,
                                                 "site_id": site_id, "status": "collected", "archived": []})
         outcome["archived"].append(stored)
-    return record_run(archive, list(outcomes.values()) + list(extra_outcomes), controller, now=NOW)
+    return record_run(archive, list(outcomes.values()) + list(extra_outcomes), controller, now=now)
 
 
 UNREACHABLE = {"host": "site-100002003", "institution_id": "100002", "site_id": "100002003", "status": "unreachable",
@@ -330,7 +330,9 @@ def test_a_site_that_passed_and_then_failed_in_the_tls_stage_is_failed_everywher
     dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=1))
     assert site_of(index, "100001001")["status"] == "failed"
     # ... until a newer proof: it passes again, and the bundle notice is gone.
-    collect(fleet, [("100001", "100001001", 15, True, "2026-12-01T00:00:00Z")], signer, "controller-a")
+    # (Received by the controller after the failure: the run that collects it is recorded at 15:00.)
+    collect(fleet, [("100001", "100001001", 15, True, "2026-12-01T00:00:00Z")], signer, "controller-a",
+            now=LATER + datetime.timedelta(hours=2))
     dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=2))
     site = site_of(index, "100001001")
     assert (site["status"], site["failure"], site["bundle_outdated"]) == ("passed", None, False)
