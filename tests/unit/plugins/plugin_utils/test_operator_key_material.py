@@ -31,7 +31,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._pkcs12 import p
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import operator_content_problem
 
 
-
 def limits():
     """The module that holds the limits (imported here: before issue 21 it did not exist, and the other tests
     of this file must fail on their assertions there, not on an import)."""
@@ -188,7 +187,7 @@ def test_pkcs12_password_protected(keys, cert):
 
 
 def test_pkcs12_legacy_rc2(keys, cert):
-    data = pkcs12_legacy_rc2(b"waf", keys["rsa"], cert, None, b"sms-password-1234")
+    data = pkcs12_legacy_rc2("waf", keys["ec"], cert, None, "sms-password-1234")
     assert refused(data) == "holds a DER PKCS#12 file; " + NEVER
 
 
@@ -238,12 +237,13 @@ def test_nesting_at_the_limit_and_one_past(keys):
     assert operator_content_problem(past) is None
 
 
-def test_unpacked_output_limit_exactly_and_one_past(keys):
-    """A member is inspected up to UNPACK_LIMIT bytes: a key that ends exactly there is found, one byte later not."""
-    pem = key_bytes(keys["ec"], PEM)
-    padding = b"x" * (limits().UNPACK_LIMIT - len(pem))
-    assert refused(gzip.compress(padding + pem)) == "holds a PEM private key block (inside gzip); " + NEVER
-    assert operator_content_problem(gzip.compress(b"x" + padding + pem)) is None
+def test_unpacked_output_limit_exactly_and_one_past():
+    """A stream is inspected up to UNPACK_LIMIT bytes: a marker that ends exactly there is found, one byte
+    later it is cut and the file passes."""
+    marker = b"-----BEGIN PRIVATE KEY-----"
+    padding = b"x" * (limits().UNPACK_LIMIT - len(marker))
+    assert refused(gzip.compress(padding + marker)) == "holds a PEM private key block (inside gzip); " + NEVER
+    assert operator_content_problem(gzip.compress(b"x" + padding + marker)) is None
 
 
 # --- honest files pass -----------------------------------------------------------------------------
