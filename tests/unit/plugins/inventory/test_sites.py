@@ -550,15 +550,23 @@ def plain(value):
 
 
 def test_attack_8_a_registry_column_cannot_set_ssh_arguments(tmp_path):
-    """A ProxyCommand in a registry cell must not become ansible_ssh_common_args (it runs on the controller)."""
+    """A ProxyCommand in a registry cell must not become ansible_ssh_common_args: it would run on the controller
+    as soon as Ansible connects to the site."""
     marker = tmp_path / "pwned_21"
-    payload = "-o ProxyCommand=touch %s" % marker
+    payload = "-o 'ProxyCommand=touch %s'" % marker
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: ssh without the ProxyCommand is refused at once
     port = closed.getsockname()[1]
     registry, rows = registry_with_columns(tmp_path, {PWNED_COLUMN: payload, "os": "debian", "address": "127.0.0.1",
                                                       "port": str(port)})
     config = write_config(tmp_path, extra_columns="hostvars")
+
+    try:
+        proc = run_ansible("ansible", "site001", "-i", config, "-m", "ansible.builtin.ping", cwd=tmp_path)
+    finally:
+        closed.close()
+    assert "UNREACHABLE" in proc.stdout, proc.stdout + proc.stderr
+    assert not marker.exists(), "the registry cell ran a command on the controller: " + proc.stdout
 
     hostvars = inventory_of(config).get_host("site001").get_vars()
     assert PWNED_COLUMN not in hostvars
@@ -567,20 +575,11 @@ def test_attack_8_a_registry_column_cannot_set_ssh_arguments(tmp_path):
     listed, stderr = ansible_inventory_list(config, tmp_path)
     assert plain(listed["_meta"]["hostvars"]["site002"]["os"]) == "debian"
     assert all(PWNED_COLUMN not in variables for variables in listed["_meta"]["hostvars"].values())
-    assert payload not in json.dumps(listed)
+    assert "ProxyCommand" not in json.dumps(listed)
     warning = one_line(stderr)
     assert ("%s: the column %s is not set as a host variable (rows: line 2, line 3, line 4)" % (registry, PWNED_COLUMN)
             in warning), stderr
-    assert payload not in stderr  # the refused value is never shown: it may be a secret
-
-    # Connecting to the site is what would run the ProxyCommand on the controller.
-    try:
-        proc = run_ansible("ansible", "site001", "-i", config, "-m", "ansible.builtin.ping", cwd=tmp_path)
-    finally:
-        closed.close()
-    assert "UNREACHABLE" in proc.stdout, proc.stdout + proc.stderr
-    assert not marker.exists(), proc.stdout
-
+    assert "ProxyCommand" not in stderr  # the refused value is never shown: it may be a secret
 
 def test_attack_8_the_allow_list_lets_a_named_column_through(tmp_path):
     payload = "-o ProxyJump=bastion.example.internal"
