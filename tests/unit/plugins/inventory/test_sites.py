@@ -581,6 +581,7 @@ def test_attack_8_a_registry_column_cannot_set_ssh_arguments(tmp_path):
             in warning), stderr
     assert "ProxyCommand" not in stderr  # the refused value is never shown: it may be a secret
 
+
 def test_attack_8_the_allow_list_lets_a_named_column_through(tmp_path):
     payload = "-o ProxyJump=bastion.example.internal"
     registry_with_columns(tmp_path, {PWNED_COLUMN: payload, "become_user": "root"})
