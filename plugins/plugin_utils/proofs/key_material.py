@@ -195,8 +195,9 @@ class _Inspection:
 
 def _kind(data):
     """What key material ``data`` itself is or holds (no unpacking or decoding), or None."""
-    if MARKERS.search(data):
-        match = MARKERS.search(data).group(0)
+    found = MARKERS.search(data)
+    if found:
+        match = found.group(0)
         if match.startswith(b"PuTTY"):
             return "a PuTTY private key"
         if match.startswith(b"openssh"):

@@ -258,6 +258,17 @@ def test_honest_files_pass(cert):
         assert operator_content_problem(data) is None, data[:40]
 
 
+def test_a_seal_and_a_certificate_bundle_pass(keys, cert):
+    """CMS structures an operator folder may hold (a detached signature, a .p7b chain) are not PKCS#12."""
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, sign_detached
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    seal = sign_detached(XML, Signer(keys["ec"], cert))
+    chain = pkcs7.serialize_certificates([cert], DER)
+    for data in (seal, chain, base64.b64encode(seal), gzip.compress(chain)):
+        assert operator_content_problem(data) is None
+
+
 def test_random_bytes_pass():
     generator = random.Random(21)
     for size in (1, 2, 3, 4, 31, 1024, 65536, 1024 * 1024):
