@@ -85,9 +85,32 @@ options:
       - What to do with columns (YAML keys) that are not listed above.
       - C(error) refuses them (catches misspelt column names), C(ignore) skips them (notes, contacts),
         C(hostvars) sets each non-empty one as a host variable of that name.
+      - With C(hostvars), a column that could change how Ansible connects to a site or escalates on it, or that
+        looks like a secret, is never set unless O(extra_columns_allow) names it. That is every column named
+        C(ansible_*) (C(ansible_host), C(ansible_ssh_common_args), C(ansible_become_password), ...),
+        C(become*) (C(become), C(become_user), ...) or C(vault_*), every column whose name holds C(password),
+        C(passwd), C(secret), C(token) or C(private_key), and the collection's secret variables
+        (C(eeszt_certificate_pfx_password), C(eeszt_certificate_export_password), C(eeszt_check_proxy_password),
+        C(eeszt_tls_proxy_username), C(eeszt_tls_proxy_password), C(eeszt_tls_java_keystore_password),
+        C(eeszt_tls_java_truststore_password), C(eeszt_proofs_signing_pfx_password),
+        C(eeszt_proofs_signing_key_password)).
+      - Such a column is dropped for the whole file, with one warning per column that names the registry file,
+        the column and the rows (C(line N) in CSV, C(sites[N]) in YAML; the first 10, then how many more) where
+        it held a value; the value is never shown. The other columns and the sites go on.
     type: str
     default: error
     choices: [error, ignore, hostvars]
+  extra_columns_allow:
+    description:
+      - Names of extra columns that may become host variables with O(extra_columns=hostvars) although they are
+        connection, become or secret variables (see O(extra_columns)). Case does not matter.
+      - Each name is a decision that whoever edits the registry may set that variable on the controller's
+        behalf; a cell of C(ansible_ssh_common_args), for example, can run a command on the controller
+        (C(ProxyCommand)). Prefer the plugin's own columns (C(address), C(user), C(port), C(connection),
+        C(become), C(password_var)) where one exists.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - eeszt.connect.inventory
   - constructed
@@ -120,7 +143,10 @@ registry: /srv/eeszt/registry.yml
 environments: [production]
 default_environment: production
 site_id_pattern: '^[0-9]{9}$'
+# Extra columns (os, contact, ...) become host variables; columns named ansible_*, become*, vault_* or like a
+# secret are dropped with a warning unless listed here (old sites with only python3.6, for example):
 extra_columns: hostvars
+extra_columns_allow: [ansible_python_interpreter]
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/eeszt-inventory
@@ -138,6 +164,7 @@ import os
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import Cacheable, Constructable
+from ansible.utils.display import Display
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.plugin_base import ConfigFileInventory
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import RegistryError, load_registry
@@ -149,6 +176,8 @@ except ImportError:  # ansible-core < 2.19: inventory strings are templates alre
         return value
 
 CACHE_SCHEMA = "eeszt.connect/sites-cache/v1"
+
+display = Display()
 
 # registry field -> host variable
 HOST_VARIABLES = (
@@ -165,7 +194,7 @@ HOST_VARIABLES = (
 )
 
 VALIDATION_OPTIONS = ("format", "csv_delimiter", "institution_id_pattern", "site_id_pattern", "environments",
-                      "default_environment", "check_pfx", "extra_columns")
+                      "default_environment", "check_pfx", "extra_columns", "extra_columns_allow")
 
 
 class InventoryModule(ConfigFileInventory, Constructable, Cacheable):
@@ -194,26 +223,31 @@ class InventoryModule(ConfigFileInventory, Constructable, Cacheable):
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache
         sites = None
+        warnings = []
         if use_cache:
             cached = self._cache.get(cache_key)
             if isinstance(cached, dict) and all(cached.get(key) == value for key, value in fingerprint.items()):
                 sites = cached.get("sites")
+                warnings = [item for item in cached.get("warnings") or [] if isinstance(item, str)]
             else:
                 update_cache = True
         if sites is None:
-            sites = self._load(registry, settings)
+            sites = self._load(registry, settings, warnings)
         if update_cache:
-            self._cache[cache_key] = dict(fingerprint, sites=sites)
+            self._cache[cache_key] = dict(fingerprint, sites=sites, warnings=warnings)
+        for message in warnings:
+            display.warning(message)
         self._populate(sites)
 
-    def _load(self, registry, settings):
+    def _load(self, registry, settings, warnings):
         try:
             return load_registry(
                 registry, fmt=settings["format"], csv_delimiter=settings["csv_delimiter"],
                 institution_id_pattern=settings["institution_id_pattern"],
                 site_id_pattern=settings["site_id_pattern"], environments=settings["environments"],
                 default_environment=settings["default_environment"], check_pfx=settings["check_pfx"],
-                extra_columns=settings["extra_columns"])
+                extra_columns=settings["extra_columns"], extra_columns_allow=settings["extra_columns_allow"],
+                warnings=warnings)
         except RegistryError as exc:
             raise AnsibleParserError(str(exc))
 

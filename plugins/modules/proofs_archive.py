@@ -47,8 +47,11 @@ description:
     program (C(eesztConnect.exe)) or the institution produced and copied to the site. M(eeszt.connect.operator_files)
     resolves the patterns on the site and refuses, with a reason per file (a warning; the other files and the
     site go on), a file over O(operator_files_max_bytes), a file that is not regular, and a symbolic link that
-    resolves outside the directory of its pattern (never followed); a fetched file that holds a PEM private
-    key block is refused too. Each new file is checked against the
+    resolves outside the directory of its pattern (never followed). A fetched file is refused too, on the
+    controller, when it holds key material, a PEM private key block, a DER private key (PKCS#1, PKCS#8, encrypted
+    PKCS#8, SEC1), a PKCS#12 file (also without its password), a Java keystore, and any of these inside gzip,
+    bzip2, xz or zip (two levels, at most 4 MiB out of each stream or member, 64 members), UTF-16 or UTF-32
+    text, or base64 (what lies beyond these bounds is not inspected). Each new file is checked against the
     SHA-256 listed on the site, sealed like a proof and stored as O(archive_dir)/INSTITUTION_ID/SITE_ID/operator/files/NAME
     with its seal in C(.../operator/seals/NAME.p7s). An unchanged file is skipped; a changed file of an
     archived name is stored beside it as C(STEM_<first 12 hex digits of its SHA-256>EXT), never over it.

@@ -15,6 +15,12 @@ A returned site has the keys ``host``, ``institution_id``, ``site_id``,
 ``connection``, ``become`` (bool), ``pfx`` (absolute path) and
 ``password_var`` when the row sets them; ``location`` names the row.
 Reading the files (CSV, YAML) is in ``registry_read``.
+
+With ``extra_columns="hostvars"``, a column that could change how Ansible
+connects or escalates, or that looks like a secret (:func:`protected_column`),
+never becomes a host variable unless ``extra_columns_allow`` names it: it is
+dropped for the whole file, and one warning per column names the file, the
+column and the rows where it held a value (never the value).
 """
 
 from __future__ import annotations
@@ -36,12 +42,27 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry_r
     parse_csv,
     parse_yaml,
     quoted,
+    short,
 )
 
 DEFAULT_ENVIRONMENTS = ("test", "production")
 DEFAULT_ENVIRONMENT = "test"
 
 EXTRA_COLUMNS = ("error", "ignore", "hostvars")
+
+# The collection's secret variables (every role option marked no_log; a unit test keeps this list complete).
+SECRET_VARIABLES = (
+    "eeszt_certificate_pfx_password", "eeszt_certificate_export_password", "eeszt_check_proxy_password",
+    "eeszt_proofs_signing_pfx_password", "eeszt_proofs_signing_key_password", "eeszt_tls_java_keystore_password",
+    "eeszt_tls_java_truststore_password", "eeszt_tls_proxy_username", "eeszt_tls_proxy_password",
+)
+# Connection, become and interpreter variables (ansible_*, including ansible_become*), the become keywords as
+# variables (become, become_user, ...) and vault variables by convention (vault_*).
+PROTECTED_PREFIXES = ("ansible_", "become", "vault_")
+SECRET_WORDS = ("password", "passwd", "secret", "token", "private_key")
+PROTECTED_RULE = ("columns named ansible_*, become* or like a secret (the collection's secret variables, vault_*, %s) "
+                  "never become host variables" % ", ".join("*%s*" % word for word in SECRET_WORDS))
+ROWS_NAMED = 10
 
 HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 NO_SPACE_RE = re.compile(r"^[^\s,]+$")
@@ -53,6 +74,12 @@ TEMPLATE_MARKERS = ("{{", "{%", "{#")
 PORT_RE = re.compile(r"^[0-9]{1,5}$")
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def protected_column(name):
+    """Whether an extra column ``name`` needs ``extra_columns_allow`` to become a host variable."""
+    name = name.lower()
+    return name in SECRET_VARIABLES or name.startswith(PROTECTED_PREFIXES) or any(word in name for word in SECRET_WORDS)
 
 
 def registry_format(path, declared="auto"):
@@ -72,8 +99,11 @@ def registry_format(path, declared="auto"):
 def load_registry(path, fmt="auto", institution_id_pattern=DEFAULT_INSTITUTION_ID_PATTERN,
                   site_id_pattern=DEFAULT_SITE_ID_PATTERN, environments=DEFAULT_ENVIRONMENTS,
                   default_environment=DEFAULT_ENVIRONMENT, check_pfx=True, extra_columns="error",
-                  csv_delimiter=None):
-    """Read and validate the registry at ``path``; a list of site dicts, or RegistryError."""
+                  csv_delimiter=None, extra_columns_allow=(), warnings=None):
+    """Read and validate the registry at ``path``; a list of site dicts, or RegistryError.
+
+    ``warnings``, a list, receives one message per refused extra column (see :func:`protected_column`).
+    """
     path = os.path.abspath(path)
     fmt = registry_format(path, fmt)
     try:
@@ -87,13 +117,15 @@ def load_registry(path, fmt="auto", institution_id_pattern=DEFAULT_INSTITUTION_I
         raise RegistryError([Problem(path, None, None,
                                      "not UTF-8 text (byte %d); save the spreadsheet as CSV UTF-8" % exc.start)])
     validator = Validator(path, institution_id_pattern, site_id_pattern, environments, default_environment,
-                          check_pfx, extra_columns)
+                          check_pfx, extra_columns, extra_columns_allow)
     if fmt == "csv":
         rows, problems = parse_csv(text, path, csv_delimiter, extra_columns)
     else:
         rows, problems = parse_yaml(text, path)
     sites = validator.validate(rows)
     problems.extend(validator.problems)
+    if warnings is not None:
+        warnings.extend(validator.refusals())
     if problems:
         raise RegistryError(problems)
     return sites
@@ -104,7 +136,8 @@ class Validator:
 
     def __init__(self, path, institution_id_pattern=DEFAULT_INSTITUTION_ID_PATTERN,
                  site_id_pattern=DEFAULT_SITE_ID_PATTERN, environments=DEFAULT_ENVIRONMENTS,
-                 default_environment=DEFAULT_ENVIRONMENT, check_pfx=True, extra_columns="error"):
+                 default_environment=DEFAULT_ENVIRONMENT, check_pfx=True, extra_columns="error",
+                 extra_columns_allow=()):
         self.path = path
         self.base_dir = os.path.dirname(os.path.abspath(path))
         self.patterns = {}
@@ -121,6 +154,8 @@ class Validator:
         if extra_columns not in EXTRA_COLUMNS:
             raise ValueError("extra_columns must be one of %s" % ", ".join(EXTRA_COLUMNS))
         self.extra_columns = extra_columns
+        self.allowed = frozenset(("%s" % name).strip().lower() for name in extra_columns_allow or ())
+        self.refused = {}  # column -> locations of the rows where it held a value
 
     def problem(self, location, field, message):
         self.problems.append(Problem(self.path, location, field, message))
@@ -300,5 +335,19 @@ class Validator:
             self.problem(location, field, UNKNOWN_COLUMN)
         elif not VARIABLE_RE.match(field) or keyword.iskeyword(field):
             self.problem(location, field, "an extra column must be named like a variable to become a host variable")
+        elif protected_column(field) and field not in self.allowed:
+            self.refused.setdefault(field, []).append(location)
         else:
             site["vars"][field] = value
+
+    def refusals(self):
+        """One warning per extra column refused as a host variable: the file, the column, its rows."""
+        messages = []
+        for field, locations in self.refused.items():
+            rows = ", ".join(locations[:ROWS_NAMED])
+            if len(locations) > ROWS_NAMED:
+                rows += " and %d more" % (len(locations) - ROWS_NAMED)
+            messages.append("%s: the column %s is not set as a host variable (rows: %s): with extra_columns: hostvars, "
+                            "%s; list it in extra_columns_allow if the registry may set it"
+                            % (self.path, short(field), rows, PROTECTED_RULE))
+        return messages

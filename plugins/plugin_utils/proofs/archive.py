@@ -26,7 +26,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import NAME_MAX, name_problem
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
@@ -54,6 +53,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     write_new,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import sign_detached, verify_detached
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.key_material import private_key_problem
 
 
 def plan_site(archive, institution_id, site_id, remote_files):
@@ -169,14 +169,10 @@ def version_name(name, sha256):
     return "%s_%s%s" % (stem, sha256[:12], ext)
 
 
-PRIVATE_KEY_BLOCK = re.compile(br"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-
-
 def operator_content_problem(data):
-    """Why fetched operator file bytes must not be archived, or None: a private key never enters the archive."""
-    if PRIVATE_KEY_BLOCK.search(data):
-        return "holds a PEM private key block; a private key is never archived (check eeszt_proofs_operator_files)"
-    return None
+    """Why fetched operator file bytes must not be archived, or None: a private key never enters the archive,
+    in no encoding (PEM, DER, PKCS#12, compressed, UTF-16/32, base64: see key_material)."""
+    return private_key_problem(data)
 
 
 def plan_operator_files(archive, institution_id, site_id, listed):

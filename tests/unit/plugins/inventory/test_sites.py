@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import shutil
+import socket
 import sys
 
 import pytest
@@ -505,3 +506,206 @@ def test_documented_identifier_defaults_are_the_shared_constants():
     assert registry.DEFAULT_SITE_ID_PATTERN is identifiers.SITE_ID_PATTERN
     assert site_vars.DEFAULT_INSTITUTION_ID_PATTERN is identifiers.INSTITUTION_ID_PATTERN
     assert site_vars.DEFAULT_SITE_ID_PATTERN is identifiers.SITE_ID_PATTERN
+
+
+# --- issue 21, point 8: extra_columns: hostvars sets no connection or secret variable by accident -------
+
+PWNED_COLUMN = "ansible_ssh_common_args"
+REFUSED_COLUMNS = (PWNED_COLUMN, "ansible_host", "become_user", "ansible_become_password",
+                   "eeszt_certificate_pfx_password")
+
+
+def registry_with_columns(tmp_path, extra, count=3):
+    """A valid registry of ``count`` rows with the extra columns ``extra`` ({column: value per row})."""
+    rows = fleet_rows(count)
+    make_pfx(tmp_path, rows)
+    for index, row in enumerate(rows):
+        for column, value in extra.items():
+            row[column] = value(index) if callable(value) else value
+    header = HEADER + [column for column in extra if column not in HEADER]
+    return write_csv(tmp_path / "registry.csv", rows, header=header), rows
+
+
+def run_ansible(command, *args, cwd=None):
+    """Run an Ansible command line (``ansible-inventory``, ``ansible``) of this virtual environment."""
+    import subprocess
+
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"), PYTHONDONTWRITEBYTECODE="1",
+               ANSIBLE_TIMEOUT="5")
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), command)] + list(args), cwd=str(cwd),
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def ansible_inventory_list(config, cwd):
+    """``ansible-inventory --list`` over one plugin configuration, as a user runs it: (json, stderr)."""
+    proc = run_ansible("ansible-inventory", "-i", config, "--list", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def plain(value):
+    """A value of ``ansible-inventory --list``: some ansible-core versions wrap inventory strings as unsafe."""
+    return value["__ansible_unsafe"] if isinstance(value, dict) and set(value) == {"__ansible_unsafe"} else value
+
+
+def test_attack_8_a_registry_column_cannot_set_ssh_arguments(tmp_path):
+    """A ProxyCommand in a registry cell must not become ansible_ssh_common_args: it would run on the controller
+    as soon as Ansible connects to the site."""
+    marker = tmp_path / "pwned_21"
+    payload = "-o 'ProxyCommand=touch %s'" % marker
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: ssh without the ProxyCommand is refused at once
+    port = closed.getsockname()[1]
+    registry, rows = registry_with_columns(tmp_path, {PWNED_COLUMN: payload, "os": "debian", "address": "127.0.0.1",
+                                                      "port": str(port)})
+    config = write_config(tmp_path, extra_columns="hostvars")
+
+    try:
+        proc = run_ansible("ansible", "site001", "-i", config, "-m", "ansible.builtin.ping", cwd=tmp_path)
+    finally:
+        closed.close()
+    assert "UNREACHABLE" in proc.stdout, proc.stdout + proc.stderr
+    assert not marker.exists(), "the registry cell ran a command on the controller: " + proc.stdout
+
+    hostvars = inventory_of(config).get_host("site001").get_vars()
+    assert PWNED_COLUMN not in hostvars
+    assert hostvars["os"] == "debian"  # an ordinary extra column still becomes a host variable
+
+    listed, stderr = ansible_inventory_list(config, tmp_path)
+    assert plain(listed["_meta"]["hostvars"]["site002"]["os"]) == "debian"
+    assert all(PWNED_COLUMN not in variables for variables in listed["_meta"]["hostvars"].values())
+    assert "ProxyCommand" not in json.dumps(listed)
+    warning = one_line(stderr)
+    assert ("%s: the column %s is not set as a host variable (rows: line 2, line 3, line 4)" % (registry, PWNED_COLUMN)
+            in warning), stderr
+    assert "ProxyCommand" not in stderr  # the refused value is never shown: it may be a secret
+
+
+def test_attack_8_the_allow_list_lets_a_named_column_through(tmp_path):
+    payload = "-o ProxyJump=bastion.example.internal"
+    registry_with_columns(tmp_path, {PWNED_COLUMN: payload, "become_user": "root"})
+    config = write_config(tmp_path, extra_columns="hostvars", extra_columns_allow=[PWNED_COLUMN])
+
+    hostvars = inventory_of(config).get_host("site003").get_vars()
+    assert hostvars[PWNED_COLUMN] == payload
+    assert "become_user" not in hostvars  # only the names listed
+    listed, stderr = ansible_inventory_list(config, tmp_path)
+    assert plain(listed["_meta"]["hostvars"]["site001"][PWNED_COLUMN]) == payload
+    assert "column become_user is not set" in one_line(stderr)
+    assert "column %s is not set" % PWNED_COLUMN not in one_line(stderr)
+
+
+@pytest.mark.parametrize("column", REFUSED_COLUMNS + (
+    "ansible_connection", "ansible_python_interpreter", "ansible_become_exe", "become_flags", "become_method",
+    "eeszt_certificate_export_password", "eeszt_tls_proxy_password", "eeszt_tls_proxy_username",
+    "eeszt_check_proxy_password", "eeszt_tls_java_keystore_password", "eeszt_tls_java_truststore_password",
+    "eeszt_proofs_signing_pfx_password", "eeszt_proofs_signing_key_password", "vault_eeszt_pfx_password_100001",
+    "smtp_passwd", "api_token", "client_secret", "deploy_private_key"))
+def test_connection_become_and_secret_columns_are_refused(tmp_path, column):
+    registry, dummy = registry_with_columns(tmp_path, {column: "value-of-%s" % column, "contact": "Dr. Kovács"})
+    warnings = []
+    sites = load_registry(registry, extra_columns="hostvars", warnings=warnings)
+    assert [site["vars"] for site in sites] == [{"contact": "Dr. Kovács"}] * 3
+    assert len(warnings) == 1 and warnings[0].startswith("%s: the column %s is not set as a host variable" %
+                                                         (registry, column)), warnings
+    assert "value-of-" not in warnings[0]
+    allowed = load_registry(registry, extra_columns="hostvars", extra_columns_allow=[column], warnings=[])
+    assert [site["vars"][column] for site in allowed] == ["value-of-%s" % column] * 3
+
+
+def test_ordinary_extra_columns_are_not_refused(tmp_path):
+    columns = {"contact": "Dr. Kovács", "os": "debian", "eeszt_tls_proxy": "http://proxy.example:3128",
+               "eeszt_check_timeout": "30", "site_name": "Rendelő 1", "key_holder": "Dr. Nagy", "unbecoming": "x"}
+    registry, dummy = registry_with_columns(tmp_path, columns)
+    warnings = []
+    sites = load_registry(registry, extra_columns="hostvars", warnings=warnings)
+    assert warnings == []
+    assert sites[0]["vars"] == columns
+
+
+def test_a_refused_column_is_named_once_for_the_file_with_the_rows_that_fill_it(tmp_path):
+    """One warning per refused column, for the whole file; it names the rows where the column holds a value
+    (at most 10, then how many more), never the value."""
+    registry, dummy = registry_with_columns(
+        tmp_path, {"ansible_host": lambda index: "10.9.9.%d" % index if index % 2 == 0 else ""}, count=25)
+    warnings = []
+    load_registry(registry, extra_columns="hostvars", warnings=warnings)
+    rows = ", ".join("line %d" % (index + 2) for index in range(0, 20, 2))
+    assert warnings == [
+        "%s: the column ansible_host is not set as a host variable (rows: %s and 3 more): with extra_columns: "
+        "hostvars, columns named ansible_*, become* or like a secret (the collection's secret variables, vault_*, "
+        "*password*, *passwd*, *secret*, *token*, *private_key*) never become host variables; list it in "
+        "extra_columns_allow if the registry may set it" % (registry, rows)]
+    ten = tmp_path / "ten"
+    ten.mkdir()
+    registry, dummy = registry_with_columns(ten, {"ansible_host": "10.9.9.9"}, count=10)
+    warnings = []
+    load_registry(registry, extra_columns="hostvars", warnings=warnings)
+    assert "(rows: %s):" % ", ".join("line %d" % n for n in range(2, 12)) in warnings[0]
+
+
+def test_refused_yaml_keys_name_their_entries(tmp_path):
+    rows = fleet_rows(2)
+    make_pfx(tmp_path, rows)
+    for row in rows:
+        row["ansible_user"] = "root"
+    registry = tmp_path / "registry.yml"
+    registry.write_text(json.dumps({"sites": rows}))
+    warnings = []
+    sites = load_registry(str(registry), extra_columns="hostvars", warnings=warnings)
+    assert [site["vars"] for site in sites] == [{}, {}]
+    assert warnings[0].startswith("%s: the column ansible_user is not set as a host variable (rows: sites[0], "
+                                  "sites[1])" % registry)
+
+
+def test_other_modes_are_unchanged_by_the_allow_list(tmp_path):
+    registry, dummy = registry_with_columns(tmp_path, {"ansible_host": "10.9.9.9"})
+    with pytest.raises(RegistryError) as caught:
+        load_registry(registry, extra_columns_allow=["ansible_host"])
+    assert [(p.row, p.field) for p in caught.value.problems] == [("line 1", "ansible_host")]
+    assert [s["vars"] for s in load_registry(registry, extra_columns="ignore", warnings=[])] == [{}, {}, {}]
+
+
+def test_the_allow_list_invalidates_the_cache(tmp_path):
+    registry_with_columns(tmp_path, {"ansible_user": "operator"})
+    cache_dir = tmp_path / "cache"
+    options = dict(extra_columns="hostvars", cache=True, cache_plugin="ansible.builtin.jsonfile",
+                   cache_connection=str(cache_dir), cache_timeout=3600)
+    first = inventory_of(write_config(tmp_path, **options))
+    assert first.get_host("site001").get_vars()["ansible_user"] == "ansible"  # from the user column
+    second = inventory_of(write_config(tmp_path, extra_columns_allow=["ansible_user"], **options))
+    assert second.get_host("site001").get_vars()["ansible_user"] == "operator"
+
+
+def test_every_secret_variable_of_the_roles_is_refused():
+    """The refusal list covers every role option marked no_log: a new secret variable cannot be forgotten."""
+    import glob
+
+    import yaml
+
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import registry
+
+    secrets = set()
+    for path in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")):
+        with open(path) as handle:
+            document = yaml.safe_load(handle)
+        for entry in document["argument_specs"].values():
+            secrets.update(name for name, spec in (entry.get("options") or {}).items() if spec.get("no_log"))
+    assert "eeszt_certificate_pfx_password" in secrets and len(secrets) >= 9
+    assert secrets <= set(registry.SECRET_VARIABLES)
+    assert all(registry.protected_column(name) for name in secrets)
+
+
+def test_the_allow_list_option_is_documented():
+    import yaml
+
+    from ansible_collections.eeszt.connect.plugins.inventory import sites
+
+    option = yaml.safe_load(sites.DOCUMENTATION)["options"]["extra_columns_allow"]
+    assert option["type"] == "list" and option["elements"] == "str" and option["default"] == []
+    assert "extra_columns_allow" in sites.EXAMPLES
+
+
+def one_line(text):
+    return " ".join(text.split())
