@@ -50,6 +50,22 @@ def read(data, pos=0, end=None):
     return tag, pos, pos + length
 
 
+def content_start(data, pos=0):
+    """Where the content of the element at ``pos`` starts, for recognising a structure by its first bytes.
+
+    Unlike :func:`read` it also accepts a BER indefinite length (Windows writes PKCS#12 so) and does not
+    check that the content fits: the caller only looks at what follows the header. None when the header
+    is truncated or its length field is longer than four bytes.
+    """
+    if pos + 2 > len(data):
+        return None
+    length = data[pos + 1]
+    if length == 0x80 or not length & 0x80:
+        return pos + 2
+    count = length & 0x7F
+    return pos + 2 + count if count <= MAX_LENGTH_OCTETS else None
+
+
 def children(data, start=0, end=None):
     """The elements inside ``data[start:end]``, in order, as ``(tag, content start, content end)``."""
     return [item[:1] + item[2:] for item in elements(data, start, end)]

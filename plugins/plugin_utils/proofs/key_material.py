@@ -225,26 +225,15 @@ def _der_kind(data):
     return _loaded(data[:end])
 
 
-def _header_end(data, pos):
-    """Where the content of the element at ``pos`` starts (definite or BER indefinite length); None."""
-    if pos + 2 > len(data):
-        return None
-    length = data[pos + 1]
-    if length == 0x80 or not length & 0x80:
-        return pos + 2
-    count = length & 0x7F
-    return pos + 2 + count if count <= der.MAX_LENGTH_OCTETS else None
-
-
 def _is_pfx(data):
     """A PKCS#12 PFX: SEQUENCE { INTEGER 3, ContentInfo SEQUENCE { OID data or signedData, ... }, ... }."""
-    pos = _header_end(data, 0)
+    pos = der.content_start(data, 0)
     if pos is None or data[pos:pos + len(PFX_VERSION)] != PFX_VERSION:
         return False
     pos += len(PFX_VERSION)
     if data[pos:pos + 1] != b"\x30":
         return False
-    pos = _header_end(data, pos)
+    pos = der.content_start(data, pos)
     return pos is not None and any(data[pos:pos + len(oid)] == oid for oid in PKCS7_TYPES)
 
 

@@ -140,3 +140,16 @@ def test_oid_first_arcs(dotted):
 
 def test_elements_default_to_the_whole_buffer_with_header_starts():
     assert der.elements(b"\x02\x01\x05\x04\x00") == [(2, 0, 2, 3), (4, 3, 5, 5)]
+
+
+@pytest.mark.parametrize("data, pos, expected", [
+    (b"\x30\x03\x02\x01\x03", 0, 2),            # short definite length
+    (b"\x30\x80\x02\x01\x03\x00\x00", 0, 2),    # BER indefinite length: accepted here, refused by read()
+    (b"\x30\x81\x03\x02\x01\x03", 0, 3),        # one length octet
+    (b"\x30\x84\x00\x00\x00\x03", 0, 6),        # four length octets: the limit
+    (b"\x30\x85\x00\x00\x00\x00\x03", 0, None),  # five: one past it
+    (b"\x30", 0, None),                          # truncated header
+    (b"\x00\x30\x01\x05", 1, 3),                # at an offset
+])
+def test_content_start_reads_a_header_without_checking_the_content(data, pos, expected):
+    assert der.content_start(data, pos) == expected
