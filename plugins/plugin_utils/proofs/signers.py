@@ -59,7 +59,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
 REGISTER_SCHEMA = "eeszt.connect/signer-register/v1"
 SIGNING_VARIABLES = "eeszt_proofs_signing_pfx (by default eeszt_certificate_pfx_src)"
 REGISTER_MAX_BYTES = 1048576
-SOURCES = ("sealed", "adopted", "merged")
 
 
 class SignerRefusedError(SealError):

@@ -5,6 +5,7 @@
 another institution and names the host; a merge needs the CA file; proofs_verify adopts the signers of an
 archive made before registers only when asked, with the CA file."""
 
+import base64
 import datetime
 import hashlib
 import json
@@ -117,3 +118,32 @@ def test_verify_adopts_the_signers_of_an_old_archive_only_when_asked(tmp_path):
         assert json.load(handle)["signers"][0]["source"] == "adopted"
     result = run_action("proofs_verify", dict(archive_dir=archive, ca_file=ca[2], register_existing=True))
     assert not result.get("failed") and result["adopted"] == [] and result["changed"] is False
+
+
+def _archive_args(archive, institution, site, pfx, stamp):
+    """proofs_archive with this run's proof (no module run on the site) and signing options: it seals at once."""
+    data = proof(institution, site).replace(b"2026-11-25T10:00:00Z", stamp.encode())
+    name = "%s_%s_%s.json" % (stamp.replace("-", "").replace(":", ""), institution, site)
+    return dict(archive_dir=archive, institution_id=institution, site_id=site, reported_path="/p/" + name,
+                reported_sha256=hashlib.sha256(data).hexdigest(),
+                reported_content=base64.b64encode(data).decode("ascii"), signing_pfx=pfx,
+                signing_pfx_password=PASSWORD)
+
+
+def test_proofs_archive_sealing_at_once_registers_and_refuses_the_same_way(tmp_path):
+    ca = _ca(tmp_path)
+    archive = str(tmp_path / "archive")
+    pfx_a, pfx_b = _pfx(tmp_path, ca, "100001"), _pfx(tmp_path, ca, "100002")
+    result = run_action("proofs_archive", _archive_args(archive, "100002", "100002001", pfx_b, "2026-11-25T10:00:00Z"))
+    assert not result.get("failed") and result["archived"][0]["seal"], result
+    assert os.path.isfile(os.path.join(archive, "signers", "100002.json"))
+    result = run_action("proofs_archive", _archive_args(archive, "100001", "100001001", pfx_b, "2026-11-25T11:00:00Z"))
+    assert result["failed"] and "is registered for institution 100002" in result["msg"], result
+    assert result["archived"][0]["seal"] is None
+    result = run_action("proofs_archive", _archive_args(archive, "100001", "100001001", pfx_a, "2026-11-25T12:00:00Z"))
+    assert not result.get("failed"), result
+    # The proof refused before waited unsealed: the site's own PFX seals it now, with the new one.
+    assert sorted(item["seal"] for item in result["archived"]) == [
+        "100001/100001001/20261125T%s0000Z_100001_100001001.json.p7s" % hour for hour in ("11", "12")], result
+    assert not list(os.scandir(os.path.join(archive, ".unsealed", "100001", "100001001")))
+    assert run_action("proofs_verify", dict(archive_dir=archive, ca_file=ca[2]))["problems"] == []

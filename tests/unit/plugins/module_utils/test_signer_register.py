@@ -33,7 +33,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError, check_name
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import (
     REGISTER_SCHEMA,
-    Register,
     SignerRefusedError,
     adopt_existing,
 )
