@@ -59,7 +59,7 @@ description:
     verify is a conflict.
   - Before anything is copied, every incoming proof is checked as collection checks it, and every incoming
     seal against O(ca_file) (required with O(merge_from)) and the signer registers
-    (C(ARCHIVE/signers/INSTITUTION.json)): its signer must be registered for the file's institution, here or in
+    (C(ARCHIVE/signers/INSTITUTION.json)); its signer must be registered for the file's institution, here or in
     the other archive's register where that entry contradicts nothing here, and must not carry another
     institution's ID in its subject. One refusal refuses that merge (error C(merge_refused), naming every
     refused file and register entry); the archive is left as it was. The registers merge as a union.
@@ -234,7 +234,7 @@ options:
   ca_file:
     description:
       - PEM file of the CA certificates that the seals' signers must chain to (the role variable
-        C(eeszt_proofs_ca_file)). Required with O(merge_from): every incoming seal is checked against it.
+        C(eeszt_proofs_ca_file)). Required with O(merge_from), whose every incoming seal is checked against it.
     type: path
   warn_days:
     description: Certificates with fewer days left are counted and shown as expiring.

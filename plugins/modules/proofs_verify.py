@@ -28,7 +28,7 @@ description:
     seal stays verifiable after the certificate that made it expires.
   - A seal belongs to its institution. Every seal that verifies is checked against the archive's signer
     register C(ARCHIVE/signers/INSTITUTION.json) (the certificates that sealed the institution's files, each
-    registered when that institution's signing material sealed): a signer not in the register of the file's
+    registered when that institution's signing material sealed); a signer not in the register of the file's
     institution is V(unregistered_signer); a signer whose subject carries institution IDs, none of them the
     file's, is V(foreign_signer); a certificate registered for two institutions (other than the vendor's own
     sealing key) or a damaged register is V(signer_conflict); an institution with sealed files but no register
