@@ -19,6 +19,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.paths import PROOF_DIR
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import ArchiveLock
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import (
     accept_proof,
     operator_content_problem,
@@ -34,6 +35,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import (
     apply_seals,
+    iter_unsealed,
     seal_unsealed,
     stage,
     staged_item,
@@ -46,6 +48,7 @@ DEFAULT_MAX_PROOF_SIZE = 65536
 DEFAULT_MAX_NEW_PER_SITE = 20
 MAX_PROOF_SIZE_VARIABLE = "eeszt_proofs_max_proof_size"
 MAX_NEW_VARIABLE = "eeszt_proofs_max_new_per_site"
+SEAL_LOCK_TIMEOUT = 300
 
 
 def argument_spec():
@@ -358,8 +361,21 @@ class ActionModule(ActionBase):
         archive = os.path.abspath(args["archive_dir"])
         loader = SignerLoader(self, task_vars)
         mine = ("%s" % args["institution_id"], "%s" % args["site_id"])
-        sealing = seal_unsealed(archive, lambda institution, site: loader.signer(args) if (institution, site) == mine
-                                else None, known=known_archives(archive, args["merge_from"]))
+        if not any(iter_unsealed(archive)):
+            return
+        # The signer registers are written under the archive lock, as eeszt.connect.proofs_report writes them.
+        lock = ArchiveLock(archive, SEAL_LOCK_TIMEOUT, owner={"operation": "eeszt.connect.proofs_archive: sealing"})
+        try:
+            lock.acquire()
+        except EESZTConnectError as exc:
+            result["errors"].append(to_text(exc))
+            return
+        try:
+            sealing = seal_unsealed(archive, lambda institution, site: loader.signer(args)
+                                    if (institution, site) == mine else None,
+                                    known=known_archives(archive, args["merge_from"]))
+        finally:
+            lock.release()
         result["errors"] += [error["message"] for error in sealing["errors"]
                              if (error["institution_id"], error["site_id"]) == mine]
         for key, sealed in (("archived", sealing["sealed"]), ("operator_archived", sealing["operator_sealed"])):

@@ -15,7 +15,8 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import ArchiveLock, SiteLockError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import read_anchors
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import MergeRefusedError, merge_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ArchiveConflictError, SealError, ensure_dir
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.play_hosts import HostReader, read_host
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
@@ -47,6 +48,7 @@ ARGUMENT_SPEC = dict(
     controller=dict(type="str"),
     lock_timeout=dict(type="int", default=300),
     merge_from=dict(type="list", elements="path", default=[]),
+    ca_file=dict(type="path"),
     warn_days=dict(type="int", default=30),
     stale_hours=dict(type="int", default=192),
     language=dict(type="str", default="en", choices=["en", "hu"]),
@@ -78,6 +80,10 @@ class ActionModule(ControllerAction):
                              version="2.0.0", collection_name="eeszt.connect")
             if evidence_bundles is None:
                 evidence_bundles = params["bundles"]
+        if params["merge_from"] and not params["ca_file"]:
+            module.fail_json(msg="merging other archives (merge_from, eeszt_proofs_merge_from) checks every incoming "
+                                 "seal against the CA its signer must chain to: set ca_file (eeszt_proofs_ca_file)",
+                             error="merge_refused")
         result = dict(changed=False, archive_dir=archive, merged=[], run_record=None)
         self._read_hosts(module)
         try:
@@ -91,8 +97,9 @@ class ActionModule(ControllerAction):
                 lock.acquire()
             try:
                 outcomes = self._seal(module, archive, result)
+                anchors = read_anchors(params["ca_file"]) if params["merge_from"] else None
                 for source in params["merge_from"]:
-                    result["merged"] += merge_archive(os.path.abspath(source), archive, module.check_mode)
+                    result["merged"] += merge_archive(os.path.abspath(source), archive, module.check_mode, anchors)
                 if outcomes:
                     result["run_record"] = record_run(archive, outcomes,
                                                       params["controller"] or socket.gethostname(),
@@ -107,6 +114,8 @@ class ActionModule(ControllerAction):
                     lock.release()
         except SiteLockError as exc:
             module.fail_json(msg=to_text(exc), error=exc.code, **result)
+        except MergeRefusedError as exc:
+            module.fail_json(msg=to_text(exc), error="merge_refused", **result)
         except ArchiveConflictError as exc:
             module.fail_json(msg=to_text(exc), error="archive_conflict", **result)
         except EESZTConnectError as exc:

@@ -9,31 +9,20 @@ from __future__ import annotations
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
+from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import ArchiveLock, SiteLockError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
-from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import CRYPTOGRAPHY_IMPORT_ERROR, CaFileError, read_anchors
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import adopt_existing
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
-
-try:
-    from cryptography import x509
-except ImportError:  # pragma: no cover - reported through CRYPTOGRAPHY_IMPORT_ERROR
-    x509 = None
 
 ARGUMENT_SPEC = dict(
     archive_dir=dict(type="path", required=True),
     ca_file=dict(type="path"),
+    register_existing=dict(type="bool", default=False),
+    lock_timeout=dict(type="int", default=300),
 )
-
-
-def _anchors(module, path):
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read the CA file %s: %s" % (path, exc.strerror or exc), error="ca_file_unreadable")
-    try:
-        return x509.load_pem_x509_certificates(data)
-    except (ValueError, x509.InvalidVersion):
-        module.fail_json(msg="the CA file %s holds no PEM certificate" % path, error="ca_file_invalid")
+LOCK_OPERATION = "eeszt.connect.proofs_verify: adopting the signers of existing seals"
 
 
 class ActionModule(ControllerAction):
@@ -44,13 +33,42 @@ class ActionModule(ControllerAction):
         if CRYPTOGRAPHY_IMPORT_ERROR is not None:
             module.fail_json(msg=missing_required_lib("cryptography"), exception=to_text(CRYPTOGRAPHY_IMPORT_ERROR),
                              error="missing_library")
-        anchors = _anchors(module, module.params["ca_file"]) if module.params["ca_file"] else None
-        result = verify_archive(module.params["archive_dir"], anchors)
+        params = module.params
+        try:
+            anchors = read_anchors(params["ca_file"]) if params["ca_file"] else None
+        except CaFileError as exc:
+            module.fail_json(msg=to_text(exc), error=exc.code)
+        adoption = {}
+        if params["register_existing"]:
+            adoption = self._adopt(module, anchors)
+        result = verify_archive(params["archive_dir"], anchors)
+        result.update(adoption)
         if result["problems"]:
             module.fail_json(
                 msg="%d problem(s) in the proof archive %s (%d proof file(s) and %d operator file(s) checked): %s" % (
-                    len(result["problems"]), module.params["archive_dir"], result["checked"],
+                    len(result["problems"]), params["archive_dir"], result["checked"],
                     result["operator_checked"],
                     "; ".join("%s [%s]: %s" % (p["path"], p["kind"], p["message"]) for p in result["problems"])),
                 error="archive_problems", **result)
         module.exit_json(**result)
+
+    def _adopt(self, module, anchors):
+        """eeszt_proofs_register_existing: register the signers of the existing seals, under the archive lock."""
+        if module.check_mode:
+            module.fail_json(msg="register_existing (eeszt_proofs_register_existing) writes the signer registers: "
+                                 "run it without check mode", error="check_mode")
+        lock = ArchiveLock(module.params["archive_dir"], module.params["lock_timeout"],
+                           owner={"operation": LOCK_OPERATION})
+        try:
+            lock.acquire()
+            try:
+                adopted, refused = adopt_existing(module.params["archive_dir"], anchors)
+            finally:
+                lock.release()
+        except SiteLockError as exc:
+            module.fail_json(msg=to_text(exc), error=exc.code)
+        except EESZTConnectError as exc:
+            module.fail_json(msg=to_text(exc), error="register_failed")
+        for why in refused:
+            module.warn(why)
+        return {"adopted": adopted, "not_adopted": refused, "changed": bool(adopted)}

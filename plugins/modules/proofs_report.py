@@ -57,6 +57,15 @@ description:
     holds its signing time) is the same proof when its bytes are the same and both seals verify; one seal is
     kept, the same whatever the order of the merges (the one whose SHA-256 is lower). A seal that does not
     verify is a conflict.
+  - Before anything is copied, every incoming proof is checked as collection checks it, and every incoming
+    seal against O(ca_file) (required with O(merge_from)) and the signer registers
+    (C(ARCHIVE/signers/INSTITUTION.json)); its signer must be registered for the file's institution, here or in
+    the other archive's register where that entry contradicts nothing here, and must not carry another
+    institution's ID in its subject. One refusal refuses that merge (error C(merge_refused), naming every
+    refused file and register entry); the archive is left as it was. The registers merge as a union.
+  - When sealing, a signer whose certificate is registered for another institution, or whose subject carries
+    institution IDs none of which is the site's, is refused for that site (its files wait in C(.unsealed/));
+    an accepted one is registered for the institution before its first seal.
   - Outputs are rewritten only when their content changes, so an unchanged archive reports no change.
   - "The ledger, the merge and the report rebuild run under the archive lock C(ARCHIVE_DIR/.lock) (an
     C(fcntl.flock); the file records the holder's process ID, host and start time), so that runs writing into
@@ -222,6 +231,11 @@ options:
     type: list
     elements: path
     default: []
+  ca_file:
+    description:
+      - PEM file of the CA certificates that the seals' signers must chain to (the role variable
+        C(eeszt_proofs_ca_file)). Required with O(merge_from), whose every incoming seal is checked against it.
+    type: path
   warn_days:
     description: Certificates with fewer days left are counted and shown as expiring.
     type: int

@@ -26,6 +26,14 @@ description:
     signature over the signed attributes must verify, and, with O(ca_file), the signer certificate
     must chain to one of its CAs. The signer certificate's validity dates are not checked, so that a
     seal stays verifiable after the certificate that made it expires.
+  - A seal belongs to its institution. Every seal that verifies is checked against the archive's signer
+    register C(ARCHIVE/signers/INSTITUTION.json) (the certificates that sealed the institution's files, each
+    registered when that institution's signing material sealed); a signer not in the register of the file's
+    institution is V(unregistered_signer); a signer whose subject carries institution IDs, none of them the
+    file's, is V(foreign_signer); a certificate registered for two institutions (other than the vendor's own
+    sealing key) or a damaged register is V(signer_conflict); an institution with sealed files but no register
+    (an archive made before registers existed) is V(no_register), naming its signers.
+  - With O(register_existing), once, first registers the signers of the existing seals (see the option).
 author:
   - eeszt.connect developers (@eeszt-connect)
 extends_documentation_fragment:
@@ -41,6 +49,20 @@ options:
       - PEM file of the CA certificates the seals' signers must chain to (for WAF-SSL keys, the EESZT
         client CA chain). Without it only the signatures and hashes are checked.
     type: path
+  register_existing:
+    description:
+      - One-off adoption for an archive made before signer registers existed. Under the archive lock, the signer
+        of every existing seal that verifies and chains to O(ca_file) (required) is registered (source
+        C(adopted)) for the institution whose files it sealed, unless it sealed the files of several institutions
+        (and is not registered as the vendor's own key), is registered for another institution, or its subject
+        carries another institution's ID; those are named in RV(not_adopted) and warnings. Then the archive is
+        verified as usual. Check the signers that a run without it names (V(no_register)) first.
+    type: bool
+    default: false
+  lock_timeout:
+    description: Seconds to wait for the archive lock with O(register_existing).
+    type: int
+    default: 300
 seealso:
   - module: eeszt.connect.proofs_archive
   - module: eeszt.connect.proofs_report
@@ -82,8 +104,9 @@ problems:
     kind:
       description:
         - The main problem, one of V(missing), V(altered), V(seal_invalid), V(unsigned), V(untrusted),
-          V(misplaced), V(unreadable), V(orphan_seal), V(unsealed) (fetched and checked, waiting in
-          C(.unsealed/) for its seal; the next collection run of its site seals it).
+          V(foreign_signer), V(unregistered_signer), V(misplaced), V(unreadable), V(orphan_seal), V(unsealed)
+          (fetched and checked, waiting in C(.unsealed/) for its seal; the next collection run of its site seals
+          it), V(signer_conflict) and V(no_register) (both with the path C(signers/INSTITUTION.json)).
       type: str
     kinds:
       description: Every problem found with this file.
@@ -92,6 +115,17 @@ problems:
     message:
       description: What was found.
       type: str
+adopted:
+  description: With O(register_existing), the signers registered, one entry per institution and certificate.
+  returned: with O(register_existing)
+  type: list
+  elements: dict
+  sample: [{"institution_id": "100001", "sha256": "3f1c...", "subject": "CN=100001,O=Lab institution 100001"}]
+not_adopted:
+  description: With O(register_existing), why each signer that was not adopted was refused.
+  returned: with O(register_existing)
+  type: list
+  elements: str
 operator_checked:
   description: Operator files (C(INSTITUTION/SITE/operator/files/NAME)) checked against their seals and records.
   returned: always

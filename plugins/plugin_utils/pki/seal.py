@@ -79,12 +79,39 @@ class SealUntrustedError(SealInvalidError):
 _PURPOSE = "seal and verify proofs"
 
 
+class CaFileError(SealError):
+    """The CA file the seals' signers must chain to cannot be used (``code``: ca_file_unreadable, ca_file_invalid)."""
+
+    def __init__(self, message, code):
+        super(CaFileError, self).__init__(message)
+        self.code = code
+
+
+def read_anchors(path):
+    """The CA certificates of the PEM file ``path`` (eeszt_proofs_ca_file); CaFileError naming it."""
+    require_cryptography(SealError, _PURPOSE)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise CaFileError("cannot read the CA file %s: %s" % (path, exc.strerror or exc), "ca_file_unreadable")
+    try:
+        return x509.load_pem_x509_certificates(data)
+    except _DAMAGED:
+        raise CaFileError("the CA file %s holds no PEM certificate" % path, "ca_file_invalid")
+
+
 # --- signing ------------------------------------------------------------------
 
 class Signer:
-    """A private key, its certificate and the certificates that chain it to a CA."""
+    """A private key, its certificate and the certificates that chain it to a CA.
 
-    def __init__(self, key, certificate, chain=()):
+    ``vendor``: the vendor's own sealing key (``eeszt_proofs_signing_key``), which may seal the files of
+    several institutions; otherwise an institution's certificate (its PFX), which seals that institution's
+    files only (the archive's signer register, ``proofs/signers.py``).
+    """
+
+    def __init__(self, key, certificate, chain=(), vendor=False):
         require_cryptography(SealError, _PURPOSE)
         if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
             raise SealError("the signing key must be an RSA or EC key")
@@ -95,6 +122,7 @@ class Signer:
                             % certificate.subject.rfc4514_string())
         self.key = key
         self.certificate = certificate
+        self.vendor = bool(vendor)
         leaf = certificate.public_bytes(serialization.Encoding.DER)
         self.chain = [c for c in chain if c.public_bytes(serialization.Encoding.DER) != leaf]
 
@@ -103,7 +131,7 @@ class Signer:
         return name_text(self.certificate.subject)
 
 
-def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="the signing key"):
+def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="the signing key", vendor=False):
     """A Signer from PEM data: the key, a certificate file (leaf first, chain may follow) and an optional chain."""
     require_cryptography(SealError, _PURPOSE)
     try:
@@ -122,7 +150,7 @@ def load_pem_signer(key_data, cert_data, password=None, chain_data=None, shown="
     leaf = next((c for c in certs if public_der(c.public_key()) == mine), None)
     if leaf is None:
         raise SealError("none of the signing certificates belongs to %s" % shown)
-    return Signer(key, leaf, certs)
+    return Signer(key, leaf, certs, vendor=vendor)
 
 
 def sign_detached(data, signer):
@@ -240,7 +268,10 @@ def verify_detached(data, seal, anchors=None):
     Raises a SealInvalidError subclass: SealMalformedError (not a seal),
     SealDigestMismatchError (the sealed bytes differ: the proof was altered),
     SealSignatureError (the signature over the attributes is wrong: the seal
-    was altered), SealUntrustedError (signer outside ``anchors``).
+    was altered), SealUntrustedError (signer outside ``anchors``). The facts: the
+    signer's ``subject``, ``issuer``, ``serial``, ``sha256`` (fingerprint),
+    ``not_after``, ``signing_time``, ``digest_algorithm`` and ``certificate`` (the
+    x509 object, for the signer register's rules; not for a result).
     """
     require_cryptography(SealError, _PURPOSE)
     try:
@@ -311,6 +342,8 @@ def _verify_signer(seal, info, certs, data, anchors):
         "issuer": facts["issuer"],
         "serial": facts["serial"],
         "sha256": facts["sha256"],
+        "not_after": facts["not_after"],
         "signing_time": _signing_time(seal, attributes.get(OID_SIGNING_TIME)),
         "digest_algorithm": hash_name.lower(),
+        "certificate": signer,
     }

@@ -16,6 +16,7 @@ __metaclass__ = type
 import datetime
 import re
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.identifiers import INSTITUTION_ID_PATTERN
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store import EesztCertificateError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import (
     certificate_facts,
@@ -109,6 +110,22 @@ def institution_matches(cert, institution_id, attributes, mode):
         if mode == "contains" and pattern.search(value):
             return True
     return False
+
+
+def institutions_in_subject(cert, pattern=INSTITUTION_ID_PATTERN, attributes=MATCH_ATTRIBUTES):
+    """The institution IDs that ``cert`` carries: the values ``institution_values`` reads (the reader of
+    eeszt_certificate_match_institution) that, stripped, are whole identifiers of ``pattern``."""
+    found = re.compile(pattern)
+    return sorted(set(value.strip() for value in institution_values(cert, attributes) if found.match(value.strip())))
+
+
+def other_institution_in_subject(cert, institution_id, pattern=INSTITUTION_ID_PATTERN):
+    """The institution IDs ``cert`` carries when it carries some but not ``institution_id`` (an exact match, as
+    ``institution_matches`` decides it); [] when it carries none, or ``institution_id`` among them."""
+    carried = institutions_in_subject(cert, pattern)
+    if carried and not institution_matches(cert, "%s" % institution_id, MATCH_ATTRIBUTES, "exact"):
+        return carried
+    return []
 
 
 def _key_missing_message(contents, shown):

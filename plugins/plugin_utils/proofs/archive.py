@@ -19,6 +19,11 @@ are the same and both seals verify: the merge keeps one, the seal whose
 SHA-256 is lower, so that the merged archive is the same whatever the order of
 the merges; and a proof that an archive about to be merged already holds with
 a valid seal is stored with that seal instead of being sealed again.
+
+A seal belongs to its institution (``signers.py``): the signer is registered for the institution before
+its first seal is written, and refused when the register or its certificate's subject ties it to another
+institution. A merge checks every incoming file as collection does (``accept_proof``) and every incoming
+seal against the CA and the registers before it copies anything.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -45,6 +50,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     iter_operator_entries,
     operator_dir,
     operator_file_path,
+    operator_seal_path,
     parse_proof,
     read_bytes,
     site_dir,
@@ -52,8 +58,10 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     write_atomic,
     write_new,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import fingerprint
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import sign_detached, verify_detached
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.key_material import private_key_problem
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import Register, register_relative
 
 
 def plan_site(archive, institution_id, site_id, remote_files):
@@ -103,12 +111,12 @@ def accept_proof(data, name, institution_id, site_id, expected_sha256=()):
     return document
 
 
-def known_seal(known, relative, seal_relative, data):
+def known_seal(known, relative, seal_relative, data, acceptable=None):
     """(seal bytes, signer subject) of ``data`` as one of the archives ``known`` already sealed it, or None.
 
     ``relative`` is the file's path in an archive, ``seal_relative`` its seal's. Only a file with exactly
-    these bytes and a seal that verifies counts; of several, the seal with the lowest SHA-256 (as the merge
-    keeps it).
+    these bytes and a seal that verifies counts, and, given ``acceptable(facts)``, whose signer it accepts;
+    of several, the seal with the lowest SHA-256 (as the merge keeps it).
     """
     found = []
     for other in known or ():
@@ -124,6 +132,8 @@ def known_seal(known, relative, seal_relative, data):
             facts = verify_detached(data, seal)
         except (IOError, OSError, SealInvalidError):
             continue
+        if acceptable is not None and not acceptable(facts):
+            continue
         found.append((sha256_hex(seal), seal, facts["subject"]))
     if not found:
         return None
@@ -131,24 +141,41 @@ def known_seal(known, relative, seal_relative, data):
     return seal, subject
 
 
-def store_proof(archive, institution_id, site_id, name, data, signer, known=None):
+def _own_seal(register, institution_id, signer):
+    """Whether a seal found in another archive may stand for ``signer``'s: made by the same certificate, or by
+    one registered here for the institution that nothing ties to another institution."""
+    mine = fingerprint(signer.certificate)
+
+    def acceptable(facts):
+        if facts["sha256"] == mine:
+            return True
+        entry = register.entries.get("%s" % institution_id, {}).get(facts["sha256"])
+        return entry is not None and register.problem(institution_id, facts["sha256"], facts["subject"],
+                                                      entry.get("vendor", False), facts["certificate"]) is None
+    return acceptable
+
+
+def store_proof(archive, institution_id, site_id, name, data, signer, known=None, register=None):
     """Seal and store one new proof; returns a dict describing it.
 
-    The seal is written first (replacing the leftover of an interrupted run,
-    which is safe while the proof itself is absent), then the proof appears
-    with one hard link that never replaces an existing file. A proof that one
-    of the archives ``known`` (about to be merged into this one) holds with
-    the same bytes and a valid seal gets that seal: it is not sealed twice.
+    The signer is registered for the institution first (``register``: the archive's Register, loaded when
+    None; SignerRefusedError when it must not seal this institution's files), then the seal is written
+    (replacing the leftover of an interrupted run, which is safe while the proof itself is absent), then the
+    proof appears with one hard link that never replaces an existing file. A proof that one of the archives
+    ``known`` (about to be merged into this one) holds with the same bytes and a valid seal of an accepted
+    signer gets that seal: it is not sealed twice.
     """
     folder = site_dir(archive, institution_id, site_id)
-    ensure_dir(folder)
     path = os.path.join(folder, name)
     if os.path.lexists(path):
         if os.path.isfile(path) and file_sha256(path) == sha256_hex(data):
             return None
         raise ArchiveConflictError("%s is already in the archive with other content; it is never overwritten" % path)
+    register = register if register is not None else Register.load(archive)
+    register.register_signer(institution_id, signer)
+    ensure_dir(folder)
     relative = "/".join((institution_id, site_id, name))
-    adopted = known_seal(known, relative, relative + SEAL_SUFFIX, data)
+    adopted = known_seal(known, relative, relative + SEAL_SUFFIX, data, _own_seal(register, institution_id, signer))
     seal, subject = adopted if adopted else (sign_detached(data, signer), signer.subject)
     write_atomic(path + SEAL_SUFFIX, seal)
     write_new(path, data)
@@ -208,10 +235,10 @@ def plan_operator_files(archive, institution_id, site_id, listed):
     return new, skipped, refused
 
 
-def store_operator_file(archive, institution_id, site_id, name, data, signer, facts=None, known=None):
+def store_operator_file(archive, institution_id, site_id, name, data, signer, facts=None, known=None, register=None):
     """Seal and store one new operator file as ``name``; returns a dict describing it.
 
-    As for proofs: the seal first, then the file with one hard link that never
+    As for proofs: the signer registered first, then the seal, then the file with one hard link that never
     replaces an existing one; a file that one of the archives ``known`` holds
     with the same bytes and a valid seal gets that seal. ``facts`` (source,
     source_name, collected_at) are returned with it.
@@ -221,17 +248,19 @@ def store_operator_file(archive, institution_id, site_id, name, data, signer, fa
         raise ProofRejectedError("operator file %r %s" % (name, problem))
     files = operator_dir(archive, institution_id, site_id, OPERATOR_FILES)
     seals = operator_dir(archive, institution_id, site_id, OPERATOR_SEALS)
-    ensure_dir(files)
-    ensure_dir(seals)
     path = os.path.join(files, name)
     if os.path.lexists(path):
         if os.path.isfile(path) and not os.path.islink(path) and file_sha256(path) == sha256_hex(data):
             return None
         raise ArchiveConflictError("%s is already in the archive with other content; it is never overwritten" % path)
+    register = register if register is not None else Register.load(archive)
+    register.register_signer(institution_id, signer)
+    ensure_dir(files)
+    ensure_dir(seals)
     seal = os.path.join(seals, name + SEAL_SUFFIX)
     relative = os.path.relpath(path, archive).replace(os.sep, "/")
     seal_relative = os.path.relpath(seal, archive).replace(os.sep, "/")
-    adopted = known_seal(known, relative, seal_relative, data)
+    adopted = known_seal(known, relative, seal_relative, data, _own_seal(register, institution_id, signer))
     seal_data, subject = adopted if adopted else (sign_detached(data, signer), signer.subject)
     write_atomic(seal, seal_data)
     write_new(path, data)
@@ -284,7 +313,85 @@ def _same_content_sealed_twice(source, archive, seal_relative):
     return "", seals[1] < seals[0]
 
 
-def merge_archive(source, archive, check_mode=False):
+class MergeRefusedError(ArchiveConflictError):
+    """An archive to merge holds files or register entries that this archive does not accept."""
+
+
+def _seal_of(relative):
+    """The seal path ("/") of the proof or operator file ``relative``, or None for anything else."""
+    parts = relative.split("/")
+    if len(parts) == 3 and parts[2].endswith(".json"):
+        return relative + SEAL_SUFFIX
+    if len(parts) == 5 and parts[2:4] == [OPERATOR_DIR, OPERATOR_FILES]:
+        return operator_seal_path(relative)
+    return None
+
+
+def _incoming_problem(source, content, seal_relative, anchors, register, allowed):
+    """Why the file ``content`` of ``source`` with its seal must not enter this archive, or None.
+
+    The same checks as collection (``accept_proof`` for a proof: what its site folder says it is), the seal
+    verified against ``anchors``, and its signer in the institution's register (here, or in ``allowed``: the
+    other archive's entries that contradict nothing here) and not tied to another institution.
+    """
+    parts = content.split("/")
+    institution_id, site_id = parts[0], parts[1]
+    path, seal_path = os.path.join(source, *parts), os.path.join(source, *seal_relative.split("/"))
+    if os.path.islink(path) or not os.path.isfile(path):
+        return "its file is not in that archive"
+    if os.path.islink(seal_path) or not os.path.isfile(seal_path):
+        return "it has no seal %s there" % seal_relative
+    data = read_bytes(path)
+    if len(parts) == 3:
+        try:
+            accept_proof(data, content, institution_id, site_id)
+        except ProofsError as exc:
+            return "%s" % exc
+    try:
+        facts = verify_detached(data, read_bytes(seal_path), anchors)
+    except SealInvalidError as exc:
+        return "its seal %s: %s" % (seal_relative, exc)
+    digest = facts["sha256"]
+    entry = register.entries.get(institution_id, {}).get(digest) or allowed.get((institution_id, digest))
+    reasons = []
+    if entry is None:
+        reasons.append("its signer %s (SHA-256 %s) is not in the signer register of institution %s, neither here "
+                       "nor (without contradiction) in that archive's" % (facts["subject"], digest, institution_id))
+    why = register.problem(institution_id, digest, facts["subject"], (entry or {}).get("vendor", False),
+                           facts["certificate"])
+    if why:
+        reasons.append("its signer: %s" % why)
+    return "; ".join(reasons) or None
+
+
+def _incoming_refusals(source, archive, incoming, anchors):
+    """(refusals, register entries to add) for the files ``incoming`` (relative paths) of ``source``."""
+    register = Register.load(archive)
+    theirs = Register.load(source)
+    refused = ["this archive's %s" % why for why in register.damaged.values()]
+    refused += ["%s" % why for why in theirs.damaged.values()]
+    plan, contradicted = register.merge_plan(theirs)
+    refused += contradicted
+    allowed = dict(((institution, entry["sha256"]), entry) for institution, entry in plan)
+    checked = set()
+    for relative in sorted(r.replace(os.sep, "/") for r in incoming):
+        if relative.startswith(RUNS_DIR + "/"):
+            continue
+        content = _sealed_content(relative) if relative.endswith(SEAL_SUFFIX) else relative
+        seal_relative = relative if relative.endswith(SEAL_SUFFIX) else _seal_of(relative)
+        if content is None or seal_relative is None or _seal_of(content) != seal_relative:
+            refused.append("%s: not a proof, an operator file or the seal of one" % relative)
+            continue
+        if content in checked:
+            continue
+        checked.add(content)
+        why = _incoming_problem(source, content, seal_relative, anchors, register, allowed)
+        if why:
+            refused.append("%s: %s" % (content, why))
+    return refused, register, plan
+
+
+def merge_archive(source, archive, check_mode=False, anchors=None):
     """Copy the proofs, operator files, seals and run records of ``source`` into ``archive``.
 
     Files already present with the same content are skipped; the same name
@@ -292,7 +399,13 @@ def merge_archive(source, archive, check_mode=False):
     seals of the same bytes that both verify: the one with the lower SHA-256
     is kept (replacing the other when it is the source's). Report files are
     not copied: the report is rebuilt from the merged contents.
-    Returns the list of files copied or seals replaced (relative paths).
+    Before anything is copied, every incoming file is checked as collection
+    checks it (``accept_proof``) and every incoming seal against ``anchors``
+    (the CA certificates; None: signatures only) and the signer registers
+    (``_incoming_problem``); the other archive's register entries are added
+    where they contradict nothing here. One refusal refuses the merge
+    (MergeRefusedError naming every refused file and entry): this archive stays as it was.
+    Returns the list of files copied, seals replaced and registers extended (relative paths).
     """
     if not os.path.isdir(source):
         raise ProofsError("the archive to merge, %s, is not a directory" % source)
@@ -329,7 +442,17 @@ def merge_archive(source, archive, check_mode=False):
         if unverified:
             problems.append("these seals of the same proof do not both verify: %s" % ", ".join(unverified))
         raise ArchiveConflictError("cannot merge %s into %s: %s" % (source, archive, "; ".join(problems)))
+    refused, register, plan = _incoming_refusals(source, archive, copied + resealed, anchors)
+    if refused:
+        raise MergeRefusedError("cannot merge %s into %s: nothing was copied; %d refused (checked as collection "
+                                "checks a proof, each seal against the CA file and the signer registers): %s"
+                                % (source, archive, len(refused), "; ".join(refused)))
+    registers = sorted(set(register_relative(institution) for institution, dummy in plan))
     if not check_mode:
+        # The registers first: every seal copied below is allowed by them.
+        for institution, entry in plan:
+            register.add(institution, entry)
+        register.save()
         # Seals before proofs, so that no proof is ever visible without its seal.
         for relative in sorted(copied, key=lambda r: (not r.endswith(SEAL_SUFFIX), r)):
             target = os.path.join(archive, relative)
@@ -338,4 +461,4 @@ def merge_archive(source, archive, check_mode=False):
         # Another valid seal of the same bytes: the lower SHA-256 is kept, whatever the order of the merges.
         for relative in resealed:
             write_atomic(os.path.join(archive, relative), read_bytes(os.path.join(source, relative)))
-    return sorted(copied + resealed)
+    return sorted(copied + resealed + registers)

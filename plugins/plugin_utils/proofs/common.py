@@ -13,6 +13,7 @@ Layout of the archive (``eeszt_proofs_archive_dir``)::
     <archive>/.unsealed/<institution_id>/<site_id>/...   fetched and checked, waiting for its seal
                                                          (the same path as in the archive; see unsealed.py)
     <archive>/runs/<run id>.json        one record per collection run (the ledger)
+    <archive>/signers/<institution_id>.json   the certificates that seal the institution's files (signers.py)
     <archive>/index.json report.csv report.html junit.xml   the fleet report
     <archive>/evidence/<institution_id>_evidence.zip        institution evidence bundle
     <archive>/upload/<institution_id>_ekapu.zip             the bundle under its earlier name (removed when
@@ -50,8 +51,9 @@ OPERATOR_DIR = "operator"
 OPERATOR_FILES = "files"
 OPERATOR_SEALS = "seals"
 UNSEALED_DIR = ".unsealed"
+SIGNERS_DIR = "signers"  # <archive>/signers/<institution_id>.json: the signer registers (signers.py)
 REPORT_FILES = ("index.json", "report.csv", "report.html", "junit.xml")
-RESERVED = frozenset((RUNS_DIR, UPLOAD_DIR, EVIDENCE_DIR))
+RESERVED = frozenset((RUNS_DIR, UPLOAD_DIR, EVIDENCE_DIR, SIGNERS_DIR))
 FILE_MODE = 0o640
 DIR_MODE = 0o750
 # Names of folders and proof files in the archive: no separators, no dot files.

@@ -110,7 +110,8 @@ class SignerLoader:
             key = self._read(found["signing_key"], "signing key")
             cert = self._read(found["signing_cert"], "signing certificate")
             chain = self._read(found["signing_chain"], "signing chain") if found["signing_chain"] else None
-            return load_pem_signer(key, cert, found["signing_key_password"], chain, found["signing_key"])
+            # The vendor's own sealing key: it may seal the files of several institutions (signers.py).
+            return load_pem_signer(key, cert, found["signing_key_password"], chain, found["signing_key"], vendor=True)
         real = self._action._loader.get_real_file(found["signing_pfx"], decrypt=True)
         try:
             contents = load_pfx(real, found["signing_pfx_password"], display_path=found["signing_pfx"],

@@ -24,6 +24,7 @@ import os
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, sha256_hex
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_operator_file, store_proof
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import Register
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     OPERATOR_DIR,
     OPERATOR_FILES,
@@ -79,18 +80,23 @@ def seal_unsealed(archive, signer_for, known=None):
 
     ``signer_for(institution_id, site_id)`` returns the site's Signer (loaded once per material by
     the caller), None when the site has none in this run (its files wait), or raises an
-    EESZTConnectError (its files wait and the error is returned). ``known``: archives about to be
-    merged, whose valid seals are reused. Returns {"sealed": stored proofs, "operator_sealed": stored
+    EESZTConnectError (its files wait and the error is returned). A signer that the archive's signer
+    register (or its certificate's subject) ties to another institution is refused the same way, before
+    anything is sealed; an accepted one is registered for the institution before its first seal (see
+    ``signers.py``). ``known``: archives about to be merged, whose valid seals are reused. Returns {"sealed": stored proofs, "operator_sealed": stored
     operator files, "unsealed": archive paths still waiting, "errors": [{"institution_id", "site_id",
     "message"}]}.
     """
     outcome = {"sealed": [], "operator_sealed": [], "unsealed": [], "errors": []}
     by_site = {}
+    register = Register.load(archive)
     for institution, site, relative in iter_unsealed(archive):
         by_site.setdefault((institution, site), []).append(relative)
     for (institution, site), relatives in sorted(by_site.items()):
         try:
             signer = signer_for(institution, site)
+            if signer is not None:
+                register.register_signer(institution, signer)
         except EESZTConnectError as exc:
             outcome["errors"].append({"institution_id": institution, "site_id": site, "message": "%s" % exc})
             signer = None
@@ -99,7 +105,7 @@ def seal_unsealed(archive, signer_for, known=None):
             continue
         for relative in relatives:
             try:
-                _publish(archive, institution, site, relative, signer, known, outcome)
+                _publish(archive, institution, site, relative, signer, known, outcome, register)
             except EESZTConnectError as exc:
                 outcome["errors"].append({"institution_id": institution, "site_id": site,
                                           "message": "%s: %s" % (relative, exc)})
@@ -107,15 +113,16 @@ def seal_unsealed(archive, signer_for, known=None):
     return outcome
 
 
-def _publish(archive, institution, site, relative, signer, known, outcome):
+def _publish(archive, institution, site, relative, signer, known, outcome, register):
     path = unsealed_path(archive, relative)
     data = read_bytes(path)
     name = relative.split("/")[-1]
     if relative.count("/") == 2:
-        stored, key = store_proof(archive, institution, site, name, data, signer, known=known), "sealed"
+        stored, key = store_proof(archive, institution, site, name, data, signer, known=known,
+                                  register=register), "sealed"
     else:
-        stored, key = store_operator_file(archive, institution, site, name, data, signer, known=known), \
-            "operator_sealed"
+        stored, key = store_operator_file(archive, institution, site, name, data, signer, known=known,
+                                          register=register), "operator_sealed"
     # The same bytes already in the archive (a run stopped after publishing): nothing more to do.
     os.unlink(path)
     if stored is not None:

@@ -18,6 +18,15 @@ Problems found, one entry per file, each with a kind:
 ``unsealed``     fetched and checked, but waiting in ``.unsealed`` for its seal (the run stopped
                  before its sealing step, or the site's signer failed); the next run of the site
                  seals it
+``unregistered_signer``  the seal verifies, but its signer is not in the signer register of the file's
+                 institution (``signers/<institution_id>.json``, see signers.py)
+``foreign_signer`` the seal verifies, but its signer's subject carries another institution's ID than the
+                 file's institution
+``no_register``  (path ``signers/<institution_id>.json``) the institution has sealed files but no signer
+                 register: an archive made before registers existed; its signers are named, and
+                 ``eeszt_proofs_register_existing`` adopts them once (nothing is trusted silently)
+``signer_conflict`` (path ``signers/<institution_id>.json``) a certificate registered for two
+                 institutions or more (other than the vendor's own sealing key), or a damaged register
 
 Operator files (``<site>/operator/files/NAME`` with the seal
 ``<site>/operator/seals/NAME.p7s``) are checked the same way against their
@@ -52,14 +61,15 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import ledger, operator_ledger
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import iter_unsealed
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import Register, register_relative
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import (
     SealDigestMismatchError,
     SealUntrustedError,
     verify_detached,
 )
 
-KIND_ORDER = ("missing", "altered", "seal_invalid", "unsigned", "untrusted", "misplaced", "unreadable", "orphan_seal",
-              "unsealed")
+KIND_ORDER = ("missing", "altered", "seal_invalid", "unsigned", "untrusted", "foreign_signer", "unregistered_signer",
+              "misplaced", "unreadable", "orphan_seal", "unsealed", "signer_conflict", "no_register")
 UNSEALED_MESSAGE = ("fetched and checked, but not sealed yet (kept in .unsealed/): the next collection run of its "
                     "site seals it; if its signer failed, fix the eeszt_proofs_signing_* variables first")
 
@@ -112,6 +122,54 @@ def _read_seal(archive, seal_path):
         raise SealInvalidError("cannot be read: %s" % (exc.strerror or exc))
 
 
+class _SignerCheck:
+    """The signer register's rules for every seal that verifies; the findings per institution at the end."""
+
+    def __init__(self, archive):
+        self.register = Register.load(archive)
+        self.unregistered = {}  # institution: {sha256: subject} of the seals of an institution without a register
+
+    def check(self, relative, facts, findings):
+        """False (and a finding) when the seal of ``relative`` by ``facts``' signer breaks a rule."""
+        institution = relative.split("/")[0]
+        digest, subject = facts["sha256"], facts["subject"]
+        entry = self.register.entries.get(institution, {}).get(digest)
+        good = True
+        if institution not in self.register.entries:
+            self.unregistered.setdefault(institution, {})[digest] = subject
+            good = False
+        elif entry is None:
+            findings.add(relative, "unregistered_signer", "sealed by %s (SHA-256 %s), which is not in the signer "
+                                                          "register of institution %s (%s)"
+                         % (subject, digest, institution, register_relative(institution)))
+            good = False
+        # A certificate registered for two institutions is named once, as a signer_conflict of the registers.
+        why = self.register.subject_problem(institution, digest, subject, facts["certificate"])
+        if why:
+            findings.add(relative, "foreign_signer", "sealed by %s" % why)
+            good = False
+        return good
+
+    def finish(self, findings):
+        for institution, why in sorted(self.register.damaged.items()):
+            findings.add(register_relative(institution), "signer_conflict", why)
+        for digest, institutions, subject in self.register.conflicts():
+            for institution in institutions:
+                findings.add(register_relative(institution), "signer_conflict",
+                             "the certificate %s (SHA-256 %s) is registered for institutions %s: a certificate "
+                             "seals one institution's files (only the vendor's own sealing key, "
+                             "eeszt_proofs_signing_key, may seal several)" % (subject, digest, ", ".join(institutions)))
+        for institution, signers in sorted(self.unregistered.items()):
+            if institution in self.register.damaged:
+                continue
+            findings.add(register_relative(institution), "no_register",
+                         "institution %s has sealed files but no signer register (an archive made before registers "
+                         "existed): its seals' signers are %s; check them, then adopt them once with "
+                         "verify_proofs.yml -e eeszt_proofs_register_existing=true"
+                         % (institution, "; ".join("%s (SHA-256 %s)" % (subject, digest)
+                                                    for digest, subject in sorted(signers.items()))))
+
+
 class _Findings:
     def __init__(self):
         self.by_path = {}
@@ -143,6 +201,7 @@ def verify_archive(archive, anchors=None):
     present = set("/".join(item) for item in files)
     checked = verified = 0
     signers = {}
+    check = _SignerCheck(archive)
     for relative in iter_archive_links(archive):
         findings.add(relative, "unreadable", "a symbolic link, not a file of the archive: not followed; an archive "
                                              "holds only regular files and folders")
@@ -157,7 +216,7 @@ def verify_archive(archive, anchors=None):
             continue
         checked += 1
         good, data = verify_file(archive, relative, relative + SEAL_SUFFIX, present, recorded, anchors, findings,
-                                 signers)
+                                 signers, check)
         if data is None:
             continue
         try:
@@ -178,18 +237,20 @@ def verify_archive(archive, anchors=None):
         findings.add(relative, "unsealed", UNSEALED_MESSAGE)
     for relative in sorted(set(recorded) - present - waiting):
         findings.add(relative, "missing", "recorded with SHA-256 %s but no longer in the archive" % recorded[relative])
-    operator = _verify_operator_files(archive, runs, anchors, findings, signers, waiting)
+    operator = _verify_operator_files(archive, runs, anchors, findings, signers, waiting, check)
+    check.finish(findings)
     return {"checked": checked, "verified": verified, "problems": findings.problems(),
             "signers": [{"subject": s, "proofs": n} for s, n in sorted(signers.items())], "records": len(recorded),
             "operator_checked": operator["checked"], "operator_verified": operator["verified"],
             "operator_records": operator["records"]}
 
 
-def verify_file(archive, relative, seal_path, sealed, recorded, anchors, findings, signers):
+def verify_file(archive, relative, seal_path, sealed, recorded, anchors, findings, signers, check=None):
     """Check one archived file (a proof or an operator file) against the records and its seal.
 
-    ``sealed``: the seal paths present; ``recorded``: {path: SHA-256 at archive time}. Returns (good, the
-    file's bytes, None when it cannot be read); every problem is added to ``findings``.
+    ``sealed``: the seal paths present; ``recorded``: {path: SHA-256 at archive time}; ``check``: the signer
+    register's rules (``_SignerCheck``). Returns (good, the file's bytes, None when it cannot be read); every
+    problem is added to ``findings``.
     """
     try:
         data = read_bytes(os.path.join(archive, *relative.split("/")))
@@ -204,12 +265,12 @@ def verify_file(archive, relative, seal_path, sealed, recorded, anchors, finding
     if seal_path not in sealed:
         findings.add(relative, "unsigned", "no seal %s" % seal_path)
         good = False
-    elif not _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+    elif not _check_seal(archive, relative, data, seal_path, anchors, findings, signers, check):
         good = False
     return good, data
 
 
-def _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
+def _check_seal(archive, relative, data, seal_path, anchors, findings, signers, check=None):
     """Verify the seal of ``relative``; True when it verifies (findings are added when not)."""
     try:
         facts = verify_detached(data, _read_seal(archive, seal_path), anchors)
@@ -221,11 +282,11 @@ def _check_seal(archive, relative, data, seal_path, anchors, findings, signers):
         findings.add(relative, "seal_invalid", "seal %s: %s" % (seal_path, exc))
     else:
         signers[facts["subject"]] = signers.get(facts["subject"], 0) + 1
-        return True
+        return check is None or check.check(relative, facts, findings)
     return False
 
 
-def _verify_operator_files(archive, runs, anchors, findings, signers, waiting):
+def _verify_operator_files(archive, runs, anchors, findings, signers, waiting, check=None):
     """Check every operator file against its seal and the records; returns the counts."""
     recorded = _index_rows(archive, "operator_files")
     recorded.update((path, item["sha256"]) for path, item in operator_ledger(runs).items())
@@ -246,7 +307,7 @@ def _verify_operator_files(archive, runs, anchors, findings, signers, waiting):
             continue
         checked += 1
         good, dummy = verify_file(archive, relative, operator_seal_path(relative), seals, recorded, anchors,
-                                  findings, signers)
+                                  findings, signers, check)
         if good:
             verified += 1
     for relative in sorted(set(recorded) - present - waiting):

@@ -86,9 +86,9 @@ def base(tmp_path_factory):
                 "endpoints": [], "passed": True, "failure": None, "tool": {"name": "eeszt.connect", "version": "1"}}
             archived.append(store_proof(archive, institution_id, site_id,
                                         "20261125T%02d0000Z_%s_%s.json" % (hour, institution_id, site_id),
-                                        serialize(document), Signer(key, certificate)))
+                                        serialize(document), Signer(key, certificate, vendor=True)))
         operator = [store_operator_file(archive, institution_id, site_id, "igazolas.pdf",
-                                        b"%PDF-1.7 operator file of " + site_id.encode(), Signer(key, certificate),
+                                        b"%PDF-1.7 operator file of " + site_id.encode(), Signer(key, certificate, vendor=True),
                                         {"source": "/var/lib/eeszt/operator/igazolas.pdf"})]
         outcomes.append({"host": site_id, "institution_id": institution_id, "site_id": site_id,
                          "status": "collected", "archived": archived, "operator_files": operator})

@@ -42,7 +42,8 @@ def pki():
     leaf = _certificate("Vendor seal", key, "Seal CA", ca_key, False)
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     other = _certificate("Intruder", other_key, "Intruder", other_key, False)
-    return {"signer": Signer(key, leaf, [ca]), "ca": ca, "intruder": Signer(other_key, other)}
+    # The vendor's own sealing key: it seals the files of both institutions (the signer registers allow it).
+    return {"signer": Signer(key, leaf, [ca], vendor=True), "ca": ca, "intruder": Signer(other_key, other)}
 
 
 def proof_bytes(institution_id, site_id, stamp, passed=True):

@@ -48,7 +48,7 @@ def signer():
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(9).not_valid_before(NOW).not_valid_after(NOW + datetime.timedelta(days=1))
             .sign(key, hashes.SHA256()))
-    return Signer(key, cert)
+    return Signer(key, cert, vendor=True)  # the vendor's own key seals both institutions' proofs
 
 
 def proof_bytes(institution_id, site_id, hour, passed, not_after):
@@ -194,7 +194,8 @@ def test_two_archives_of_disjoint_halves_merge_into_one_report(tmp_path, signer)
     dummy, half = build_report(second, now=NOW)
     assert half["summary"]["sites"] == 3
     copied = merge_archive(second, first)
-    assert len(copied) == 7  # three proofs, three seals, one run record
+    assert len(copied) == 8  # three proofs, three seals, one run record, the signer register of 100002
+    assert "signers/100002.json" in copied
     dummy, index = build_report(first, now=NOW)
     assert index["summary"]["sites"] == 5
     assert index["summary"]["institutions"] == 2
