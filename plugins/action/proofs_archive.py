@@ -25,7 +25,14 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     plan_operator_files,
     plan_site,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError, ensure_dir, site_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+    ProofInvalidError,
+    ProofsError,
+    ensure_dir,
+    site_dir,
+)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import CLOCK_VARIABLE, DEFAULT_CLOCK_TOLERANCE
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import (
     apply_seals,
@@ -48,6 +55,7 @@ def argument_spec():
         operator_files=dict(type="list", elements="str", default=[]),
         operator_files_max_bytes=dict(type="int", default=10485760),
         merge_from=dict(type="list", elements="path", default=[]),
+        clock_tolerance=dict(type="int", default=DEFAULT_CLOCK_TOLERANCE),
     )
     return spec
 
@@ -67,9 +75,12 @@ class ActionModule(ActionBase):
             mutually_exclusive=[("signing_pfx", "signing_key")],
         )
         result.update(changed=False, source="site", archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
-                      operator_skipped=[], operator_refused=[], operator_unmatched=[])
+                      operator_skipped=[], operator_refused=[], operator_unmatched=[], quarantined=[])
         try:
             try:
+                if args["clock_tolerance"] < 0:
+                    raise ProofsError("clock_tolerance (%s) must not be negative, got %d"
+                                      % (CLOCK_VARIABLE, args["clock_tolerance"]))
                 self._archive(args, task_vars, result)
             except EESZTConnectError as exc:
                 result["errors"].append(to_text(exc))
@@ -86,10 +97,22 @@ class ActionModule(ActionBase):
             result["warnings"] = ["operator file %s of site %s/%s was not collected: it %s" % (
                 item["path"], args["institution_id"], args["site_id"], item["reason"])
                 for item in result["operator_refused"]]
+        messages = []
+        if result["quarantined"]:
+            # The site's error: it sent what is no valid proof (the report shows the site as "error").
+            result["error"] = "invalid_proof"
+            messages.append("the site sent an invalid proof: %s" % " | ".join(
+                "%s: %s" % (item["name"], item["reason"]) for item in result["quarantined"]))
+            result.setdefault("warnings", []).extend(
+                "site %s/%s (host %s) sent an invalid proof %s: %s; it is kept in %s with why, not archived as a "
+                "proof and not sealed" % (args["institution_id"], args["site_id"], item["host"] or "?", item["name"],
+                                          item["reason"], item["path"]) for item in result["quarantined"])
         if result["errors"]:
+            messages.append("%d proof file(s) of site %s/%s could not be archived: %s" % (
+                len(result["errors"]), args["institution_id"], args["site_id"], " | ".join(result["errors"])))
+        if messages:
             result["failed"] = True
-            result["msg"] = "%d proof file(s) of site %s/%s could not be archived: %s" % (
-                len(result["errors"]), args["institution_id"], args["site_id"], " | ".join(result["errors"]))
+            result["msg"] = "; ".join(messages)
         return result
 
     # --- the site --------------------------------------------------------------
@@ -152,7 +175,8 @@ class ActionModule(ActionBase):
         result["errors"].extend(errors)
 
         def fetch(entry):
-            accept_proof(data, entry, institution_id, site_id, [("the connection check", args["reported_sha256"])])
+            accept_proof(data, entry, institution_id, site_id, [("the connection check", args["reported_sha256"])],
+                         clock_tolerance=args["clock_tolerance"])
             return entry, data, {}
 
         return new, fetch
@@ -180,11 +204,15 @@ class ActionModule(ActionBase):
             new = [name for name in new if name != reported_name]
 
         def fetch(name):
+            known = quarantine.find(archive, institution_id, site_id, name, by_name[name]["sha256"])
+            if known is not None:
+                # Still on the site, the same bytes as quarantined before: not fetched again, named again.
+                raise _Quarantined(known)
             expected = [("the site's listing", by_name[name]["sha256"])]
             if name == reported_name:
                 expected.append(("the connection check", args["reported_sha256"]))
             data = self._fetch(by_name[name]["path"], task_vars)
-            accept_proof(data, name, institution_id, site_id, expected)
+            accept_proof(data, name, institution_id, site_id, expected, clock_tolerance=args["clock_tolerance"])
             return name, data, {}
 
         return new, fetch
@@ -256,6 +284,12 @@ class ActionModule(ActionBase):
             except _Refused as refused:
                 result["operator_refused"].append({"path": refused.path, "reason": refused.reason})
                 continue
+            except _Quarantined as known:
+                result["quarantined"].append(_quarantined_item(known.record))
+                continue
+            except ProofInvalidError as exc:
+                self._quarantine(args, entry, exc, result)
+                continue
             except ProofsError as exc:
                 result["errors"].append(to_text(exc))
                 continue
@@ -263,6 +297,21 @@ class ActionModule(ActionBase):
             item.update(facts)
             result[key].append(item)
             result["changed"] = True
+
+    def _quarantine(self, args, name, invalid, result):
+        """Keep a file the site sent as the proof ``name`` that is none in the archive's quarantine, with why."""
+        if invalid.data is None:
+            result["errors"].append(to_text(invalid))
+            return
+        archive = os.path.abspath(args["archive_dir"])
+        try:
+            record = quarantine.quarantine(archive, args["institution_id"], args["site_id"], name, invalid.data,
+                                           invalid.reason, host=(self._task_vars or {}).get("inventory_hostname"))
+        except (EESZTConnectError, ValueError) as exc:
+            result["errors"].append("%s (and it could not be quarantined: %s)" % (to_text(invalid), to_text(exc)))
+            return
+        result["quarantined"].append(_quarantined_item(record))
+        result["changed"] = True
 
     def _seal_here(self, args, task_vars, result):
         """With signing options given to this task, seal the site's files now (the proofs role seals them once
@@ -278,6 +327,18 @@ class ActionModule(ActionBase):
             listed = set(item["path"] for item in result[key])
             result[key] = apply_seals(result[key], sealed) + [item for item in sealed if item["path"] not in listed]
             result["changed"] = result["changed"] or bool(sealed)
+
+
+def _quarantined_item(record):
+    return dict((key, record.get(key)) for key in ("name", "path", "sha256", "reason", "host", "quarantined_at"))
+
+
+class _Quarantined(Exception):
+    """A file of the site that the quarantine holds already (the same bytes), with its record."""
+
+    def __init__(self, record):
+        super(_Quarantined, self).__init__(record.get("reason"))
+        self.record = record
 
 
 class _Refused(Exception):

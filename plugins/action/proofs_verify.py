@@ -46,6 +46,10 @@ class ActionModule(ControllerAction):
                              error="missing_library")
         anchors = _anchors(module, module.params["ca_file"]) if module.params["ca_file"] else None
         result = verify_archive(module.params["archive_dir"], anchors)
+        for entry in result["quarantined"]:
+            # Listed, not a failure: never archived as a proof nor sealed (see verify.py).
+            module.warn("quarantined (not evidence, not a problem of the archive): %s from host %s at %s UTC: %s"
+                        % (entry["path"], entry["host"] or "?", entry["at"] or "?", entry["reason"]))
         if result["problems"]:
             module.fail_json(
                 msg="%d problem(s) in the proof archive %s (%d proof file(s) and %d operator file(s) checked): %s" % (

@@ -13,6 +13,7 @@ import os
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     iter_archive_files,
     iter_operator_entries,
@@ -62,12 +63,19 @@ def scan_archive(archive):
             continue
         if not name.endswith(".json"):
             continue
-        data = read_bytes(os.path.join(archive, institution, site, name))
         entry = {"path": relative, "folder_institution_id": institution, "folder_site_id": site, "name": name,
-                 "sha256": sha256_hex(data), "document": None, "error": None}
+                 "sha256": None, "document": None, "error": None}
+        try:
+            data = read_bytes(os.path.join(archive, institution, site, name))
+        except (IOError, OSError) as exc:
+            entry["error"] = "%s: cannot be read: %s" % (relative, exc.strerror or exc)
+            proofs.append(entry)
+            continue
+        entry["sha256"] = sha256_hex(data)
         try:
             entry["document"] = parse_proof(data, relative)
         except ProofsError as exc:
+            # Named as a problem of the report (index.json invalid_files); every other file is used.
             entry["error"] = "%s" % exc
         proofs.append(entry)
     for entry in proofs:
@@ -75,7 +83,7 @@ def scan_archive(archive):
     present = set(p["path"] for p in proofs)
     orphans = sorted(s for s in seals if s[:-len(SEAL_SUFFIX)] not in present)
     return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive),
-            "operator_files": scan_operator_files(archive)}
+            "operator_files": scan_operator_files(archive), "quarantine": quarantine.scan(archive)}
 
 
 def scan_operator_files(archive):
