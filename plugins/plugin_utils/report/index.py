@@ -149,7 +149,7 @@ def invalid_files(scan):
     """The files in the site folders that the report could not use (unreadable, or no valid proof), with why."""
     return [{"path": entry["path"], "institution_id": entry["folder_institution_id"],
              "site_id": entry["folder_site_id"], "reason": entry["error"]}
-            for entry in scan["proofs"] if entry["document"] is None]
+            for entry in scan["proofs"] if entry["document"] is None] + list(scan.get("unreadable") or [])
 
 
 def operator_file_rows(scan):

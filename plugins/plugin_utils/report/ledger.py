@@ -82,12 +82,17 @@ def scan_archive(archive):
         entry["sealed"] = entry["path"] + SEAL_SUFFIX in seals
     present = set(p["path"] for p in proofs)
     orphans = sorted(s for s in seals if s[:-len(SEAL_SUFFIX)] not in present)
+    unreadable = []
     return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive),
-            "operator_files": scan_operator_files(archive), "quarantine": quarantine.scan(archive)}
+            "operator_files": scan_operator_files(archive, unreadable), "quarantine": quarantine.scan(archive),
+            "unreadable": unreadable}
 
 
-def scan_operator_files(archive):
-    """Every operator file of the archive: path, institution, site, name, size, SHA-256, sealed."""
+def scan_operator_files(archive, unreadable=None):
+    """Every operator file of the archive: path, institution, site, name, size, SHA-256, sealed.
+
+    A file that cannot be read is left out and added to ``unreadable`` (a list) with why.
+    """
     entries = list(iter_operator_entries(archive))
     seals = set(relative for relative, what in entries if what == "seal")
     found = []
@@ -96,9 +101,15 @@ def scan_operator_files(archive):
             continue
         parts = relative.split("/")
         path = os.path.join(archive, *parts)
+        try:
+            size, digest = os.path.getsize(path), file_sha256(path)
+        except (IOError, OSError) as exc:
+            if unreadable is not None:
+                unreadable.append({"path": relative, "institution_id": parts[0], "site_id": parts[1],
+                                   "reason": "%s: cannot be read: %s" % (relative, exc.strerror or exc)})
+            continue
         found.append({"path": relative, "institution_id": parts[0], "site_id": parts[1], "name": parts[-1],
-                      "size": os.path.getsize(path), "sha256": file_sha256(path),
-                      "sealed": operator_seal_path(relative) in seals})
+                      "size": size, "sha256": digest, "sealed": operator_seal_path(relative) in seals})
     return found
 
 

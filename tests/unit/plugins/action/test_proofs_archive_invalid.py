@@ -119,3 +119,30 @@ def test_the_report_shows_the_site_as_error_with_the_reason(tmp_path):
     assert 'eeszt_fleet_sites{status="error"} 1' in (root / "metrics.prom").read_text()
     assert problem_sites(index) == ["100001/100001001 (site01): proofs stage failed: invalid_proof: %s" % message]
     assert os.path.isfile(str(root / "quarantine" / INST / SITE / "20261125T110000Z_100001_100001001.json.reason.json"))
+
+
+def test_a_file_that_cannot_be_read_is_named_and_the_rest_reported(tmp_path, monkeypatch):
+    from ansible_collections.eeszt.connect.plugins.plugin_utils.report import ledger
+    root = tmp_path / "archive"
+    folder = root / INST / SITE
+    (folder / "operator" / "files").mkdir(parents=True)
+    (folder / NAME).write_bytes(document())
+    (folder / "locked.json").write_bytes(document())
+    (folder / "operator" / "files" / "locked.pdf").write_bytes(b"%PDF")
+    real_read, real_sha = ledger.read_bytes, ledger.file_sha256
+
+    def refuse(real):
+        def call(path):
+            if os.path.basename(path).startswith("locked"):
+                raise PermissionError(13, "Permission denied")
+            return real(path)
+        return call
+    monkeypatch.setattr(ledger, "read_bytes", refuse(real_read))
+    monkeypatch.setattr(ledger, "file_sha256", refuse(real_sha))
+    dummy, index = build_report(str(root))
+    assert [(f["path"], f["reason"]) for f in index["invalid_files"]] == [
+        ("%s/%s/locked.json" % (INST, SITE), "%s/%s/locked.json: cannot be read: Permission denied" % (INST, SITE)),
+        ("%s/%s/operator/files/locked.pdf" % (INST, SITE),
+         "%s/%s/operator/files/locked.pdf: cannot be read: Permission denied" % (INST, SITE))]
+    [site] = index["sites"]
+    assert (site["status"], site["latest"]) == ("passed", "%s/%s/%s" % (INST, SITE, NAME))
