@@ -372,8 +372,8 @@ def _rows(schema, prefix, required):
     rows = []
     for key, sub in (schema.get("properties") or {}).items():
         name = "%s%s" % (prefix, key)
-        rows.append("| `%s` | %s | %s | %s |" % (name, "yes" if key in required else "no", _describe_type(sub),
-                                                   sub.get("description", "")))
+        cells = (name, "yes" if key in required else "no", _describe_type(sub), sub.get("description", ""))
+        rows.append("| `%s` | %s | %s | %s |" % cells)
         if sub.get("properties"):
             rows.extend(_rows(sub, name + ".", sub.get("required") or ()))
         items = sub.get("items")

@@ -180,8 +180,8 @@ def test_invalid_files_beside_honest_proofs_never_stop_the_rebuild(base, fuzz):
     @settings(max_examples=examples(60))
     @given(bad_files=st.lists(BAD_FILE, min_size=1, max_size=4))
     @example(bad_files=[(FOLDERS[0], "boom.json", b'{"failure": "boom"}', True)])
-    @example(bad_files=[(FOLDERS[2], "late.json", json.dumps(dict(honest("100002", "100002001", 23, True),
-                                                                   failure="boom")).encode(), True)])
+    @example(bad_files=[(FOLDERS[2], "late.json",
+                         json.dumps(dict(honest("100002", "100002001", 23, True), failure="boom")).encode(), True)])
     @example(bad_files=[(FOLDERS[1], "host.json", json.dumps(dict(honest("100001", "100001002", 23, True),
                                                                   host=["a"])).encode(), False),
                         (FOLDERS[1], "time.json", json.dumps(dict(honest("100001", "100001002", 23, True),

@@ -72,9 +72,9 @@ def honest_documents():
                                                 "timeout": 10.0, "proxy": "http://proxy:3128",
                                                 "url": "https://waf.example/"}, "health", "tls")
         steps = steps_passed()[:3]
-        steps[-1] = {"name": "tls", "ok": False, "ms": 10.0, "details": {"error": "no", "category": category,
-                                                                          "proxy": "http://proxy:3128",
-                                                                          "proxy_auth": True, "proxy_status": 407}}
+        details = {"error": "no", "category": category, "proxy": "http://proxy:3128", "proxy_auth": True,
+                   "proxy_status": 407}
+        steps[-1] = {"name": "tls", "ok": False, "ms": 10.0, "details": details}
         endpoint = {"name": "health", "url": "https://waf.example/", "method": "POST", "expect_status": 200,
                     "passed": False, "ms": 10.0, "steps": steps, "failure": failure}
         documents.append(build_proof(result(False, failure, [endpoint]), INST, SITE, "site001", "production",
@@ -238,8 +238,8 @@ def test_quarantine_keeps_the_bytes_and_why_once_and_is_a_reserved_name(tmp_path
     folder = tmp_path / "quarantine" / INST / SITE
     assert (folder / "bad.json").read_bytes() == b'{"failure": "boom"}'
     reason = json.loads((folder / "bad.json.reason.json").read_text())
-    assert (reason["reason"], reason["host"], reason["quarantined_at"]) == ("failure: no", "site001",
-                                                                             "2026-11-25T12:00:00Z")
+    assert (reason["reason"], reason["host"]) == ("failure: no", "site001")
+    assert reason["quarantined_at"] == "2026-11-25T12:00:00Z"
     assert quarantine.find(archive, INST, SITE, "bad.json", record["sha256"]) == record
     assert quarantine.find(archive, INST, SITE, "bad.json", "00" * 32) is None
     # The same bytes again: the first record stays.
