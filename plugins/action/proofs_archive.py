@@ -28,10 +28,13 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     ProofRejectedError,
+    ProofInvalidError,
     ProofsError,
     ensure_dir,
     site_dir,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import CLOCK_VARIABLE, DEFAULT_CLOCK_TOLERANCE
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import (
     apply_seals,
@@ -66,6 +69,7 @@ def argument_spec():
         max_proof_size=dict(type="int", default=DEFAULT_MAX_PROOF_SIZE),
         max_new_per_site=dict(type="int", default=DEFAULT_MAX_NEW_PER_SITE),
         merge_from=dict(type="list", elements="path", default=[]),
+        clock_tolerance=dict(type="int", default=DEFAULT_CLOCK_TOLERANCE),
     )
     return spec
 
@@ -85,10 +89,14 @@ class ActionModule(ActionBase):
             mutually_exclusive=[("signing_pfx", "signing_key")],
         )
         result.update(changed=False, source="site", archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
-                      operator_skipped=[], operator_refused=[], operator_unmatched=[], refused=[], left_on_site=[])
+                      operator_skipped=[], operator_refused=[], operator_unmatched=[], refused=[], left_on_site=[],
+                      quarantined=[])
         warnings = []
         try:
             try:
+                if args["clock_tolerance"] < 0:
+                    raise ProofsError("clock_tolerance (%s) must not be negative, got %d"
+                                      % (CLOCK_VARIABLE, args["clock_tolerance"]))
                 self._archive(args, task_vars, result)
             except EESZTConnectError as exc:
                 result["errors"].append(to_text(exc))
@@ -112,12 +120,24 @@ class ActionModule(ActionBase):
         warnings += ["operator file %s of site %s/%s was not collected: it %s" % (
             item["path"], args["institution_id"], args["site_id"], item["reason"])
             for item in result["operator_refused"]]
+        messages = []
+        if result["quarantined"]:
+            # The site's error: it sent what is no valid proof (the report shows the site as "error").
+            result["error"] = "invalid_proof"
+            messages.append("the site sent an invalid proof: %s" % " | ".join(
+                "%s: %s" % (item["name"], item["reason"]) for item in result["quarantined"]))
+            warnings.extend(
+                "site %s/%s (host %s) sent an invalid proof %s: %s; it is kept in %s with why, not archived as a "
+                "proof and not sealed" % (args["institution_id"], args["site_id"], item["host"] or "?", item["name"],
+                                          item["reason"], item["path"]) for item in result["quarantined"])
         if warnings:
             result["warnings"] = warnings
         if result["errors"]:
+            messages.append("%d proof file(s) of site %s/%s could not be archived: %s" % (
+                len(result["errors"]), args["institution_id"], args["site_id"], " | ".join(result["errors"])))
+        if messages:
             result["failed"] = True
-            result["msg"] = "%d proof file(s) of site %s/%s could not be archived: %s" % (
-                len(result["errors"]), args["institution_id"], args["site_id"], " | ".join(result["errors"]))
+            result["msg"] = "; ".join(messages)
         return result
 
     # --- the site --------------------------------------------------------------
@@ -195,7 +215,8 @@ class ActionModule(ActionBase):
         result["errors"].extend(errors)
 
         def fetch(entry):
-            accept_proof(data, entry, institution_id, site_id, [("the connection check", args["reported_sha256"])])
+            accept_proof(data, entry, institution_id, site_id, [("the connection check", args["reported_sha256"])],
+                         clock_tolerance=args["clock_tolerance"])
             return entry, data, {}
 
         return new, fetch
@@ -224,11 +245,15 @@ class ActionModule(ActionBase):
         new = self._within_limits(args, new, by_name, result)
 
         def fetch(name):
+            known = quarantine.find(archive, institution_id, site_id, name, by_name[name]["sha256"])
+            if known is not None:
+                # Still on the site, the same bytes as quarantined before: not fetched again, named again.
+                raise _Quarantined(known)
             expected = [("the site's listing", by_name[name]["sha256"])]
             if name == reported_name:
                 expected.append(("the connection check", args["reported_sha256"]))
             data = self._fetch(by_name[name]["path"], args["max_proof_size"], task_vars)
-            accept_proof(data, name, institution_id, site_id, expected)
+            accept_proof(data, name, institution_id, site_id, expected, clock_tolerance=args["clock_tolerance"])
             return name, data, {}
 
         return new, fetch
@@ -347,6 +372,12 @@ class ActionModule(ActionBase):
             except _Refused as refused:
                 result["operator_refused"].append({"path": refused.path, "reason": refused.reason})
                 continue
+            except _Quarantined as known:
+                result["quarantined"].append(_quarantined_item(known.record))
+                continue
+            except ProofInvalidError as exc:
+                self._quarantine(args, entry, exc, result)
+                continue
             except ProofsError as exc:
                 result["errors"].append(to_text(exc))
                 continue
@@ -354,6 +385,21 @@ class ActionModule(ActionBase):
             item.update(facts)
             result[key].append(item)
             result["changed"] = True
+
+    def _quarantine(self, args, name, invalid, result):
+        """Keep a file the site sent as the proof ``name`` that is none in the archive's quarantine, with why."""
+        if invalid.data is None:
+            result["errors"].append(to_text(invalid))
+            return
+        archive = os.path.abspath(args["archive_dir"])
+        try:
+            record = quarantine.quarantine(archive, args["institution_id"], args["site_id"], name, invalid.data,
+                                           invalid.reason, host=(self._task_vars or {}).get("inventory_hostname"))
+        except (EESZTConnectError, ValueError) as exc:
+            result["errors"].append("%s (and it could not be quarantined: %s)" % (to_text(invalid), to_text(exc)))
+            return
+        result["quarantined"].append(_quarantined_item(record))
+        result["changed"] = True
 
     def _seal_here(self, args, task_vars, result):
         """With signing options given to this task, seal the site's files now (the proofs role seals them once
@@ -387,6 +433,18 @@ class ActionModule(ActionBase):
 def _base64_length(size):
     """The length of the base64 text of ``size`` bytes."""
     return 4 * ((size + 2) // 3)
+
+
+def _quarantined_item(record):
+    return dict((key, record.get(key)) for key in ("name", "path", "sha256", "reason", "host", "quarantined_at"))
+
+
+class _Quarantined(Exception):
+    """A file of the site that the quarantine holds already (the same bytes), with its record."""
+
+    def __init__(self, record):
+        super(_Quarantined, self).__init__(record.get("reason"))
+        self.record = record
 
 
 class _Refused(Exception):

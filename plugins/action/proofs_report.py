@@ -120,7 +120,11 @@ class ActionModule(ControllerAction):
             module.fail_json(msg=to_text(exc), error="archive_conflict", **result)
         except EESZTConnectError as exc:
             module.fail_json(msg=to_text(exc), error="report_failed", **result)
+        for entry in index["invalid_files"]:
+            # One bad file never stops the rebuild: it is named, every other file is in the report.
+            module.warn("the archive file %s is not used in the report: %s" % (entry["path"], entry["reason"]))
         result.update(
+            invalid_files=index["invalid_files"],
             changed=bool(result["merged"] or result["run_record"] or changed_files or result["sealed"]),
             changed_files=changed_files,
             files=index["files"],

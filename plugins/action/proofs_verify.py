@@ -43,6 +43,10 @@ class ActionModule(ControllerAction):
             adoption = self._adopt(module, anchors)
         result = verify_archive(params["archive_dir"], anchors)
         result.update(adoption)
+        for entry in result["quarantined"]:
+            # Listed, not a failure: never archived as a proof nor sealed (see verify.py).
+            module.warn("quarantined (not evidence, not a problem of the archive): %s from host %s at %s UTC: %s"
+                        % (entry["path"], entry["host"] or "?", entry["at"] or "?", entry["reason"]))
         if result["problems"]:
             module.fail_json(
                 msg="%d problem(s) in the proof archive %s (%d proof file(s) and %d operator file(s) checked): %s" % (

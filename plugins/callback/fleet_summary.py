@@ -17,8 +17,13 @@ description:
     C(problems:), one line per site that did not pass with its reason.
   - "The result is one of: C(PASS) (the connection check passed), C(FAIL <category>) (the check ran and
     failed, with its C(failure.category)), C(FAILED) (a task failed on the site; the line names it),
-    C(UNREACHABLE) (the line names the task), C(OK) (the run succeeded on the site without a connection
-    check, for example C(deploy_certificate.yml) alone)."
+    C(UNREACHABLE) (the line names the task), C(ERROR) (the site sent a file that is no valid proof: the proofs
+    stage kept it in the archive's quarantine; the line names the file), C(OK) (the run succeeded on the site
+    without a connection check, for example C(deploy_certificate.yml) alone)."
+  - "C(ERROR) comes from the C(quarantined) list of the result of M(eeszt.connect.proofs_archive) (the proofs
+    role's archive task), whether or not the task's failure is ignored; its reason is C(the site sent an invalid
+    proof: NAME: REASON), on one line and cut at 500 characters. The totals then add C(error: N) (C(error) in the
+    JSON totals), absent when no site sent an invalid proof."
   - It reads the facts C(eeszt_certificate_result) and C(eeszt_check_result) from the results of the
     tasks that register them (or set them with C(set_fact)) in the C(certificate) and C(connection_check)
     roles, the host statistics, and the
@@ -117,11 +122,13 @@ PASS = "PASS"
 FAIL = "FAIL"
 FAILED = "FAILED"
 UNREACHABLE = "UNREACHABLE"
+ERROR = "ERROR"
 OK = "OK"
 TOTALS = (("sites", None), ("passed", PASS), ("check failed", FAIL), ("failed", FAILED),
           ("unreachable", UNREACHABLE), ("not checked", OK))
 COLORS = {PASS: C.COLOR_OK, OK: C.COLOR_OK, FAIL: C.COLOR_ERROR, FAILED: C.COLOR_ERROR,
-          UNREACHABLE: C.COLOR_UNREACHABLE}
+          UNREACHABLE: C.COLOR_UNREACHABLE, ERROR: C.COLOR_ERROR}
+INVALID_PROOF = "invalid_proof"
 HEADER = ("INSTITUTION", "SITE", "HOST", "CERT DAYS", "RESULT", "PROOF / FAILING TASK")
 # A connection error is shown on one line and cut to this length.
 REASON_MAX = 300
@@ -181,6 +188,8 @@ def reason(row, unreachable_reason=None):
     if row["result"] == FAIL:
         return "connection check failed: %s%s" % (row["failure_category"],
                                                   ": %s" % row["message"] if row.get("message") else "")
+    if row["result"] == ERROR:
+        return row.get("message") or "the site sent an invalid proof"
     if row["result"] == FAILED:
         if row.get("error"):
             return "%s: %s (task: %s)" % (row["error"], row.get("message") or "no message",
@@ -193,7 +202,7 @@ class HostRecord:
     """What the run told us about one host."""
 
     __slots__ = ("name", "host", "certificate", "check", "failed_task", "failed_error", "failed_message",
-                 "unreachable_task", "unreachable_reason", "run_once_failures")
+                 "unreachable_task", "unreachable_reason", "run_once_failures", "invalid_proofs")
 
     def __init__(self, name):
         self.name = name
@@ -206,6 +215,7 @@ class HostRecord:
         self.unreachable_task = None
         self.unreachable_reason = None
         self.run_once_failures = 0
+        self.invalid_proofs = None
 
 
 def summarize(records, stats, identities):
@@ -244,6 +254,12 @@ def summarize(records, stats, identities):
         if counts.get("unreachable"):
             row["result"] = UNREACHABLE
             row["failed_task"] = record.unreachable_task
+        elif record.invalid_proofs:
+            # The site sent what is no valid proof: whatever else it did, its evidence is in question.
+            row["result"] = ERROR
+            row["error"] = INVALID_PROOF
+            row["failed_task"] = record.failed_task
+            row["message"] = one_line("the site sent an invalid proof: %s" % record.invalid_proofs, MESSAGE_MAX)
         elif check is not None and not _boolean(check.get("passed")):
             failure = check.get("failure") if isinstance(check.get("failure"), dict) else {}
             row["result"] = FAIL
@@ -266,6 +282,9 @@ def summarize(records, stats, identities):
         if row["failure_category"]:
             categories[row["failure_category"]] = categories.get(row["failure_category"], 0) + 1
     totals["failure_categories"] = dict(sorted(categories.items()))
+    errors = sum(row["result"] == ERROR for row in rows)
+    if errors:
+        totals["error"] = errors
     return rows, totals
 
 
@@ -285,6 +304,8 @@ def render(rows, totals, colorize=True, run_failures=()):
         result = row["result"] + (" %s" % row["failure_category"] if row["failure_category"] else "")
         if row["result"] in (FAILED, UNREACHABLE):
             detail = "task: %s" % (row["failed_task"] or "-")
+        elif row["result"] == ERROR:
+            detail = "invalid proof: see problems"
         else:
             detail = row["proof_path"] or "-"
         days = row["certificate_days_left"]
@@ -297,7 +318,8 @@ def render(rows, totals, colorize=True, run_failures=()):
         if index and colorize:
             cells[4] = stringc(cells[4], COLORS[rows[index - 1]["result"]])
         lines.append("  ".join(cells).rstrip())
-    lines.append("  ".join("%s: %d" % (label, totals[label.replace(" ", "_")]) for label, dummy in TOTALS))
+    lines.append("  ".join("%s: %d" % (label, totals[label.replace(" ", "_")]) for label, dummy in TOTALS)
+                 + ("  error: %d" % totals["error"] if totals.get("error") else ""))
     if totals["failure_categories"]:
         lines.append("failure categories: " + ", ".join(
             "%s=%d" % item for item in totals["failure_categories"].items()))
@@ -343,6 +365,7 @@ class CallbackModule(CallbackBase):
         record = self._record(result)
         payload = self._payload(result)
         self._take_registered(record, result, payload)
+        self._take_quarantined(record, payload)
         for item in [payload] + [item for item in payload.get("results") or [] if isinstance(item, dict)]:
             facts = item.get("ansible_facts")
             if isinstance(facts, dict):
@@ -362,7 +385,19 @@ class CallbackModule(CallbackBase):
         elif register == CHECK_FACT and "passed" in payload:
             record.check = payload
 
+    @staticmethod
+    def _take_quarantined(record, payload):
+        """The files the proofs stage quarantined for this site (proofs_archive's ``quarantined``), as text."""
+        items = payload.get("quarantined")
+        if not isinstance(items, list):
+            return
+        named = ["%s: %s" % (_text(item.get("name")) or "?", _text(item.get("reason")) or "no reason")
+                 for item in items if isinstance(item, dict)]
+        if named:
+            record.invalid_proofs = " | ".join(named)
+
     def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._take_quarantined(self._record(result), self._payload(result))
         if not ignore_errors:
             record = self._record(result)
             self._take_registered(record, result, self._payload(result))

@@ -26,6 +26,16 @@ description:
   - Each fetched proof is checked before it is stored; its SHA-256 must equal the one computed on
     the site and, for O(reported_path), the one the connection check reported (O(reported_sha256));
     it must be a C(eeszt.connect/proof/v1) document of this site (O(institution_id), O(site_id)).
+  - "A site is not trusted. Each proof is checked against the proof schema (docs/proof-schema.md: every field's
+    type, the failure categories, a length limit on every text) and its C(started_at) and C(finished_at) against
+    the controller's clock, before anything is stored. A time more than O(clock_tolerance) seconds in the
+    controller's future, or more than O(clock_tolerance) seconds before the client certificate's C(not_before)
+    (when the proof holds it), is refused as clock skew. A file that is no valid proof is not archived and not
+    sealed; it is kept in O(archive_dir)/quarantine/INSTITUTION_ID/SITE_ID/NAME with C(NAME.reason.json) (why,
+    when, which host), named in a warning and in RV(quarantined), and the task fails with the error code
+    C(invalid_proof) and the message C(the site sent an invalid proof: NAME: REASON), so that the report shows the
+    site as C(error). The same file still on the site at a later run is not fetched again but named again, until
+    it is removed from the site."
   - With O(reported_content) (the proof the connection check of this run returned, C(eeszt_check_result.proof_content))
     nothing runs on the site. That proof is taken from the check's result, its SHA-256 checked against
     O(reported_sha256) on the controller, and the rules below apply to it as to a fetched one. Proofs of earlier runs
@@ -181,6 +191,13 @@ options:
     type: list
     elements: path
     default: []
+  clock_tolerance:
+    description:
+      - How many seconds a proof's C(started_at) or C(finished_at) may lie after the controller's clock, or before
+        the client certificate's C(not_before), before the proof is refused as clock skew (role variable
+        C(eeszt_proofs_clock_tolerance)). Exactly the tolerance is accepted.
+    type: int
+    default: 300
 notes:
   - The archive layout, the seal and the report are described in the C(eeszt.connect.proofs) role's README.
 seealso:
@@ -282,6 +299,34 @@ skipped:
   returned: always
   type: list
   elements: str
+quarantined:
+  description:
+    - Files the site sent as proofs that are no valid proof (the task fails when there is any, error code
+      C(invalid_proof)); each kept in the archive's quarantine, not archived and not sealed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The file's name on the site.
+      type: str
+    path:
+      description: Its path in the quarantine, relative to the archive (its reason beside it, C(.reason.json)).
+      type: str
+      sample: quarantine/100001/100001001/20261125T221500Z_100001_100001001.json
+    sha256:
+      description: SHA-256 of the file.
+      type: str
+    reason:
+      description: Why it is no valid proof (the first schema problem as path and reason, or the clock skew).
+      type: str
+      sample: "failure: expected an object or null, got a string"
+    host:
+      description: The inventory host it came from.
+      type: str
+    quarantined_at:
+      description: When it was first quarantined (the controller's clock, UTC).
+      type: str
 errors:
   description: One message per file that could not be archived (the task fails when there is any).
   returned: always

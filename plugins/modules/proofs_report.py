@@ -309,6 +309,30 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+invalid_files:
+  description:
+    - Files in the archive's site folders that cannot be read or are no valid proof (docs/proof-schema.md), for
+      example one an earlier version archived; each is named here, in a warning, in C(index.json)
+      (C(invalid_files)), C(junit.xml) and C(report.html), and every other file is in the report.
+    - "A site whose latest collection quarantined a file it sent as a proof has the status C(error) with the
+      message C(the site sent an invalid proof: NAME: REASON); C(index.json) lists the quarantine
+      (C(quarantine))."
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Path relative to the archive.
+      type: str
+    institution_id:
+      description: Its institution folder.
+      type: str
+    site_id:
+      description: Its site folder.
+      type: str
+    reason:
+      description: Why it is not used.
+      type: str
 archive_dir:
   description: The archive.
   returned: always

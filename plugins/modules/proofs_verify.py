@@ -17,6 +17,13 @@ description:
     proof that was altered, is unsigned or whose seal is broken, each proof the archive's records list
     but that is gone, and each proof that lies in another institution's or site's folder than the one
     it names.
+  - A file in a site folder that cannot be read or is no proof that keeps the proof schema (docs/proof-schema.md;
+    for example one archived by an earlier version, sealed or not) is a problem of kind C(unreadable), named with
+    the first way it breaks the schema; every other file is still checked.
+  - "The quarantine (C(quarantine/INSTITUTION/SITE/NAME) with C(NAME.reason.json): files sites sent as proofs that
+    are no valid proof, see M(eeszt.connect.proofs_archive)) is listed in RV(quarantined) and in one warning per
+    file, with why, when and from which host. It does not fail the verification: nothing in it was archived as a
+    proof or sealed, so the archive's evidence is intact."
   - Checks the operator files archived beside the proofs (C(INSTITUTION/SITE/operator/files/NAME) with the
     seal C(INSTITUTION/SITE/operator/seals/NAME.p7s)) the same way; problems name their paths.
   - The records are the collection run records (C(runs/*.json), the SHA-256 of each proof at archive
@@ -77,6 +84,37 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+quarantined:
+  description: The files of the archive's quarantine, with why (they do not fail the verification).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Path relative to the archive.
+      type: str
+      sample: quarantine/100001/100001001/20261125T221500Z_100001_100001001.json
+    institution_id:
+      description: The institution of the site that sent it.
+      type: str
+    site_id:
+      description: The site that sent it.
+      type: str
+    name:
+      description: Its name on the site.
+      type: str
+    host:
+      description: The inventory host it came from.
+      type: str
+    sha256:
+      description: SHA-256 of the file.
+      type: str
+    reason:
+      description: Why it is no valid proof.
+      type: str
+    at:
+      description: When it was quarantined (the controller's clock, UTC).
+      type: str
 checked:
   description: Proof files checked.
   returned: always

@@ -61,6 +61,7 @@ LOWER_BOUNDS = (
     ("eeszt_proofs_stale_hours", 0, True),
     ("eeszt_proofs_operator_files_max_bytes", 0, True),
     ("eeszt_proofs_lock_timeout", 0, False),
+    ("eeszt_proofs_clock_tolerance", 0, False),
 )
 PROXIES = ("eeszt_tls_proxy", "eeszt_check_proxy")
 

@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import os
 
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import NAME_MAX, name_problem
@@ -43,6 +44,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     SEAL_SUFFIX,
     ArchiveConflictError,
     SealInvalidError,
+    ProofInvalidError,
     ProofRejectedError,
     ProofsError,
     ensure_dir,
@@ -59,6 +61,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
     write_new,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import fingerprint
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import DEFAULT_CLOCK_TOLERANCE, time_problem
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import sign_detached, verify_detached
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.key_material import private_key_problem
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import Register, register_relative
@@ -94,20 +97,36 @@ def plan_site(archive, institution_id, site_id, remote_files):
     return new, skipped, errors
 
 
-def accept_proof(data, name, institution_id, site_id, expected_sha256=()):
-    """Check fetched bytes: every expected SHA-256 matches, a v1 proof of this site. Returns the document."""
+def accept_proof(data, name, institution_id, site_id, expected_sha256=(), now=None,
+                 clock_tolerance=DEFAULT_CLOCK_TOLERANCE):
+    """Check fetched bytes: every expected SHA-256 matches, a v1 proof of this site that keeps the proof
+    schema, its times not in the controller's future (``now``, default the controller's clock) nor before its
+    certificate's validity beyond ``clock_tolerance`` seconds. Returns the document.
+
+    A file that is no valid proof raises ProofInvalidError (with its bytes in ``data``): it is quarantined,
+    not archived.
+    """
     digest = sha256_hex(data)
     for source, expected in expected_sha256:
         if expected and expected.lower() != digest:
             raise ProofRejectedError("%s: SHA-256 of the fetched file is %s but %s reported %s; the file changed "
                                      "on the site or in transit: run the check again" % (name, digest, source, expected))
-    document = parse_proof(data, name)
+    try:
+        document = parse_proof(data, name)
+    except ProofInvalidError as exc:
+        exc.data = data
+        raise
     mine = ("%s" % institution_id, "%s" % site_id)
     theirs = ("%s" % document.get("institution_id"), "%s" % document.get("site_id"))
     if mine != theirs:
         raise ProofRejectedError("%s: the proof is for institution %s site %s, but this host is institution %s "
                                  "site %s; check eeszt_institution_id / eeszt_site_id and the site's proof "
                                  "directory" % ((name,) + theirs + mine))
+    problem = time_problem(document, now or datetime.datetime.now(datetime.timezone.utc), clock_tolerance)
+    if problem:
+        invalid = ProofInvalidError(name, problem)
+        invalid.data = data
+        raise invalid
     return document
 
 

@@ -12,6 +12,8 @@ Layout of the archive (``eeszt_proofs_archive_dir``)::
     <archive>/<institution_id>/<site_id>/operator/seals/<name>.p7s   its detached CMS seal (DER)
     <archive>/.unsealed/<institution_id>/<site_id>/...   fetched and checked, waiting for its seal
                                                          (the same path as in the archive; see unsealed.py)
+    <archive>/quarantine/<institution_id>/<site_id>/<name>   a file a site sent as a proof that is not a
+    <archive>/quarantine/<institution_id>/<site_id>/<name>.reason.json   valid one, and why (quarantine.py)
     <archive>/runs/<run id>.json        one record per collection run (the ledger)
     <archive>/signers/<institution_id>.json   the certificates that seal the institution's files (signers.py)
     <archive>/index.json report.csv report.html junit.xml   the fleet report
@@ -37,12 +39,17 @@ import re
 from ansible_collections.eeszt.connect.plugins.module_utils.common import files
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import (
+    PROOF_JSON_SCHEMA,
+    PROOF_SCHEMA_ID,
+    json_type,
+    validate,
+)
 
-PROOF_SCHEMA = "eeszt.connect/proof/v1"
+PROOF_SCHEMA = PROOF_SCHEMA_ID
 INDEX_SCHEMA = "eeszt.connect/proof-index/v1"
 RUN_SCHEMA = "eeszt.connect/proof-run/v1"
-REQUIRED_FIELDS = ("schema", "institution_id", "site_id", "host", "environment", "started_at", "finished_at",
-                   "client_certificate", "endpoints", "passed", "failure", "tool")
+REQUIRED_FIELDS = tuple(PROOF_JSON_SCHEMA["required"])
 SEAL_SUFFIX = ".p7s"
 RUNS_DIR = "runs"
 UPLOAD_DIR = "upload"  # bundles of earlier versions (<id>_ekapu.zip); still a reserved name
@@ -53,7 +60,8 @@ OPERATOR_SEALS = "seals"
 UNSEALED_DIR = ".unsealed"
 SIGNERS_DIR = "signers"  # <archive>/signers/<institution_id>.json: the signer registers (signers.py)
 REPORT_FILES = ("index.json", "report.csv", "report.html", "junit.xml")
-RESERVED = frozenset((RUNS_DIR, UPLOAD_DIR, EVIDENCE_DIR, SIGNERS_DIR))
+QUARANTINE_DIR = "quarantine"  # invalid files sites sent as proofs (quarantine.py)
+RESERVED = frozenset((RUNS_DIR, UPLOAD_DIR, EVIDENCE_DIR, SIGNERS_DIR, QUARANTINE_DIR))
 FILE_MODE = 0o640
 DIR_MODE = 0o750
 # Names of folders and proof files in the archive: no separators, no dot files.
@@ -67,6 +75,17 @@ class ProofsError(EESZTConnectError):
 
 class ProofRejectedError(ProofsError):
     """A proof from a site that cannot be archived (damaged, another site's, hash mismatch)."""
+
+
+class ProofInvalidError(ProofRejectedError):
+    """A file a site sent as a proof that is not one: not JSON, or it breaks the proof schema, or its times
+    cannot be true. It is quarantined (``quarantine.py``), never archived as a proof nor sealed."""
+
+    def __init__(self, shown, reason):
+        super(ProofInvalidError, self).__init__("%s: %s" % (shown, reason))
+        self.shown = shown
+        self.reason = reason
+        self.data = None  # the bytes, when the caller has them (for the quarantine)
 
 
 class ArchiveConflictError(ProofsError):
@@ -150,19 +169,29 @@ def canonical_json(document):
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _no_constant(name):
+    raise ValueError("%s is not a JSON number" % name)
+
+
 def parse_proof(data, shown):
-    """The proof document in ``data``; ProofRejectedError when it is not a v1 proof."""
+    """The proof document in ``data``; ProofInvalidError when it is not a v1 proof that keeps the proof schema.
+
+    The schema (``schema.PROOF_JSON_SCHEMA``) gives every field its type and every text a length limit, so a
+    document returned here can be rendered and sealed without further checks of its shape.
+    """
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ProofRejectedError("%s is not a JSON proof document (%s)" % (shown, exc))
+        document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProofInvalidError(shown, "not a JSON proof document (%s)" % ("%s" % exc)[:200])
     if not isinstance(document, dict):
-        raise ProofRejectedError("%s is not a JSON object" % shown)
+        raise ProofInvalidError(shown, "not a JSON object (a JSON %s)" % json_type(document))
     if document.get("schema") != PROOF_SCHEMA:
-        raise ProofRejectedError("%s has schema %r, expected %r" % (shown, document.get("schema"), PROOF_SCHEMA))
-    missing = [field for field in REQUIRED_FIELDS if field not in document]
-    if missing:
-        raise ProofRejectedError("%s lacks the required field(s) %s" % (shown, ", ".join(missing)))
+        shown_schema = repr(document.get("schema"))
+        raise ProofInvalidError(shown, "has schema %s, expected %r" % (
+            shown_schema if len(shown_schema) <= 80 else shown_schema[:77] + "...", PROOF_SCHEMA))
+    problem = validate(document)
+    if problem:
+        raise ProofInvalidError(shown, problem)
     return document
 
 

@@ -13,7 +13,9 @@ Problems found, one entry per file, each with a kind:
 ``untrusted``    the seal verifies but its signer does not chain to the given CAs
 ``missing``      a proof the records list is not in the archive (removed or moved away)
 ``misplaced``    the proof names another institution or site than the folder it is in
-``unreadable``   not a proof document although its seal verifies (sealed garbage)
+``unreadable``   cannot be read, or not a proof document that keeps the proof schema (docs/proof-schema.md)
+                 although it is in a site folder (sealed garbage, or a file of an archive older than the
+                 schema check)
 ``orphan_seal``  a seal without its proof, and no record of the proof
 ``unsealed``     fetched and checked, but waiting in ``.unsealed`` for its seal (the run stopped
                  before its sealing step, or the site's signer failed); the next run of the site
@@ -36,6 +38,11 @@ not proof documents).
 
 Symbolic links in the site folders are reported (``unreadable``) and never
 followed: nothing outside the archive is read.
+
+The quarantine (``<archive>/quarantine/``: files sites sent as proofs that are no valid proof, never archived
+as proofs nor sealed) is listed in ``quarantined`` with why, when and from which host. It does not fail the
+verification: nothing in it is evidence, and the archive's evidence is intact; the report shows each such site
+as ``error`` while the file is on the site.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -46,6 +53,7 @@ import json
 import os
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     SEAL_SUFFIX,
     ProofsError,
@@ -240,6 +248,7 @@ def verify_archive(archive, anchors=None):
     operator = _verify_operator_files(archive, runs, anchors, findings, signers, waiting, check)
     check.finish(findings)
     return {"checked": checked, "verified": verified, "problems": findings.problems(),
+            "quarantined": quarantine.scan(archive),
             "signers": [{"subject": s, "proofs": n} for s, n in sorted(signers.items())], "records": len(recorded),
             "operator_checked": operator["checked"], "operator_verified": operator["verified"],
             "operator_records": operator["records"]}

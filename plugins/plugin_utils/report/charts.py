@@ -20,6 +20,8 @@ def status_chart(summary, text):
     """Stacked bar of sites by status with a legend (SVG)."""
     parts = (("passed", text["cards"]["passed"], "#1a7f37"), ("failed", text["cards"]["failed"], "#c62828"),
              ("no_proof", text["cards"]["no_proof"], "#6b7280"))
+    if summary.get("error"):
+        parts += (("error", text["cards"]["error"], "#8b0000"),)
     total = max(summary["sites"], 1)
     width, x = 360.0, 0.0
     bars, legend = [], []

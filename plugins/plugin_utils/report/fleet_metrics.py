@@ -21,13 +21,14 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.metrics import
 from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import prom_help, prom_label_value
 
 PREFIX = "eeszt_fleet_"
-STATUSES = ("passed", "failed", "no_proof")
+STATUSES = ("passed", "failed", "no_proof", "error")
 # Certificate days left, in the buckets of the report's chart: (label, lowest, highest) days, inclusive.
 DAYS_BUCKETS = (("expired", None, -1), ("0-13", 0, 13), ("14-29", 14, 29), ("30-89", 30, 89),
                 ("90-179", 90, 179), ("180-364", 180, 364), ("365+", 365, None))
 
 FAMILIES = (
-    ("sites", "Sites of the archive by the status of their latest run (passed, failed, no_proof)."),
+    ("sites", "Sites of the archive by the status of their latest run (passed, failed, no_proof, error: the site "
+              "sent a file that is no valid proof)."),
     ("sites_unreachable", "Sites whose latest collection found them unreachable."),
     ("sites_stale", "Sites whose latest proof is older than eeszt_proofs_stale_hours."),
     ("hosts_refused", "Hosts refused by the preflight at their latest run (no site row: bad identifiers)."),
@@ -81,10 +82,10 @@ def collect(index):
     for site in sorted(sites, key=lambda s: (s["institution_id"], s["site_id"])):
         labels = [("institution", site["institution_id"]), ("site", site["site_id"]),
                   ("environment", site.get("environment"))]
-        if site.get("status") in ("passed", "failed"):
+        if site.get("status") in ("passed", "failed", "error"):
             samples["site_up"].append((labels, site["status"] == "passed"))
         failure = site.get("failure") or {}
-        if site.get("status") == "failed":
+        if site.get("status") in ("failed", "error"):
             samples["site_failure"].append((labels + [("stage", failure.get("stage") or "check"),
                                                       ("category", failure.get("category") or "unknown")], 1))
         samples["site_unreachable"].append((labels, (site.get("collection") or {}).get("status") == "unreachable"))

@@ -109,6 +109,21 @@ def _refused_html(refused, text):
             % (html_escape(text["refused_title"]), html_escape(text["refused_note"]), items))
 
 
+def _unusable_files_html(index, text):
+    """Files the report did not use: invalid files in the site folders, and the quarantine (sent by sites)."""
+    invalid, quarantined = index.get("invalid_files") or [], index.get("quarantine") or []
+    if not invalid and not quarantined:
+        return ""
+    words = text["unusable"]
+    items = ["<li><code>%s</code>: %s</li>" % (html_escape(entry["path"]), html_escape(entry["reason"]))
+             for entry in invalid]
+    items += ["<li><code>%s</code> (%s %s, %s UTC): %s</li>" % (
+        html_escape(entry["path"]), html_escape(words["host"]), html_escape(entry.get("host") or "?"),
+        html_escape(when(entry.get("at"))), html_escape(entry.get("reason"))) for entry in quarantined]
+    return ('<section id="unusable-files"><h2>%s</h2><p class="meta">%s</p><ul class="msg">%s</ul></section>'
+            % (html_escape(words["title"]), html_escape(words["note"]), "".join(items)))
+
+
 def _operator_files_html(index, text):
     """The section of report.html that lists each site's operator files and the ones refused."""
     rows, refused = index.get("operator_files") or [], index.get("operator_refused") or []
@@ -144,6 +159,11 @@ def render_html(index, generated_at, title=None, language="en"):
     tiles = [
         ("", cards["sites"], summary["sites"]), ("ok", cards["passed"], summary["passed"]),
         ("bad", cards["failed"], summary["failed"]), ("none", cards["no_proof"], summary["no_proof"]),
+    ]
+    if summary.get("error"):
+        # Sites that sent a file that is no valid proof (shown only when there is one).
+        tiles.append(("bad", cards["error"], summary["error"]))
+    tiles += [
         ("warn" if summary["unreachable"] else "", cards["unreachable"], summary["unreachable"]),
         ("warn" if summary["stale"] else "", cards["stale"] % summary["stale_hours"], summary["stale"]),
         ("bad" if summary["refused"] else "", cards["refused"], summary["refused"]),
@@ -169,6 +189,7 @@ def render_html(index, generated_at, title=None, language="en"):
     if summary["bundle_outdated"]:
         problems_html += '<p class="warn">%s</p>' % (text["outdated_note"] % summary["bundle_outdated"])
     problems_html += _refused_html(index.get("refused") or [], text)
+    problems_html += _unusable_files_html(index, text)
     return ("""<!DOCTYPE html>
 <html lang="%(lang)s">
 <head>

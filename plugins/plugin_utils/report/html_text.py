@@ -83,7 +83,14 @@ TEXT = {
         "meta": "Fleet report built from the proof archive at %(generated)s UTC &middot; %(institutions)d "
                 "institution(s), %(proofs)d proof(s)",
         "summary": "Summary",
-        "cards": {"sites": "Sites", "passed": "Passed", "failed": "Failed", "no_proof": "No proof",
+        "unusable": {
+            "title": "Files not used in the report",
+            "note": "Files in the site folders that cannot be read or are no valid proof (kept, not used), and the "
+                    "quarantine: files sites sent as proofs that are no valid proof, never archived as proofs nor "
+                    "sealed. Every other file is in the report. verify_proofs.yml lists them too.",
+            "host": "host",
+        },
+        "cards": {"sites": "Sites", "passed": "Passed", "failed": "Failed", "no_proof": "No proof", "error": "Error",
                   "unreachable": "Unreachable", "stale": "Stale (> %d h)", "refused": "Refused by preflight",
                   "expiring": "Certs < %d days", "expired": "Certs expired", "rotation": "Rotation problems"},
         "chart_status": "Sites by status (latest run)",
@@ -108,7 +115,7 @@ TEXT = {
         "headers": ("Status", "Institution", "Site", "Host", "Environment", "Failure", "Message and hint",
                     "Latest proof (UTC)", "Last passed (UTC)", "Rotation", "Cert. expires (days left)",
                     "Collected (UTC)"),
-        "status": {"passed": "passed", "failed": "failed", "no_proof": "no proof"},
+        "status": {"passed": "passed", "failed": "failed", "no_proof": "no proof", "error": "error"},
         "collection": {"collected": "collected", "unreachable": "unreachable", "error": "error"},
         "stale": "stale",
         "environment": {"test": "test", "production": "production"},
@@ -159,7 +166,16 @@ TEXT = {
         "meta": "Összesítő jelentés az igazolásarchívum tartalmából, készült: %(generated)s UTC &middot; "
                 "%(institutions)d intézmény, %(proofs)d igazolás",
         "summary": "Összesítés",
+        "unusable": {
+            "title": "A jelentésből kimaradt fájlok",
+            "note": "A telephelyek mappáiban lévő, nem olvasható vagy nem érvényes igazolást tartalmazó fájlok "
+                    "(megmaradnak, de kimaradnak), és a karantén: a telephelyek által igazolásként küldött, nem "
+                    "érvényes fájlok, amelyek sosem kerülnek igazolásként az archívumba és nem kapnak pecsétet. "
+                    "Minden más fájl szerepel a jelentésben. A verify_proofs.yml is felsorolja őket.",
+            "host": "gép",
+        },
         "cards": {"sites": "Telephely", "passed": "Sikeres", "failed": "Sikertelen", "no_proof": "Nincs igazolás",
+                  "error": "Hiba",
                   "unreachable": "Nem elérhető", "stale": "Elavult (> %d óra)",
                   "refused": "Előellenőrzésen elutasítva", "expiring": "Tanúsítvány < %d nap",
                   "expired": "Lejárt tanúsítvány", "rotation": "Tanúsítványcsere-hiba"},
@@ -188,7 +204,7 @@ TEXT = {
         "headers": ("Állapot", "Intézmény", "Telephely", "Gép", "Környezet", "Hiba", "Üzenet és teendő",
                     "Legutóbbi igazolás (UTC)", "Utolsó sikeres (UTC)", "Tanúsítványcsere",
                     "Tanúsítvány lejár (hátralévő nap)", "Begyűjtve (UTC)"),
-        "status": {"passed": "sikeres", "failed": "sikertelen", "no_proof": "nincs igazolás"},
+        "status": {"passed": "sikeres", "failed": "sikertelen", "no_proof": "nincs igazolás", "error": "hiba"},
         "collection": {"collected": "begyűjtve", "unreachable": "nem elérhető", "error": "hiba"},
         "stale": "elavult",
         "environment": {"test": "teszt", "production": "éles"},

@@ -27,7 +27,9 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import
 DEFAULT_STALE_HOURS = 192
 
 
-STATUS_ORDER = {"failed": 0, "no_proof": 1, "passed": 2}
+STATUS_ORDER = {"error": 0, "failed": 0, "no_proof": 1, "passed": 2}
+# The error code of a site that sent a file that is no valid proof (proofs_archive): the site's status is "error".
+INVALID_PROOF = "invalid_proof"
 
 
 # --- the index ------------------------------------------------------------------
@@ -111,6 +113,7 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
         "sites": len(site_rows),
         "passed": sum(1 for s in site_rows if s["status"] == "passed"),
         "failed": sum(1 for s in site_rows if s["status"] == "failed"),
+        "error": sum(1 for s in site_rows if s["status"] == "error"),
         "no_proof": sum(1 for s in site_rows if s["status"] == "no_proof"),
         "unreachable": sum(1 for s in site_rows if (s["collection"] or {}).get("status") == "unreachable"),
         "collection_errors": sum(1 for s in site_rows if (s["collection"] or {}).get("status") == "error"),
@@ -140,7 +143,16 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
         "verify_command": VERIFY_COMMAND,
         "operator_files": operator_file_rows(scan),
         "operator_refused": operator_refusals(collections),
+        "invalid_files": invalid_files(scan),
+        "quarantine": scan.get("quarantine") or [],
     }
+
+
+def invalid_files(scan):
+    """The files in the site folders that the report could not use (unreadable, or no valid proof), with why."""
+    return [{"path": entry["path"], "institution_id": entry["folder_institution_id"],
+             "site_id": entry["folder_site_id"], "reason": entry["error"]}
+            for entry in scan["proofs"] if entry["document"] is None] + list(scan.get("unreadable") or [])
 
 
 def operator_file_rows(scan):
@@ -284,7 +296,9 @@ def _latest_run(row, entries, history, rotation, refusal, now, stale_hours):
     row["latest_proof_status"] = None if row["status"] == "no_proof" else row["status"]
     if events:
         row["failure"] = events[-1]
-        if row["status"] == "passed":
+        if events[-1]["category"] == INVALID_PROOF:
+            row["status"] = "error"
+        elif row["status"] == "passed":
             row["status"] = "failed"
     passing = entries[row["latest_passing"]]["document"] if row["latest_passing"] else None
     row["latest_passing_at"] = passing.get("finished_at") if passing else None

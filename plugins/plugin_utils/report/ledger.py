@@ -13,6 +13,7 @@ import os
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
     iter_archive_files,
     iter_operator_entries,
@@ -62,21 +63,30 @@ def scan_archive(archive):
             continue
         if not name.endswith(".json"):
             continue
-        data = read_bytes(os.path.join(archive, institution, site, name))
         entry = {"path": relative, "folder_institution_id": institution, "folder_site_id": site, "name": name,
-                 "sha256": sha256_hex(data), "document": None, "error": None,
+                 "sha256": None, "document": None, "error": None,
                  "stored_at": _stored_at(os.path.join(archive, institution, site, name))}
+        try:
+            data = read_bytes(os.path.join(archive, institution, site, name))
+        except (IOError, OSError) as exc:
+            entry["error"] = "%s: cannot be read: %s" % (relative, exc.strerror or exc)
+            proofs.append(entry)
+            continue
+        entry["sha256"] = sha256_hex(data)
         try:
             entry["document"] = parse_proof(data, relative)
         except ProofsError as exc:
+            # Named as a problem of the report (index.json invalid_files); every other file is used.
             entry["error"] = "%s" % exc
         proofs.append(entry)
     for entry in proofs:
         entry["sealed"] = entry["path"] + SEAL_SUFFIX in seals
     present = set(p["path"] for p in proofs)
     orphans = sorted(s for s in seals if s[:-len(SEAL_SUFFIX)] not in present)
+    unreadable = []
     return {"proofs": proofs, "orphan_seals": orphans, "runs": load_runs(archive), "rotations": load_rotations(archive),
-            "operator_files": scan_operator_files(archive)}
+            "operator_files": scan_operator_files(archive, unreadable), "quarantine": quarantine.scan(archive),
+            "unreadable": unreadable}
 
 
 def _stored_at(path):
@@ -91,8 +101,11 @@ def _stored_at(path):
     return None
 
 
-def scan_operator_files(archive):
-    """Every operator file of the archive: path, institution, site, name, size, SHA-256, sealed."""
+def scan_operator_files(archive, unreadable=None):
+    """Every operator file of the archive: path, institution, site, name, size, SHA-256, sealed.
+
+    A file that cannot be read is left out and added to ``unreadable`` (a list) with why.
+    """
     entries = list(iter_operator_entries(archive))
     seals = set(relative for relative, what in entries if what == "seal")
     found = []
@@ -101,9 +114,15 @@ def scan_operator_files(archive):
             continue
         parts = relative.split("/")
         path = os.path.join(archive, *parts)
+        try:
+            size, digest = os.path.getsize(path), file_sha256(path)
+        except (IOError, OSError) as exc:
+            if unreadable is not None:
+                unreadable.append({"path": relative, "institution_id": parts[0], "site_id": parts[1],
+                                   "reason": "%s: cannot be read: %s" % (relative, exc.strerror or exc)})
+            continue
         found.append({"path": relative, "institution_id": parts[0], "site_id": parts[1], "name": parts[-1],
-                      "size": os.path.getsize(path), "sha256": file_sha256(path),
-                      "sealed": operator_seal_path(relative) in seals})
+                      "size": size, "sha256": digest, "sealed": operator_seal_path(relative) in seals})
     return found
 
 

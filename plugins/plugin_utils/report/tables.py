@@ -110,8 +110,10 @@ def render_junit(index, generated_at):
 
     failures = summary["failed"] + sum(1 for s in index["sites"] if s["status"] == "no_proof"
                                        and not collection_error(s))
-    errors = sum(1 for s in index["sites"] if s["status"] == "no_proof" and collection_error(s)) + len(refused)
-    tests = len(index["sites"]) + len(refused)
+    invalid = index.get("invalid_files") or []
+    errors = sum(1 for s in index["sites"] if s["status"] == "no_proof" and collection_error(s)) + len(refused) \
+        + sum(1 for s in index["sites"] if s["status"] == "error") + len(invalid)
+    tests = len(index["sites"]) + len(refused) + len(invalid)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<testsuites name="eeszt.connect proofs" tests="%d" failures="%d" errors="%d">'
              % (tests, failures, errors),
@@ -127,7 +129,12 @@ def render_junit(index, generated_at):
             lines.append(head + ' file=%s/>' % xml_attr(site["latest"]))
             continue
         lines.append(head + (' file=%s>' % xml_attr(site["latest"]) if site["latest"] else '>'))
-        if site["status"] == "failed":
+        if site["status"] == "error":
+            # The site sent a file that is no valid proof (kept in the archive's quarantine).
+            message = failure.get("message") or "the site sent an invalid proof"
+            lines.append('      <error type=%s message=%s>%s</error>' % (
+                xml_attr(failure.get("category") or "invalid_proof"), xml_attr(message), xml_text(message)))
+        elif site["status"] == "failed":
             lines.append('      <failure type=%s message=%s>%s</failure>' % (
                 xml_attr(failure.get("category") or "failed"), xml_attr(failure.get("message") or "check failed"),
                 xml_text(_junit_failure_text(site))))
@@ -152,6 +159,13 @@ def render_junit(index, generated_at):
                       xml_attr(entry["error"] or "refused"), xml_attr(message),
                       xml_text("%s\nThe host is refused by the preflight and has no site row until its variables are "
                              "fixed in the inventory." % message)),
+                  '    </testcase>']
+    for entry in invalid:
+        message = entry["reason"] or "cannot be used"
+        lines += ['    <testcase classname="eeszt.archive" name=%s>' % xml_attr(entry["path"]),
+                  '      <error type="invalid_file" message=%s>%s</error>' % (
+                      xml_attr(message),
+                      xml_text("%s\nThis file of the archive is not used in the report (every other file is)." % message)),
                   '    </testcase>']
     lines += ['  </testsuite>', '</testsuites>', '']
     return "\n".join(lines).encode("utf-8")

@@ -196,7 +196,7 @@ def verify(base, watch, actions, fuzz):
         leaked = [path for path in watch.opened if path.startswith(base["secret"] + os.sep)]
         assert not leaked, "read outside the archive: %s" % leaked
         if result is not None:
-            assert set(result) == {"checked", "verified", "problems", "signers", "records", "operator_checked",
+            assert set(result) == {"checked", "verified", "problems", "signers", "records", "operator_checked", "quarantined",
                                    "operator_verified", "operator_records"}
             for problem in result["problems"]:
                 assert set(problem) == {"path", "kind", "kinds", "message"}

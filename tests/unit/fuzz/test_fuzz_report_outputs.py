@@ -34,6 +34,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import RUN_SCHEMA
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import MS_MAX, validate
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import normalize_outcome
 
@@ -54,6 +55,12 @@ ANY_CHAR = st.characters(exclude_categories=())
 SITE_TEXT = st.builds(lambda head, body, tail: head + body + tail, st.sampled_from(PAYLOADS),
                       st.lists(ANY_CHAR | st.sampled_from(PAYLOADS), max_size=16).map("".join),
                       st.sampled_from(PAYLOADS))
+# The texts the schema keeps free of C0 controls and DEL (host, URL, tool): the rest of the nastiness stays.
+PLAIN_TEXT = SITE_TEXT.map(lambda text: re.sub("[\x00-\x1f\x7f]", "", text))
+HEX = "0123456789abcdefABCDEF"
+# A serial is hex and may be negative: "-1F" starts with a formula character.
+SERIALS = st.builds(lambda sign, digits: sign + digits, st.sampled_from(("", "-")), st.text(HEX, min_size=1, max_size=40))
+FINGERPRINTS = st.text("0123456789abcdef", min_size=64, max_size=64)
 
 
 def _iso(moment):
@@ -66,8 +73,9 @@ DATES = st.one_of(
     st.datetimes(min_value=datetime.datetime(1, 1, 1), max_value=datetime.datetime(9999, 12, 31, 23, 59, 59)),
     st.datetimes(min_value=datetime.datetime(2026, 11, 1), max_value=datetime.datetime(2027, 2, 1)),
 ).map(_iso)
-NUMBERS = st.one_of(st.integers(min_value=-(2 ** 63), max_value=2 ** 63), st.floats(allow_nan=True, allow_infinity=True),
-                    st.integers(min_value=0, max_value=60000))
+# Every duration the schema admits: integers and floats from 0 to one day, its edges included.
+NUMBERS = st.one_of(st.integers(min_value=0, max_value=MS_MAX), st.floats(min_value=0, max_value=MS_MAX),
+                    st.sampled_from((0, MS_MAX)), st.integers(min_value=0, max_value=60000))
 
 
 def _failure():
@@ -78,9 +86,9 @@ def _failure():
 
 def _endpoint():
     step = st.fixed_dictionaries({"name": st.sampled_from(("dns", "tcp", "tls", "http")), "ok": st.booleans(),
-                                  "ms": NUMBERS, "detail": SITE_TEXT})
+                                  "ms": NUMBERS, "details": st.fixed_dictionaries({"detail": SITE_TEXT})})
     return st.fixed_dictionaries({
-        "name": SITE_TEXT, "url": SITE_TEXT, "method": st.sampled_from(("GET", "POST")),
+        "name": SITE_TEXT, "url": PLAIN_TEXT, "method": st.sampled_from(("GET", "POST")),
         "expect_status": st.integers(min_value=100, max_value=599), "passed": st.booleans(), "ms": NUMBERS,
         "steps": st.lists(step, max_size=4), "failure": st.none() | _failure()})
 
@@ -88,17 +96,21 @@ def _endpoint():
 @st.composite
 def proofs(draw, institution, site):
     passed = draw(st.booleans())
-    return {
-        "schema": "eeszt.connect/proof/v1", "institution_id": institution, "site_id": site, "host": draw(SITE_TEXT),
+    document = {
+        "schema": "eeszt.connect/proof/v1", "institution_id": institution, "site_id": site, "host": draw(PLAIN_TEXT),
         "environment": draw(st.sampled_from(("test", "production"))), "started_at": draw(DATES),
         "finished_at": draw(DATES),
-        "client_certificate": {"subject": draw(SITE_TEXT), "issuer": draw(SITE_TEXT), "serial": draw(SITE_TEXT),
-                               "sha256": draw(SITE_TEXT), "not_before": draw(DATES), "not_after": draw(DATES)},
+        "client_certificate": {"subject": draw(SITE_TEXT), "issuer": draw(SITE_TEXT), "serial": draw(SERIALS),
+                               "sha256": draw(FINGERPRINTS), "not_before": draw(DATES), "not_after": draw(DATES)},
         "endpoints": draw(st.lists(_endpoint(), max_size=3)),
         "passed": passed,
         "failure": None if passed else draw(_failure()),
-        "tool": {"name": draw(SITE_TEXT), "version": draw(SITE_TEXT)},
+        "tool": {"name": draw(PLAIN_TEXT), "version": draw(PLAIN_TEXT.map(lambda text: text[:64]))},
     }
+    # The generator stays honest: every proof it makes is one the schema admits (the schema's own fuzz test
+    # feeds the builder invalid ones: tests/unit/fuzz/test_fuzz_report_invalid.py).
+    assert validate(document) is None, validate(document)
+    return document
 
 
 @st.composite
@@ -193,7 +205,7 @@ def expected_cell(value):
 def check_junit(data, index):
     root = ET.fromstring(data)
     cases = root.findall("./testsuite/testcase")
-    assert len(cases) == len(index["sites"]) + len(index.get("refused") or [])
+    assert len(cases) == len(index["sites"]) + len(index.get("refused") or []) + len(index.get("invalid_files") or [])
 
 
 class _Tags(html.parser.HTMLParser):
@@ -258,8 +270,34 @@ def check_all(index, files):
     check_metrics(files["metrics.prom"])
 
 
-# A fixed nasty archive, pinned as an explicit example: every payload in one site.
+# A fixed nasty archive, pinned as an explicit example: every payload the schema admits in one site.
 NASTY = {
+    "proofs": {SITES[0]: [{
+        "schema": "eeszt.connect/proof/v1", "institution_id": SITES[0][0], "site_id": SITES[0][1],
+        "host": "=HYPERLINK(\"http://evil.example\",\"x\")\x9b", "environment": "test",
+        "started_at": "2026-12-07T10:00:00Z", "finished_at": "2026-12-07T10:00:01Z",
+        "client_certificate": {"subject": "@SUM(1)\ud800", "issuer": "+cmd|' /C calc'!A0", "serial": "-2F3",
+                               "sha256": "0" * 64, "not_before": "0001-01-01T00:00:00Z",
+                               "not_after": "2026-12-04T12:00:00Z"},
+        "endpoints": [{"name": "</script><script>alert(1)", "url": "=1", "method": "GET", "expect_status": 200,
+                       "passed": False, "ms": None, "steps": [], "failure": None}],
+        "passed": False,
+        "failure": {"category": "http_status", "endpoint": "\r=1", "step": "http",
+                    "message": "\x1b[2J\x00\x0b=HYPERLINK(\"x\")\ufffe\udfff", "hint": "+cmd|' /C calc'!A0"},
+        "tool": {"name": "eeszt.connect", "version": "\x9b"}}]},
+    "outcomes": [{"host": "@host\x1b", "institution_id": SITES[0][0], "site_id": SITES[0][1], "status": "error",
+                  "stage": "proofs", "error": "archive_failed", "reason": "-1\x00\x1b]0;title\x07", "archived": []},
+                 {"host": "=refused\x00", "status": "refused", "stage": "preflight", "error": "invalid_site_id",
+                  "reason": "\x0b=bad"}],
+    "rotations": [{"institution_id": SITES[0][0], "site_id": SITES[0][1], "status": "failed", "at": "2026-12-07T11:30:00Z",
+                   "host": "x", "category": "tls\"}\nevil 1\x00", "message": "=m", "check_passed": False}],
+    "run_at": "2026-12-07T11:00:00Z",
+}
+
+
+# The same archive before the schema: a proof no collection accepts today, as an older archive may hold it.
+# The builder names it (invalid_files) and every file stays well-formed.
+NASTY_INVALID = {
     "proofs": {SITES[0]: [{
         "schema": "eeszt.connect/proof/v1", "institution_id": SITES[0][0], "site_id": SITES[0][1],
         "host": "=HYPERLINK(\"http://evil.example\",\"x\")\x1b\x00", "environment": "test",
@@ -285,6 +323,7 @@ NASTY = {
 
 @settings(max_examples=150, deadline=None)
 @example(drawn=NASTY)
+@example(drawn=NASTY_INVALID)
 @given(drawn=archives())
 def test_every_report_file_is_well_formed_for_any_type_correct_proofs(drawn):
     index, files = build(drawn)
@@ -299,12 +338,12 @@ def test_the_nasty_archive_neutralises_each_site_value_and_keeps_the_report_s_nu
     rows = list(csv.DictReader(io.StringIO(files["report.csv"].decode("utf-8"), newline="")))
     assert len(rows) == 1
     row = rows[0]
-    assert row["host"] == "'=HYPERLINK(\"http://evil.example\",\"x\")\ufffd\ufffd"
+    assert row["host"] == "'=HYPERLINK(\"http://evil.example\",\"x\")\ufffd"
     # The latest failure is the rotation's (after the proof and the failed proofs stage): its category from the
     # rotation log, on one line.
     assert (row["status"], row["failure_stage"], row["failure_category"], row["failure_message"]) == (
         "failed", "rotation", "tls\"} evil 1\ufffd", "'=m")
-    assert row["certificate_serial"] == "'-2+3"
+    assert row["certificate_serial"] == "'-2F3"
     assert row["certificate_days_left"] == "-3"
     assert row["proofs"] == "1"
     assert "\x1b" not in files["report.csv"].decode("utf-8")
@@ -315,10 +354,20 @@ def test_the_nasty_archive_neutralises_each_site_value_and_keeps_the_report_s_nu
     # (a lone surrogate) and what JSON cannot hold (Infinity) are replaced.
     site = index_document["sites"][0]
     assert site["certificate_subject"] == "@SUM(1)\ufffd"
-    assert site["host"] == "=HYPERLINK(\"http://evil.example\",\"x\")\x1b\x00"
+    assert site["host"] == "=HYPERLINK(\"http://evil.example\",\"x\")\x9b"
     assert [p["duration_ms"] for p in index_document["proofs"]] == [None]
     promtool = shutil.which("promtool")
     if promtool:
         checked = subprocess.run([promtool, "check", "metrics"], input=files["metrics.prom"], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, timeout=60, check=False)
         assert checked.returncode == 0 and not checked.stderr, checked.stderr
+
+
+def test_an_invalid_proof_in_an_older_archive_is_named_and_every_file_stays_well_formed():
+    """The nasty proof as it was before the schema (control characters in host and URL, a serial that is no
+    hex, Infinity): the builder names it with the schema's reason and renders that reason safely."""
+    index, files = build(NASTY_INVALID)
+    check_all(index, files)
+    assert [entry["path"] for entry in index["invalid_files"]] == ["%s/%s/proof_0.json" % SITES[0]]
+    junit = ET.fromstring(files["junit.xml"])
+    assert junit.get("tests") == "3"

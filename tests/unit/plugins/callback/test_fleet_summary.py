@@ -459,3 +459,34 @@ def test_a_failed_run_once_task_is_the_runs_failure_not_the_first_sites(no_color
     assert document["run_failures"] == [{"task": "Record the run and rebuild the fleet report from the archive",
                                          "host": "site-01", "error": "archive_conflict", "message": message}]
     assert [row["result"] for row in document["sites"]] == ["OK", "FAILED", "OK"]
+
+
+def test_a_site_that_sent_an_invalid_proof_is_error_with_the_reason(no_color, tmp_path):
+    """Issue 21: the proofs stage's archive task (ignore_errors) quarantined a file: ERROR, whatever the check said."""
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    run.host("site1", "100001", "100001001")
+    run.host("site2", "100001", "100001002")
+    for name in ("site1", "site2"):
+        run.facts(name, eeszt_check_result=check(True))
+    archive = "Archive and check the proofs of this site"
+    run.failed("site1", archive, ignore_errors=True, error="invalid_proof",
+               msg="the site sent an invalid proof: bad.json: failure: expected an object or null, got a string",
+               quarantined=[{"name": "bad.json", "reason": "failure: expected an object or null, got a string",
+                             "path": "quarantine/100001/100001001/bad.json"},
+                            {"name": "late.json", "reason": "clock skew: finished_at 2099-01-01T00:00:00Z is\n"
+                                                            "2272654800 s ahead"}, "not a mapping"])
+    run.ok("site2", archive, quarantined=[])
+    run.failed("site1", "Fail this site when its proofs could not be archived or sealed, or warn that it was "
+                        "unreachable", msg="the site sent an invalid proof")
+    lines = run.finish()
+
+    assert [line.split()[4] for line in lines[2:4]] == ["ERROR", "PASS"]
+    assert lines[4] == "sites: 2  passed: 1  check failed: 0  failed: 0  unreachable: 0  not checked: 0  error: 1"
+    reason = ("the site sent an invalid proof: bad.json: failure: expected an object or null, got a string | "
+              "late.json: clock skew: finished_at 2099-01-01T00:00:00Z is 2272654800 s ahead")
+    assert lines[lines.index("problems:") + 1:-1] == ["  site1: %s" % reason]
+    document = json.loads(target.read_text())
+    site = dict((s["host"], s) for s in document["sites"])["site1"]
+    assert (site["result"], site["error"], site["reason"]) == ("ERROR", "invalid_proof", reason)
+    assert document["totals"]["error"] == 1

@@ -123,7 +123,9 @@ def test_proofs_no_run_record_names_come_before_the_recorded_ones(tmp_path, sign
 
 def test_merged_archives_agree_on_the_latest_whatever_the_order(tmp_path, signer):
     first, second = str(tmp_path / "first"), str(tmp_path / "second")
-    receive(first, signer, "early.json", "2099-01-01T00:00:00Z", True, NOW)
+    # Finished after late.json (by the site's clock), received before it: a merge refuses a proof from the
+    # future (the clock tolerance), so the site's word is a plausible past time here.
+    receive(first, signer, "early.json", "2026-11-25T12:59:00Z", True, NOW)
     receive(second, signer, "late.json", "2026-11-25T12:30:00Z", False, NOW + HOUR)
     latest = []
     for name, sources in (("ab", (first, second)), ("ba", (second, first))):

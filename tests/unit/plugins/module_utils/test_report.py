@@ -96,7 +96,7 @@ def test_index_latest_per_site_and_summary(fleet):
     assert sorted(changed) == sorted(["index.json", "report.csv", "report.html", "junit.xml", "metrics.prom",
                                       "evidence/100001_evidence.zip", "evidence/100002_evidence.zip"])
     assert index["summary"] == {
-        "sites": 5, "passed": 2, "failed": 2, "no_proof": 1, "unreachable": 1, "collection_errors": 0,
+        "sites": 5, "passed": 2, "failed": 2, "error": 0, "no_proof": 1, "unreachable": 1, "collection_errors": 0,
         "institutions": 2, "proofs": 6, "missing_proofs": 0, "unsealed_proofs": 0,
         "certificates_expired": 1, "certificates_expiring": 1, "warn_days": 30,
         "stale": 0, "stale_hours": 192, "refused": 0, "bundle_outdated": 1, "rotation_problems": 0}

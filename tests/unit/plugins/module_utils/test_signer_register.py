@@ -328,7 +328,7 @@ def test_a_merge_with_a_seal_by_another_institution_is_refused_named_and_changes
     foreign = str(tmp_path / "foreign")
     store_proof(foreign, B, SITE_B, "b1.json", proof(B, SITE_B), pki[B])
     os.makedirs(os.path.join(foreign, A, SITE_A))
-    plant(foreign, A, SITE_A, "a9.json", proof(A, SITE_A, "2099-01-01T00:00:00Z"), pki[B])
+    plant(foreign, A, SITE_A, "a9.json", proof(A, SITE_A, "2026-11-28T10:00:00Z"), pki[B])
     before = snapshot(archive)
     with pytest.raises(MergeRefusedError) as raised:
         merge_archive(foreign, archive, anchors=[pki["ca"]])
@@ -338,6 +338,21 @@ def test_a_merge_with_a_seal_by_another_institution_is_refused_named_and_changes
     assert "not in the signer register of institution %s" % A in message
     assert snapshot(archive) == before
     assert verify_archive(archive, [pki["ca"]])["problems"] == []
+
+
+def test_a_merge_applies_the_clock_rule_of_a_collection_even_to_a_rightly_sealed_proof(tmp_path, archive, pki):
+    """A passing proof dated 2099, sealed by its own institution's certificate: refused as clock skew, nothing
+    copied (a merge checks every proof as a collection does)."""
+    foreign = str(tmp_path / "foreign")
+    store_proof(foreign, A, SITE_A, "a9.json", proof(A, SITE_A, "2099-01-01T00:00:00Z"), pki[A])
+    before = snapshot(archive)
+    with pytest.raises(MergeRefusedError) as raised:
+        merge_archive(foreign, archive, anchors=[pki["ca"]])
+    message = str(raised.value)
+    assert "nothing was copied; 1 refused" in message
+    assert "%s/%s/a9.json" % (A, SITE_A) in message and "clock skew" in message
+    assert "eeszt_proofs_clock_tolerance" in message
+    assert snapshot(archive) == before
 
 
 def test_a_foreign_register_entry_that_contradicts_this_one_is_refused(tmp_path, archive, pki):
