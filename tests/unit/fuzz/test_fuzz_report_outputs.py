@@ -30,7 +30,6 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 
-import prerequisites
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -318,8 +317,8 @@ def test_the_nasty_archive_neutralises_each_site_value_and_keeps_the_report_s_nu
     assert site["certificate_subject"] == "@SUM(1)\ufffd"
     assert site["host"] == "=HYPERLINK(\"http://evil.example\",\"x\")\x1b\x00"
     assert [p["duration_ms"] for p in index_document["proofs"]] == [None]
-    # Last, after every other assertion: skips (fails under CI=true) without promtool.
-    promtool = prerequisites.need("promtool")
-    checked = subprocess.run([promtool, "check", "metrics"], input=files["metrics.prom"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, timeout=60, check=False)
-    assert checked.returncode == 0 and not checked.stderr, checked.stderr
+    promtool = shutil.which("promtool")
+    if promtool:
+        checked = subprocess.run([promtool, "check", "metrics"], input=files["metrics.prom"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, timeout=60, check=False)
+        assert checked.returncode == 0 and not checked.stderr, checked.stderr
