@@ -30,7 +30,8 @@ export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup demo lab-up lab-down test unit lint sanity dist build build-check \
-        changelog-lint integration molecule site-image mutation bench clean
+        changelog-lint integration molecule site-image mutation bench clean \
+        prerequisites site-python
 
 help:
 	@echo "make demo [SITES=N]  run the whole flow on N simulated sites (default 5)"
@@ -72,7 +73,8 @@ demo: setup
 
 # --- tests --------------------------------------------------------------------
 
-test: setup changelog-lint unit lint sanity build-check integration molecule
+# prerequisites comes first: one message naming every missing tool (a failure under CI=true).
+test: prerequisites setup changelog-lint site-python unit lint sanity build-check integration molecule
 	@echo "make test: all test stages passed"
 
 unit: setup
@@ -80,6 +82,20 @@ unit: setup
 
 lint: setup
 	$(BIN)/ansible-lint --offline
+
+# The tools and services `make test` uses that pip does not install (README "Tests"):
+# all missing ones in one message; under CI=true a missing one fails the run.
+prerequisites:
+	$(PYTHON) tests/tools/prerequisites.py
+
+# The lowest Python a site may have (README "Supported sites"; tests/config.yml python_requires):
+# vermin reads the code that runs on sites (the modules and module_utils; the module files that only
+# document a controller action hold no code) and fails on any construct or standard-library name
+# newer than SITE_PYTHON. --no-parse-comments: a `# novermin` comment cannot hide one.
+SITE_PYTHON := 3.8
+site-python: setup
+	$(BIN)/vermin --target=$(SITE_PYTHON)- --violations --eval-annotations --no-parse-comments --no-tips \
+	  plugins/modules plugins/module_utils
 
 changelog-lint: setup
 	$(BIN)/antsibull-changelog lint

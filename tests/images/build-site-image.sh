@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
 # Build the base image of the Molecule site containers without any registry:
-# debootstrap a Debian bookworm root file system and `docker import` it.
+# debootstrap a Debian root file system and `docker import` it.
 #
-#   tests/images/build-site-image.sh            # build when missing or stale
-#   EESZT_SITE_IMAGE=name:tag tests/images/build-site-image.sh
+#   tests/images/build-site-image.sh                 # bookworm and trixie, when missing or stale
+#   tests/images/build-site-image.sh trixie          # one suite (or EESZT_SITE_SUITE=trixie)
+#   EESZT_SITE_IMAGE=name:tag tests/images/build-site-image.sh bookworm
 #
-# The image is cached by name and by a recipe label: it is built once per
-# machine and rebuilt only when this script's package list changes. The
-# Debian mirror is the one this machine's apt already uses (or
-# EESZT_DEBIAN_MIRROR), so no host name is written here.
+# Each image (eeszt-connect/site-base:<suite>) is cached by name and by a
+# recipe label: it is built once per machine and rebuilt only when the suite
+# or this script's package list changes. The Debian mirror is the one this
+# machine's apt already uses (or EESZT_DEBIAN_MIRROR), so no host name is
+# written here. The suites are the Debian releases README's "Supported sites"
+# lists as tested: 12 (bookworm) and 13 (trixie).
 set -euo pipefail
 
-IMAGE="${EESZT_SITE_IMAGE:-eeszt-connect/site-base:bookworm}"
-SUITE=bookworm
+SUITES=(bookworm trixie)
+if [ "$#" -eq 0 ] && [ -z "${EESZT_SITE_SUITE:-}" ]; then
+  [ -z "${EESZT_SITE_IMAGE:-}" ] || { echo "EESZT_SITE_IMAGE names one image: give its suite too" >&2; exit 2; }
+  for suite in "${SUITES[@]}"; do
+    "$0" "$suite"
+  done
+  exit 0
+fi
+SUITE="${1:-$EESZT_SITE_SUITE}"
+case " ${SUITES[*]} " in
+  *" $SUITE "*) ;;
+  *) echo "unknown suite '$SUITE': one of ${SUITES[*]}" >&2; exit 2 ;;
+esac
+IMAGE="${EESZT_SITE_IMAGE:-eeszt-connect/site-base:$SUITE}"
 # What a site needs: Python for Ansible, OpenSSL/CA store for TLS, curl for
 # checks, stunnel4 for the local mutual-TLS gateway, nginx-light for the
-# Molecule WAF container, procps/iproute2 for tests.
+# Molecule WAF container, procps/iproute2 for tests. The same names on both
+# suites.
 PACKAGES=python3,python3-apt,openssl,ca-certificates,curl,stunnel4,nginx-light,procps,iproute2,sudo,locales,tzdata
 
 recipe=$(printf '%s|%s|%s' "$SUITE" "$PACKAGES" "v1" | sha256sum | cut -c1-16)

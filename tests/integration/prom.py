@@ -22,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
+import prerequisites
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -33,12 +33,8 @@ NODE_EXPORTER = shutil.which("prometheus-node-exporter") or shutil.which("node_e
 
 
 def need(*programs):
-    """Skip unless every program is installed (names for the message: Debian packages)."""
-    missing = [name for name, path in (("promtool", PROMTOOL), ("prometheus", PROMETHEUS),
-                                       ("prometheus-node-exporter", NODE_EXPORTER)) if name in programs and not path]
-    if missing:
-        pytest.skip("not installed: %s (Debian packages prometheus, prometheus-node-exporter; .ci/run installs "
-                    "them)" % ", ".join(missing))
+    """Skip unless every program is installed, naming it and its Debian package; under CI=true, fail."""
+    prerequisites.need(*programs)
 
 
 def check_metrics(path):

@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 
+import prerequisites
 import pytest
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check import metrics
@@ -53,8 +54,7 @@ def result(passed=True, **overrides):
 
 def promtool_check(text):
     """promtool check metrics on text: (returncode, output)."""
-    if PROMTOOL is None:
-        pytest.skip("promtool is not installed (Debian package prometheus; .ci/run installs it)")
+    prerequisites.need("promtool")
     proc = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode("utf-8"), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=60, check=False)
     return proc.returncode, proc.stdout.decode("utf-8", "replace")

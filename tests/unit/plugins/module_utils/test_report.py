@@ -14,6 +14,7 @@ import subprocess
 import zipfile
 import xml.etree.ElementTree as ET
 
+import prerequisites
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -540,8 +541,8 @@ def test_fleet_metrics_hold_the_fleet_from_the_archive(fleet):
     assert build_report(fleet, now=NOW + datetime.timedelta(minutes=5))[0] == []
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian package prometheus; .ci/run installs it)")
 def test_fleet_metrics_pass_promtool(fleet):
+    prerequisites.need("promtool")
     build_report(fleet, now=NOW)
     check = subprocess.run([PROMTOOL, "check", "metrics"], input=read(fleet, "metrics.prom"),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False, timeout=60)
