@@ -15,7 +15,8 @@ eeszt.connect.proofs_report runs) then writes the report, and each file must be 
   neutralised with a leading ``'``, and the numbers the report computes (days left, proofs, age) stay numbers;
 - ``junit.xml`` parses with ElementTree;
 - ``report.html`` holds no character HTML forbids and no ``<script`` but its own;
-- ``metrics.prom`` follows the text exposition grammar (and ``promtool check metrics`` accepts it when installed).
+- ``metrics.prom`` follows the text exposition grammar (and ``promtool check metrics`` accepts it: skipped by
+  name without promtool, a failure under CI).
 """
 
 import csv
@@ -30,6 +31,7 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 
+import prerequisites
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -356,11 +358,10 @@ def test_the_nasty_archive_neutralises_each_site_value_and_keeps_the_report_s_nu
     assert site["certificate_subject"] == "@SUM(1)\ufffd"
     assert site["host"] == "=HYPERLINK(\"http://evil.example\",\"x\")\x9b"
     assert [p["duration_ms"] for p in index_document["proofs"]] == [None]
-    promtool = shutil.which("promtool")
-    if promtool:
-        checked = subprocess.run([promtool, "check", "metrics"], input=files["metrics.prom"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, timeout=60, check=False)
-        assert checked.returncode == 0 and not checked.stderr, checked.stderr
+    promtool = prerequisites.need("promtool")
+    checked = subprocess.run([promtool, "check", "metrics"], input=files["metrics.prom"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=60, check=False)
+    assert checked.returncode == 0 and not checked.stderr, checked.stderr
 
 
 def test_an_invalid_proof_in_an_older_archive_is_named_and_every_file_stays_well_formed():
