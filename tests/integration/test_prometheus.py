@@ -234,7 +234,7 @@ def test_one_scrape_of_the_controller_covers_the_fleet(demo, monitoring):
     assert expiry == dict((SITE_IDS[host], "%d" % demo.not_after(host)) for host in HOSTS)
     statuses = dict((s["metric"]["status"], s["value"][1])
                     for s in prom.api(server, "query", query="eeszt_fleet_sites")["result"])
-    assert statuses == {"passed": "2", "failed": "1", "no_proof": "0"}
+    assert statuses == {"passed": "2", "failed": "1", "error": "0", "no_proof": "0"}
     # Every site's latest proof is fresh: the no-recent-proof alert's expression holds nothing.
     assert len(query(server, "eeszt_fleet_site_last_proof_timestamp_seconds")["result"]) == 3
     assert prom.api(server, "query", query="time() - eeszt_fleet_site_last_proof_timestamp_seconds > 26 * 3600")[
