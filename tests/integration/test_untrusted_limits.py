@@ -120,8 +120,11 @@ def test_the_proof_received_last_decides_not_the_site_s_clock(lab):
 
 
 def test_a_passing_proof_from_the_future_does_not_outlast_a_real_failing_check(lab):
-    """Attack 2: a passing proof dated 2099 received before a real failing check does not keep the site passed."""
-    lab.write("site002", "2099-01-01T00:00:00Z", True)
+    """Attack 2: a passing proof dated 2099 received before a real failing check does not keep the site passed.
+
+    The clock rule refuses the 2099 proof (quarantined, the site "error" while the file stays on the site); the
+    real failing check is archived and is the site's latest proof. Never "passed"."""
+    future = lab.write("site002", "2099-01-01T00:00:00Z", True)
     result = lab.play("collect_proofs.yml", "--limit", "site002")
     assert "site002" in result.recap, result.output
     # The real check: its only endpoint is a loopback port nothing listens on.
@@ -135,6 +138,19 @@ def test_a_passing_proof_from_the_future_does_not_outlast_a_real_failing_check(l
     assert "site002" in result.recap, result.output
     row = lab.site_row("site002")
     assert row["latest"] == "100001/100001002/" + real[0], row
+    assert row["status"] == "error", row  # still sending the 2099 file: the site sent an invalid proof
+    assert "clock skew" in one_line(json.dumps(row)), row
+    # Once the file is gone from the site, the next real (failing) check decides.
+    (lab.proof_dir("site002") / future).unlink()
+    result = lab.play("check_connection.yml", "--limit", "site002", eeszt_endpoints=closed,
+                      eeszt_check_fail_on_error=False)
+    assert result.ok, result.output
+    newest = sorted(p.name for p in lab.proof_dir("site002").glob("*.json"))[-1]
+    assert newest != real[0]
+    result = lab.play("collect_proofs.yml", "--limit", "site002")
+    assert "site002" in result.recap, result.output
+    row = lab.site_row("site002")
+    assert row["latest"] == "100001/100001002/" + newest, row
     assert row["status"] == "failed", row
     assert row["failure"]["stage"] == "check", row
 

@@ -13,7 +13,7 @@ and a rewritten file is refused: the SHA-256 differs.) The rewritten proofs stay
 where strings belong, a failure object with a category of DESIGN.md's list.
 
 * attack 3 (site001): the host, the failure message and hint, the certificate's serial and subject and the
-  failing endpoint start with ``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``, ``@SUM(1)``, ``-2+3``, tab,
+  failing endpoint start with ``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``, ``@SUM(1)``, ``-2+3`` (the serial ``-2F3``), tab,
   carriage return: each reaches ``report.csv`` neutralised with a leading ``'`` (OWASP), and the report's
   own numbers (days left, proofs) stay numbers;
 * attack 4 (site002): ESC, NUL, VT (and FF, DEL, a C1 CSI) in the failure message and hint: ``junit.xml``
@@ -89,7 +89,7 @@ def fail_with(document, message, hint, endpoint=None):
 def attack_formulas(document):
     fail_with(document, CMD, "@SUM(1)", endpoint="-2+3")
     document["host"] = HYPERLINK
-    document["client_certificate"]["serial"] = "-2+3"
+    document["client_certificate"]["serial"] = "-2F3"  # a negative serial in hex (the schema's form)
     document["client_certificate"]["subject"] = "\t=1+1,CN=lab"
 
 
@@ -136,7 +136,7 @@ def test_attack_3_formula_cells_reach_report_csv_neutralised(lab):
     row = rows["'" + HYPERLINK]
     assert row["failure_message"] == "'" + CMD
     assert row["hint"] == "'@SUM(1)"
-    assert row["certificate_serial"] == "'-2+3"
+    assert row["certificate_serial"] == "'-2F3"
     # The report's own numbers stay numbers.
     assert row["proofs"] == "1"
     assert int(row["certificate_days_left"]) > 300
