@@ -18,8 +18,21 @@ description:
   - "The result is one of: C(PASS) (the connection check passed), C(FAIL <category>) (the check ran and
     failed, with its C(failure.category)), C(FAILED) (a task failed on the site; the line names it),
     C(UNREACHABLE) (the line names the task), C(ERROR) (the site sent a file that is no valid proof: the proofs
-    stage kept it in the archive's quarantine; the line names the file), C(OK) (the run succeeded on the site
-    without a connection check, for example C(deploy_certificate.yml) alone)."
+    stage kept it in the archive's quarantine; the line names the file), C(REFUSED) (the preflight refused the
+    host before anything was done on it: a bad variable, a controller file, a misspelt variable with
+    C(eeszt_preflight_unknown_variables=fail) or a refused site registry row; its reason is C(refused by the
+    preflight: bad_variables: MESSAGE)), C(OK) (the run succeeded on the site without a connection check, for
+    example C(deploy_certificate.yml) alone)."
+  - "The totals add C(refused: N) when the preflight refused a host (C(refused) in the JSON totals, always there);
+    a refused host counts there only, not under C(failed). A host refused with no identity (a refused site
+    registry row) is listed too."
+  - "The days left on the certificate come from the certificate stage's C(eeszt_certificate_result), else from the
+    client certificate the connection check presented (C(eeszt_check_result.client_certificate.not_after)), so a
+    daily run without the certificate stage shows them too. The environment is C(eeszt_environment), else the
+    check's, else C(test) (the roles' default) for a site."
+  - "Under C(warnings:), once each, the C(eeszt_*) variables that nothing in the collection reads, with the hosts
+    that set them counted (from M(eeszt.connect.fleet_preflight); C(warnings) in the JSON, with C(variable),
+    C(hosts), C(did_you_mean) and C(message))."
   - "C(ERROR) comes from the C(quarantined) list of the result of M(eeszt.connect.proofs_archive) (the proofs
     role's archive task), whether or not the task's failure is ignored; its reason is C(the site sent an invalid
     proof: NAME: REASON), on one line and cut at 500 characters. The totals then add C(error: N) (C(error) in the
@@ -58,8 +71,8 @@ options:
       - The object has C(schema), C(generated_at) (UTC, ISO 8601), C(sites) (one object per line, keys
         C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
         C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(error), C(message),
-        C(proof_path), C(reason)), C(totals) and C(run_failures) (one object per failed task that runs once for
-        the play, keys C(task), C(host), C(error), C(message)). C(reason) is null for sites that passed; C(error)
+        C(proof_path), C(reason)), C(totals), C(run_failures) (one object per failed task that runs once for
+        the play, keys C(task), C(host), C(error), C(message)) and C(warnings). C(reason) is null for sites that passed; C(error)
         and C(message) are the error code and message of a failed result that carries a code, or of a failed
         check.
     type: path

@@ -127,14 +127,14 @@ options:
     description:
       - What a row with a problem does. C(refuse) keeps its host in the inventory, refused (group
         C(eeszt_registry_refused), variable C(eeszt_registry_refusal)), and the other rows run; C(fail) fails the
-        whole inventory source, listing every problem (the behaviour before version 0.3.0), for those who want
+        whole inventory source, listing every problem (the behaviour before this option), for those who want
         a registry to be all right or not used at all.
       - Not named C(strict), which is the option of the C(constructed) features (O(compose), O(groups),
         O(keyed_groups)).
     type: str
     default: refuse
     choices: [refuse, fail]
-    version_added: 0.3.0
+    version_added: 0.2.0
 extends_documentation_fragment:
   - eeszt.connect.inventory
   - constructed

@@ -14,8 +14,6 @@ import json
 import pytest
 
 pytestmark = pytest.mark.slow
-PREFLIGHT_TASK = "Check the variables of the stages to come, on the controller only"
-CHECK_TASK_PREFIX = "TASK [eeszt.connect.connection_check"
 
 
 def inventory(tmp_path, group_typo=True):
@@ -90,4 +88,3 @@ def test_fail_refuses_the_host_before_anything_is_done_on_it(tmp_path, run_playb
     assert [w["variable"] for w in document["warnings"]] == ["eeszt_check_timout"]
     # Said once where it happens (the refusal), not also as a run-time warning.
     assert "[WARNING]: eeszt_check_timout" not in result.stdout + result.stderr
-

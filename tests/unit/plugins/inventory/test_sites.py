@@ -752,7 +752,7 @@ def test_a_row_without_a_usable_host_name_gets_a_placeholder_from_file_and_line(
     rows[2]["host"] = rows[0]["host"]          # line 4: the name of line 2's (good) host
     rows[2]["site_id"] = "12345"
     rows[3]["host"] = ""                       # line 5: no name at all
-    registry = write_csv(tmp_path / "registry.csv", rows)
+    write_csv(tmp_path / "registry.csv", rows)
 
     inventory = parse_with_plugin(write_config(tmp_path))
 
