@@ -30,7 +30,7 @@ description:
     problems), before anything is done on it. Either way the fleet summary (the C(eeszt.connect.fleet_summary)
     callback) lists them under C(warnings:), each once.
   - A host that the site registry refused (the variable C(eeszt_registry_refusal) of the C(eeszt.connect.sites)
-    inventory plugin) is left out: M(eeszt.connect.site_preflight) refuses it with the registry's reason.
+    inventory plugin) is left out; M(eeszt.connect.site_preflight) refuses it with the registry's reason.
 options:
   roles:
     description:

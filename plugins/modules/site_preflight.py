@@ -28,7 +28,7 @@ description:
     65535.
   - A host whose site registry row was refused (the variable C(eeszt_registry_refusal) that the
     C(eeszt.connect.sites) inventory plugin sets, with C(file), C(line), C(field) and C(reason)) fails with that
-    reason alone: nothing else of its row was kept, so nothing else is checked.
+    reason alone (nothing else of its row was kept, so nothing else is checked).
   - With C(eeszt_preflight_unknown_variables=fail), an C(eeszt_*) variable that nothing reads is one of the
     host's problems (handed over by M(eeszt.connect.fleet_preflight) in O(fleet)).
   - Fails the host with one message that names the host and, for each bad variable, its name, its
