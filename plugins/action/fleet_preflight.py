@@ -20,7 +20,10 @@ ARGUMENT_SPEC = {
                                                              "proofs"]},
     "hosts": {"type": "list", "elements": "str"},
     "ignore_unknown": {"type": "list", "elements": "str", "default": []},
+    "unknown_variables": {"type": "str", "choices": ["warn", "fail"], "default": "warn"},
 }
+# A host the site registry refused (eeszt.connect.sites): eeszt.connect.site_preflight refuses it with that reason.
+REGISTRY_REFUSAL = "eeszt_registry_refusal"
 
 
 class ActionModule(PreflightAction):
@@ -45,7 +48,7 @@ class ActionModule(PreflightAction):
         names_by_host = {}
         for host in hosts:
             raw = hostvars.raw_get(host)
-            if not isinstance(raw, dict):
+            if not isinstance(raw, dict) or raw.get(REGISTRY_REFUSAL) is not None:
                 continue
             names_by_host[host] = [name for name in raw if isinstance(name, str)]
             variables = combine_vars(defaults, raw)
@@ -56,14 +59,20 @@ class ActionModule(PreflightAction):
 
         unknown = site_files.unknown_variables(names_by_host, site_files.known_names(COLLECTION_ROOT),
                                                args["ignore_unknown"])
+        if args["unknown_variables"] == "fail":
+            # Each host that sets one is refused by eeszt.connect.site_preflight, with its other problems.
+            for entry in unknown:
+                for host in entry["hosts"]:
+                    problems.setdefault(host, []).append(site_files.unknown_problem(entry))
         result.update(
             changed=False,
             hosts=problems,
             unknown=unknown,
+            unknown_variables=args["unknown_variables"],
             files_opened=checker.opened,
             msg="%d host(s): %d distinct controller file(s) opened, %d host(s) with a file problem, %d unknown "
                 "eeszt_* variable(s)" % (len(hosts), checker.opened, len(problems), len(unknown)),
         )
-        if unknown:
+        if unknown and args["unknown_variables"] == "warn":
             result["warnings"] = [site_files.unknown_warning(entry) for entry in unknown]
         return result

@@ -26,6 +26,20 @@ ARGUMENT_SPEC = {
 }
 
 
+REGISTRY_REFUSAL = "eeszt_registry_refusal"
+
+
+def registry_problem(refusal):
+    """The problem of a host whose site registry row was refused (``eeszt_registry_refusal`` of eeszt.connect.sites:
+    file, line, field, reason)."""
+    reason = refusal.get("reason") if isinstance(refusal, dict) else None
+    if not isinstance(reason, str) or not reason:
+        reason = "the site registry refused this host's row"
+    return site_vars.Problem(REGISTRY_REFUSAL, None, reason,
+                             "correct the row in the site registry and run again (the inventory plugin "
+                             "eeszt.connect.sites kept the host only to report it)")
+
+
 def split_role(entry):
     """``certificate`` or ``certificate:rollback`` -> (role, entry point)."""
     role, dummy, entry_point = entry.partition(":")
@@ -79,6 +93,13 @@ class ActionModule(PreflightAction):
                               % (entry, exc))
                 return result
 
+        # A row the site registry refused (eeszt.connect.sites): its reason is the whole story, nothing of the
+        # row is set (no identity, no address), so nothing else of this host is checked.
+        refusal = task_vars.get(REGISTRY_REFUSAL)
+        if refusal is not None:
+            problems.append(registry_problem(refusal))
+            return self._verdict(result, host, problems, args, 0)
+
         # The identity: required when a role to check requires it (its argument spec says so).
         environments = self._spec_options("connection_check", "main")["eeszt_environment"].get("choices") or []
         required = any((options.get("eeszt_institution_id") or {}).get("required") for dummy, options in specs)
@@ -111,7 +132,12 @@ class ActionModule(PreflightAction):
             if found.get("variable") not in reported:
                 problems.append(site_vars.Problem(found.get("variable"), found.get("value"), found.get("message"),
                                                   found.get("remedy")))
-        result.update(changed=False, checked=len(checked), roles=list(args["roles"]),
+        return self._verdict(result, host, problems, args, len(checked))
+
+    @staticmethod
+    def _verdict(result, host, problems, args, checked):
+        """The task's result: failed with every problem, or the count of valid variables."""
+        result.update(changed=False, checked=checked, roles=list(args["roles"]),
                       problems=[problem.as_dict() for problem in problems])
         if problems:
             result["failed"] = True
@@ -123,7 +149,7 @@ class ActionModule(PreflightAction):
                    " ".join("(%d) %s" % (index, problem) for index, problem in enumerate(problems, 1)),
                    "it" if len(problems) == 1 else "them"))
         else:
-            result["msg"] = "%d variables of %s are valid" % (len(checked), ", ".join(args["roles"]))
+            result["msg"] = "%d variables of %s are valid" % (checked, ", ".join(args["roles"]))
         return result
 
     def _spec_options(self, role, entry_point):

@@ -18,8 +18,21 @@ description:
   - "The result is one of: C(PASS) (the connection check passed), C(FAIL <category>) (the check ran and
     failed, with its C(failure.category)), C(FAILED) (a task failed on the site; the line names it),
     C(UNREACHABLE) (the line names the task), C(ERROR) (the site sent a file that is no valid proof: the proofs
-    stage kept it in the archive's quarantine; the line names the file), C(OK) (the run succeeded on the site
-    without a connection check, for example C(deploy_certificate.yml) alone)."
+    stage kept it in the archive's quarantine; the line names the file), C(REFUSED) (the preflight refused the
+    host before anything was done on it: a bad variable, a controller file, a misspelt variable with
+    C(eeszt_preflight_unknown_variables=fail) or a refused site registry row; its reason is C(refused by the
+    preflight: bad_variables: MESSAGE)), C(OK) (the run succeeded on the site without a connection check, for
+    example C(deploy_certificate.yml) alone)."
+  - "The totals add C(refused: N) when the preflight refused a host (C(refused) in the JSON totals, always there);
+    a refused host counts there only, not under C(failed). A host refused with no identity (a refused site
+    registry row) is listed too."
+  - "The days left on the certificate come from the certificate stage's C(eeszt_certificate_result), else from the
+    client certificate the connection check presented (C(eeszt_check_result.client_certificate.not_after)), so a
+    daily run without the certificate stage shows them too. The environment is C(eeszt_environment), else the
+    check's, else C(test) (the roles' default) for a site."
+  - "Under C(warnings:), once each, the C(eeszt_*) variables that nothing in the collection reads, with the hosts
+    that set them counted (from M(eeszt.connect.fleet_preflight); C(warnings) in the JSON, with C(variable),
+    C(hosts), C(did_you_mean) and C(message))."
   - "C(ERROR) comes from the C(quarantined) list of the result of M(eeszt.connect.proofs_archive) (the proofs
     role's archive task), whether or not the task's failure is ignored; its reason is C(the site sent an invalid
     proof: NAME: REASON), on one line and cut at 500 characters. The totals then add C(error: N) (C(error) in the
@@ -58,8 +71,8 @@ options:
       - The object has C(schema), C(generated_at) (UTC, ISO 8601), C(sites) (one object per line, keys
         C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
         C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(error), C(message),
-        C(proof_path), C(reason)), C(totals) and C(run_failures) (one object per failed task that runs once for
-        the play, keys C(task), C(host), C(error), C(message)). C(reason) is null for sites that passed; C(error)
+        C(proof_path), C(reason)), C(totals), C(run_failures) (one object per failed task that runs once for
+        the play, keys C(task), C(host), C(error), C(message)) and C(warnings). C(reason) is null for sites that passed; C(error)
         and C(message) are the error code and message of a failed result that carries a code, or of a failed
         check.
     type: path
@@ -112,6 +125,7 @@ from ansible.utils.vars import combine_vars
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import failure_reason
+from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.site_files import unknown_warning
 
 SCHEMA = "eeszt.connect/fleet-summary/v1"
 CERT_FACT = "eeszt_certificate_result"
@@ -124,11 +138,16 @@ FAILED = "FAILED"
 UNREACHABLE = "UNREACHABLE"
 ERROR = "ERROR"
 OK = "OK"
+REFUSED = "REFUSED"
 TOTALS = (("sites", None), ("passed", PASS), ("check failed", FAIL), ("failed", FAILED),
           ("unreachable", UNREACHABLE), ("not checked", OK))
 COLORS = {PASS: C.COLOR_OK, OK: C.COLOR_OK, FAIL: C.COLOR_ERROR, FAILED: C.COLOR_ERROR,
-          UNREACHABLE: C.COLOR_UNREACHABLE, ERROR: C.COLOR_ERROR}
+          UNREACHABLE: C.COLOR_UNREACHABLE, ERROR: C.COLOR_ERROR, REFUSED: C.COLOR_ERROR}
 INVALID_PROOF = "invalid_proof"
+# The error code of eeszt.connect.site_preflight: the host was refused before anything was done on it.
+REFUSED_ERROR = "bad_variables"
+# The environment of a site that does not set eeszt_environment (the roles' default).
+DEFAULT_ENVIRONMENT = "test"
 HEADER = ("INSTITUTION", "SITE", "HOST", "CERT DAYS", "RESULT", "PROOF / FAILING TASK")
 # A connection error is shown on one line and cut to this length.
 REASON_MAX = 300
@@ -190,6 +209,8 @@ def reason(row, unreachable_reason=None):
                                                   ": %s" % row["message"] if row.get("message") else "")
     if row["result"] == ERROR:
         return row.get("message") or "the site sent an invalid proof"
+    if row["result"] == REFUSED:
+        return "refused by the preflight: %s: %s" % (row["error"], row.get("message") or "no message")
     if row["result"] == FAILED:
         if row.get("error"):
             return "%s: %s (task: %s)" % (row["error"], row.get("message") or "no message",
@@ -202,7 +223,7 @@ class HostRecord:
     """What the run told us about one host."""
 
     __slots__ = ("name", "host", "certificate", "check", "failed_task", "failed_error", "failed_message",
-                 "unreachable_task", "unreachable_reason", "run_once_failures", "invalid_proofs")
+                 "unreachable_task", "unreachable_reason", "run_once_failures", "invalid_proofs", "refused")
 
     def __init__(self, name):
         self.name = name
@@ -216,6 +237,33 @@ class HostRecord:
         self.unreachable_reason = None
         self.run_once_failures = 0
         self.invalid_proofs = None
+        self.refused = False
+
+
+def days_left(not_after, now=None):
+    """Whole days from ``now`` to ``not_after`` (UTC ISO 8601 text) as the report counts them, or None."""
+    if not isinstance(not_after, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(not_after.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return int((moment - now).total_seconds() // 86400)
+
+
+def _certificate(record):
+    """(days left, not_after) of the site's WAF-SSL certificate: the certificate stage's figure when it ran,
+    else the client certificate the connection check presented (the daily run has no certificate stage)."""
+    certificate = record.certificate if isinstance(record.certificate, dict) else {}
+    if certificate.get("days_left") is not None or certificate.get("not_after"):
+        return _integer(certificate.get("days_left")), _text(certificate.get("not_after"))
+    check = record.check if isinstance(record.check, dict) else {}
+    client = check.get("client_certificate") if isinstance(check.get("client_certificate"), dict) else {}
+    not_after = _text(client.get("not_after"))
+    return days_left(not_after), not_after
 
 
 def summarize(records, stats, identities):
@@ -229,20 +277,23 @@ def summarize(records, stats, identities):
         record = records.get(name) or HostRecord(name)
         identity = identities.get(name) or {}
         if not (identity.get("eeszt_institution_id") or identity.get("eeszt_site_id")
-                or record.certificate is not None or record.check is not None):
+                or record.certificate is not None or record.check is not None or record.refused):
             continue
         counts = dict(stats.get(name) or {})
         # The failure of a run_once task is counted for the host it ran on: it is the run's, not that site's.
         counts["failures"] = max((counts.get("failures") or 0) - record.run_once_failures, 0)
-        certificate = record.certificate if isinstance(record.certificate, dict) else {}
         check = record.check if isinstance(record.check, dict) else None
+        days, not_after = _certificate(record)
+        environment = _text(identity.get("eeszt_environment")) or _text((check or {}).get("environment"))
+        if environment is None and (identity.get("eeszt_institution_id") or identity.get("eeszt_site_id")):
+            environment = DEFAULT_ENVIRONMENT
         row = {
             "host": name,
             "institution_id": _text(identity.get("eeszt_institution_id")),
             "site_id": _text(identity.get("eeszt_site_id")),
-            "environment": _text(identity.get("eeszt_environment")),
-            "certificate_days_left": _integer(certificate.get("days_left")),
-            "certificate_not_after": _text(certificate.get("not_after")),
+            "environment": environment,
+            "certificate_days_left": days,
+            "certificate_not_after": not_after,
             "result": OK,
             "failure_category": None,
             "failed_task": None,
@@ -265,6 +316,12 @@ def summarize(records, stats, identities):
             row["result"] = FAIL
             row["failure_category"] = _text(failure.get("category")) or "unknown"
             row["message"] = one_line(failure.get("message"), MESSAGE_MAX)
+        elif counts.get("failures") and record.refused:
+            # Refused by the preflight (a bad variable, file or registry row): nothing was done on this site.
+            row["result"] = REFUSED
+            row["failed_task"] = record.failed_task
+            row["error"] = record.failed_error
+            row["message"] = record.failed_message
         elif counts.get("failures"):
             row["result"] = FAILED
             row["failed_task"] = record.failed_task
@@ -285,6 +342,7 @@ def summarize(records, stats, identities):
     errors = sum(row["result"] == ERROR for row in rows)
     if errors:
         totals["error"] = errors
+    totals["refused"] = sum(row["result"] == REFUSED for row in rows)
     return rows, totals
 
 
@@ -297,12 +355,18 @@ def run_failure_line(failure):
     return "%s (task: %s, run on %s's behalf)" % (what, failure["task"] or "-", failure["host"])
 
 
-def render(rows, totals, colorize=True, run_failures=()):
-    """The summary as lines of text: header, one aligned line per site, totals, problems, run problems."""
+def unknown_lines(unknown):
+    """One line per eeszt_* variable that nothing reads (fleet_preflight's ``unknown``), each once."""
+    return [unknown_warning(entry) for entry in unknown]
+
+
+def render(rows, totals, colorize=True, run_failures=(), unknown=()):
+    """The summary as lines of text: header, one aligned line per site, totals, problems, run problems,
+    warnings (the eeszt_* variables that nothing reads)."""
     table = [HEADER]
     for row in rows:
         result = row["result"] + (" %s" % row["failure_category"] if row["failure_category"] else "")
-        if row["result"] in (FAILED, UNREACHABLE):
+        if row["result"] in (FAILED, UNREACHABLE, REFUSED):
             detail = "task: %s" % (row["failed_task"] or "-")
         elif row["result"] == ERROR:
             detail = "invalid proof: see problems"
@@ -319,7 +383,8 @@ def render(rows, totals, colorize=True, run_failures=()):
             cells[4] = stringc(cells[4], COLORS[rows[index - 1]["result"]])
         lines.append("  ".join(cells).rstrip())
     lines.append("  ".join("%s: %d" % (label, totals[label.replace(" ", "_")]) for label, dummy in TOTALS)
-                 + ("  error: %d" % totals["error"] if totals.get("error") else ""))
+                 + ("  error: %d" % totals["error"] if totals.get("error") else "")
+                 + ("  refused: %d" % totals["refused"] if totals.get("refused") else ""))
     if totals["failure_categories"]:
         lines.append("failure categories: " + ", ".join(
             "%s=%d" % item for item in totals["failure_categories"].items()))
@@ -330,14 +395,18 @@ def render(rows, totals, colorize=True, run_failures=()):
     if run_failures:
         lines.append("run problems (tasks that run once for the whole play; every site of that play stopped there):")
         lines.extend("  %s" % run_failure_line(failure) for failure in run_failures)
+    if unknown:
+        lines.append("warnings:")
+        lines.extend("  %s" % line for line in unknown_lines(unknown))
     return lines
 
 
-def write_json(path, rows, totals, run_failures=()):
+def write_json(path, rows, totals, run_failures=(), unknown=()):
     """Write the summary to ``path`` atomically (0644: it holds no secret)."""
     generated_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     document = {"schema": SCHEMA, "generated_at": generated_at, "sites": rows, "totals": totals,
-                "run_failures": list(run_failures)}
+                "run_failures": list(run_failures),
+                "warnings": [dict(entry, message=line) for entry, line in zip(unknown, unknown_lines(unknown))]}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o644)
 
@@ -354,6 +423,7 @@ class CallbackModule(CallbackBase):
         super().__init__(display=display)
         self._records = {}
         self._run_failures = []
+        self._unknown = {}
         self._play = None
 
     # --- events ---------------------------------------------------------------
@@ -366,6 +436,7 @@ class CallbackModule(CallbackBase):
         payload = self._payload(result)
         self._take_registered(record, result, payload)
         self._take_quarantined(record, payload)
+        self._take_unknown(payload)
         for item in [payload] + [item for item in payload.get("results") or [] if isinstance(item, dict)]:
             facts = item.get("ansible_facts")
             if isinstance(facts, dict):
@@ -396,6 +467,20 @@ class CallbackModule(CallbackBase):
         if named:
             record.invalid_proofs = " | ".join(named)
 
+    def _take_unknown(self, payload):
+        """The eeszt_* variables that nothing reads, from eeszt.connect.fleet_preflight's result: each variable
+        once per run however often the preflight ran, with every host that set it."""
+        entries = payload.get("unknown")
+        if not isinstance(entries, list) or "files_opened" not in payload:
+            return
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("variable"), str):
+                continue
+            known = self._unknown.setdefault(entry["variable"], {"variable": entry["variable"], "hosts": [],
+                                                                 "did_you_mean": _text(entry.get("did_you_mean"))})
+            hosts = [str(host) for host in entry.get("hosts") or [] if isinstance(host, str)]
+            known["hosts"] = sorted(set(known["hosts"]) | set(hosts))
+
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._take_quarantined(self._record(result), self._payload(result))
         if not ignore_errors:
@@ -414,6 +499,7 @@ class CallbackModule(CallbackBase):
                 return
             record.failed_task = self._task_name(result)
             record.failed_error, record.failed_message = error, message
+            record.refused = error == REFUSED_ERROR
 
     def v2_runner_on_unreachable(self, result):
         record = self._record(result)
@@ -432,13 +518,14 @@ class CallbackModule(CallbackBase):
         rows, totals = summarize(self._records, counts, identities)
         if not rows:
             return
+        unknown = [self._unknown[name] for name in sorted(self._unknown)]
         self._display.banner("EESZT FLEET SUMMARY")
-        for line in render(rows, totals, run_failures=self._run_failures):
+        for line in render(rows, totals, run_failures=self._run_failures, unknown=unknown):
             self._display.display(line)
         path = self.get_option("output_json")
         if path:
             try:
-                write_json(path, rows, totals, self._run_failures)
+                write_json(path, rows, totals, self._run_failures, unknown)
             except OSError as exc:
                 self._display.warning("fleet_summary: cannot write %s: %s" % (path, exc.strerror or exc))
             else:

@@ -28,8 +28,20 @@ description:
   - Every row is validated before anything is added to the inventory (required fields, identifier
     patterns, duplicate host names, duplicate institution and site pairs, missing PFX files, unknown
     environments, port numbers, booleans, tag characters, unknown columns, Jinja2 templates in cells,
-    which are never evaluated). All problems are reported at once, each naming the file, the row (C(line N) in
-    CSV, C(sites[N]) or C([N]) in YAML) and the field, and the inventory source fails.
+    which are never evaluated). Each problem names the file, the row (C(line N) in CSV, C(sites[N]) or C([N]) in
+    YAML) and the field.
+  - "A bad row does not stop the fleet (O(bad_rows=refuse), the default): its host is kept in the inventory,
+    refused, and the other rows become sites as usual. The refused host is in the group C(eeszt_registry_refused)
+    (a child of C(eeszt_sites), so every playbook's preflight sees it) and in no other group; its only variable is
+    C(eeszt_registry_refusal) (C(file), C(line), C(field) of its first problem, C(reason) with all its problems,
+    C(problems), C(placeholder)); nothing else of the row is used (no identity, no address). The preflight
+    (M(eeszt.connect.site_preflight)) refuses it with that reason before anything is done on it, and the fleet
+    summary and the report list it as refused. A row whose host name cannot be used (empty, invalid, or the name
+    of another host) is listed under a name made of the file and the row, such as C(registry_csv_line_3), and
+    its C(reason) says so. One warning per bad row is shown when the inventory is read."
+  - A problem of the whole file (an unreadable file, a missing or misspelt column in the header, a CSV or YAML
+    syntax error) fails the inventory source, with every problem at once; so does any bad row with
+    O(bad_rows=fail).
   - "Groups: C(eeszt_sites) (every site, through its institution group), C(institution_<id>), C(env_<environment>)
     and C(tag_<tag>); plus those from O(groups) and O(keyed_groups)."
   - CSV files may start with a UTF-8 byte order mark and use C(,) or C(;) as the delimiter (detected from
@@ -111,6 +123,18 @@ options:
     type: list
     elements: str
     default: []
+  bad_rows:
+    description:
+      - What a row with a problem does. C(refuse) keeps its host in the inventory, refused (group
+        C(eeszt_registry_refused), variable C(eeszt_registry_refusal)), and the other rows run; C(fail) fails the
+        whole inventory source, listing every problem (the behaviour before this option), for those who want
+        a registry to be all right or not used at all.
+      - Not named C(strict), which is the option of the C(constructed) features (O(compose), O(groups),
+        O(keyed_groups)).
+    type: str
+    default: refuse
+    choices: [refuse, fail]
+    version_added: 0.2.0
 extends_documentation_fragment:
   - eeszt.connect.inventory
   - constructed
@@ -134,6 +158,13 @@ registry: registry.csv
 # registry.csv (first lines):
 #   host,address,user,port,connection,become,institution_id,site_id,environment,pfx,password_var,tags
 #   rendelo-budapest-1,10.20.0.11,ansible,22,ssh,true,123456,123456001,test,pfx/123456.pfx,vault_eeszt_pfx_password_123456,budapest;gp
+
+---
+# A registry that must be all right or not used at all: any bad row fails the inventory (by default the bad
+# row's host is refused by the preflight and the other sites run).
+plugin: eeszt.connect.sites
+registry: registry.csv
+bad_rows: fail
 
 ---
 # A YAML registry, production only, with a different site code pattern, cached for an hour,
@@ -175,7 +206,10 @@ except ImportError:  # ansible-core < 2.19: inventory strings are templates alre
     def trust_as_template(value):
         return value
 
-CACHE_SCHEMA = "eeszt.connect/sites-cache/v1"
+CACHE_SCHEMA = "eeszt.connect/sites-cache/v2"
+# The group and the host variable of a host whose registry row was refused (read by the preflight).
+REFUSED_GROUP = "eeszt_registry_refused"
+REFUSAL_VARIABLE = "eeszt_registry_refusal"
 
 display = Display()
 
@@ -194,7 +228,7 @@ HOST_VARIABLES = (
 )
 
 VALIDATION_OPTIONS = ("format", "csv_delimiter", "institution_id_pattern", "site_id_pattern", "environments",
-                      "default_environment", "check_pfx", "extra_columns", "extra_columns_allow")
+                      "default_environment", "check_pfx", "extra_columns", "extra_columns_allow", "bad_rows")
 
 
 class InventoryModule(ConfigFileInventory, Constructable, Cacheable):
@@ -224,22 +258,29 @@ class InventoryModule(ConfigFileInventory, Constructable, Cacheable):
         update_cache = self.get_option("cache") and not cache
         sites = None
         warnings = []
+        refusals = []
         if use_cache:
             cached = self._cache.get(cache_key)
             if isinstance(cached, dict) and all(cached.get(key) == value for key, value in fingerprint.items()):
                 sites = cached.get("sites")
                 warnings = [item for item in cached.get("warnings") or [] if isinstance(item, str)]
+                refusals = [item for item in cached.get("refusals") or [] if isinstance(item, dict)]
             else:
                 update_cache = True
         if sites is None:
-            sites = self._load(registry, settings, warnings)
+            sites = self._load(registry, settings, warnings, refusals)
         if update_cache:
-            self._cache[cache_key] = dict(fingerprint, sites=sites, warnings=warnings)
+            self._cache[cache_key] = dict(fingerprint, sites=sites, warnings=warnings, refusals=refusals)
         for message in warnings:
             display.warning(message)
+        for refusal in refusals:
+            display.warning("%s: the host %s is kept in the inventory, refused (group %s): the preflight refuses it "
+                            "and the other sites go on (bad_rows: fail makes the whole inventory fail instead)"
+                            % (refusal["reason"], refusal["host"], REFUSED_GROUP))
         self._populate(sites)
+        self._populate_refused(refusals)
 
-    def _load(self, registry, settings, warnings):
+    def _load(self, registry, settings, warnings, refusals):
         try:
             return load_registry(
                 registry, fmt=settings["format"], csv_delimiter=settings["csv_delimiter"],
@@ -247,7 +288,7 @@ class InventoryModule(ConfigFileInventory, Constructable, Cacheable):
                 site_id_pattern=settings["site_id_pattern"], environments=settings["environments"],
                 default_environment=settings["default_environment"], check_pfx=settings["check_pfx"],
                 extra_columns=settings["extra_columns"], extra_columns_allow=settings["extra_columns_allow"],
-                warnings=warnings)
+                warnings=warnings, refusals=refusals if settings["bad_rows"] == "refuse" else None)
         except RegistryError as exc:
             raise AnsibleParserError(str(exc))
 
@@ -277,3 +318,16 @@ class InventoryModule(ConfigFileInventory, Constructable, Cacheable):
             self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+
+    def _populate_refused(self, refusals):
+        """The hosts of the refused rows: in the group eeszt_registry_refused (under eeszt_sites) only, with the
+        variable eeszt_registry_refusal that the preflight reads; nothing else of the row is set."""
+        if not refusals:
+            return
+        self.inventory.add_group("eeszt_sites")
+        self.inventory.add_group(REFUSED_GROUP)
+        self.inventory.add_child("eeszt_sites", REFUSED_GROUP)
+        for refusal in refusals:
+            self.inventory.add_host(refusal["host"], group=REFUSED_GROUP)
+            self.inventory.set_variable(refusal["host"], REFUSAL_VARIABLE,
+                                        dict((key, value) for key, value in refusal.items() if key != "host"))

@@ -24,8 +24,13 @@ description:
     file that defines the host), then in the C(files/) folders of the role and the playbook; a file that is
     not found is reported with every place that was looked at.
   - Warns about every C(eeszt_*) variable that nothing in the collection reads (a misspelt name passes
-    silently otherwise), with the closest known name ("did you mean ..."). Your own C(eeszt_*) variables
-    go into O(ignore_unknown).
+    silently otherwise), with the closest known name ("did you mean ..."), once per variable with the hosts that
+    set it. Your own C(eeszt_*) variables go into O(ignore_unknown). With O(unknown_variables=fail), each host
+    that sets one is refused by M(eeszt.connect.site_preflight) instead (the variable is one of its RV(hosts)
+    problems), before anything is done on it. Either way the fleet summary (the C(eeszt.connect.fleet_summary)
+    callback) lists them under C(warnings:), each once.
+  - A host that the site registry refused (the variable C(eeszt_registry_refusal) of the C(eeszt.connect.sites)
+    inventory plugin) is left out; M(eeszt.connect.site_preflight) refuses it with the registry's reason.
 options:
   roles:
     description:
@@ -46,6 +51,15 @@ options:
     type: list
     elements: str
     default: []
+  unknown_variables:
+    description:
+      - What an C(eeszt_*) variable that nothing reads does. C(warn) warns (the site runs); C(fail) refuses
+        every host that sets one, naming the host, the variable and the closest known name.
+      - The preflight playbook sets it from C(eeszt_preflight_unknown_variables) (default C(warn)).
+    type: str
+    choices: [warn, fail]
+    default: warn
+    version_added: 0.2.0
 extends_documentation_fragment:
   - eeszt.connect.attributes.controller_check
 notes:
@@ -72,7 +86,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 hosts:
-  description: The file problems of each host that has any, in the shape of M(eeszt.connect.site_preflight)'s C(problems).
+  description:
+    - The file problems of each host that has any, in the shape of M(eeszt.connect.site_preflight)'s C(problems).
+    - With O(unknown_variables=fail), also one problem per unknown variable the host sets.
   returned: always
   type: dict
   sample:
@@ -100,6 +116,11 @@ unknown:
       description: The closest variable the collection knows, or null.
       type: str
       sample: eeszt_check_timeout
+unknown_variables:
+  description: The O(unknown_variables) mode of this run.
+  returned: always
+  type: str
+  sample: warn
 files_opened:
   description: How many distinct files (and PFX passwords) were opened for all hosts together.
   returned: always

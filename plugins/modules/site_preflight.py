@@ -26,6 +26,11 @@ description:
     C(eeszt_certificate_warn_days) >= C(eeszt_certificate_min_days). Positive timeouts. Proxy URLs
     shaped C(http://host:port). Absolute site-side paths. An octal key mode. Gateway ports from 1 to
     65535.
+  - A host whose site registry row was refused (the variable C(eeszt_registry_refusal) that the
+    C(eeszt.connect.sites) inventory plugin sets, with C(file), C(line), C(field) and C(reason)) fails with that
+    reason alone (nothing else of its row was kept, so nothing else is checked).
+  - With C(eeszt_preflight_unknown_variables=fail), an C(eeszt_*) variable that nothing reads is one of the
+    host's problems (handed over by M(eeszt.connect.fleet_preflight) in O(fleet)).
   - Fails the host with one message that names the host and, for each bad variable, its name, its
     value and what to do. The value of a secret (an option marked C(no_log)) is never shown, only its
     name. Other hosts go on.

@@ -21,6 +21,10 @@ connects or escalates, or that looks like a secret (:func:`protected_column`),
 never becomes a host variable unless ``extra_columns_allow`` names it: it is
 dropped for the whole file, and one warning per column names the file, the
 column and the rows where it held a value (never the value).
+
+With a ``refusals`` list, a problem of one row refuses that row only: the
+valid rows are returned and each bad row is appended to ``refusals`` (see
+:func:`refuse_rows`); a problem of the whole file still raises.
 """
 
 from __future__ import annotations
@@ -99,10 +103,12 @@ def registry_format(path, declared="auto"):
 def load_registry(path, fmt="auto", institution_id_pattern=DEFAULT_INSTITUTION_ID_PATTERN,
                   site_id_pattern=DEFAULT_SITE_ID_PATTERN, environments=DEFAULT_ENVIRONMENTS,
                   default_environment=DEFAULT_ENVIRONMENT, check_pfx=True, extra_columns="error",
-                  csv_delimiter=None, extra_columns_allow=(), warnings=None):
+                  csv_delimiter=None, extra_columns_allow=(), warnings=None, refusals=None):
     """Read and validate the registry at ``path``; a list of site dicts, or RegistryError.
 
     ``warnings``, a list, receives one message per refused extra column (see :func:`protected_column`).
+    ``refusals``, a list, receives one dict per bad row (:func:`refuse_rows`) instead of a RegistryError, when
+    every problem is one row's; without it (or with a problem of the whole file) every problem is raised.
     """
     path = os.path.abspath(path)
     fmt = registry_format(path, fmt)
@@ -127,8 +133,52 @@ def load_registry(path, fmt="auto", institution_id_pattern=DEFAULT_INSTITUTION_I
     if warnings is not None:
         warnings.extend(validator.refusals())
     if problems:
-        raise RegistryError(problems)
+        if refusals is None or not all(problem.row_level for problem in problems):
+            raise RegistryError(problems)
+        sites, refused = refuse_rows(path, rows, sites, problems)
+        refusals.extend(refused)
     return sites
+
+
+def placeholder_host(path, location, taken):
+    """A safe inventory name for a row whose own host name cannot be used, made of the file and the row
+    (``registry_csv_line_3``, ``registry_yml_sites_2``), unique among ``taken``."""
+    base = re.sub(r"[^A-Za-z0-9]+", "_", "%s %s" % (os.path.basename(path), location or "row")).strip("_")
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = "%s_%d" % (base, number)
+    return name
+
+
+def refuse_rows(path, rows, sites, problems):
+    """(the sites of the rows without a problem, one refusal per bad row), in the order of the file.
+
+    A refusal is ``{host, file, line, field, reason, problems, placeholder}``: ``host`` is the row's own host
+    name when it is a valid one that no kept site or earlier refusal uses, else :func:`placeholder_host`
+    (``placeholder`` true, and ``reason`` says so); ``line`` is the row (``line 3``, ``sites[2]``), ``field`` the
+    field of its first problem, ``reason`` all its problems as text. Nothing else of a bad row is used.
+    """
+    by_row = {}
+    for problem in problems:
+        by_row.setdefault(problem.row, []).append(problem)
+    raw_rows = dict(rows)
+    kept = [site for site in sites if site["location"] not in by_row]
+    taken = set(site["host"] for site in kept)
+    refused = []
+    for location, found in by_row.items():
+        candidate = (raw_rows.get(location) or {}).get("host")
+        candidate = candidate.strip() if isinstance(candidate, str) else ""
+        placeholder = not (candidate and len(candidate) <= 255 and HOST_RE.match(candidate)) or candidate in taken
+        host = placeholder_host(path, location, taken) if placeholder else candidate
+        taken.add(host)
+        reasons = ["%s" % problem for problem in found]
+        reason = "; ".join(reasons)
+        if placeholder:
+            reason += " (the row's host name cannot be used: it is listed as %s)" % host
+        refused.append({"host": host, "file": path, "line": location, "field": found[0].field, "reason": reason,
+                        "problems": reasons, "placeholder": placeholder})
+    return kept, refused
 
 
 class Validator:
@@ -158,7 +208,7 @@ class Validator:
         self.refused = {}  # column -> locations of the rows where it held a value
 
     def problem(self, location, field, message):
-        self.problems.append(Problem(self.path, location, field, message))
+        self.problems.append(Problem(self.path, location, field, message, row_level=location is not None))
 
     def validate(self, rows):
         """The valid sites of ``rows``; problems (this call's and earlier ones) in ``self.problems``."""

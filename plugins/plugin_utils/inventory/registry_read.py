@@ -34,15 +34,20 @@ class RegistryError(EESZTConnectError):
 
 
 class Problem:
-    """One problem: file, row (``line 7`` / ``sites[3]`` / None for the whole file), field, message."""
+    """One problem: file, row (``line 7`` / ``sites[3]`` / None for the whole file), field, message.
 
-    __slots__ = ("path", "row", "field", "message")
+    ``row_level``: the problem is one row's only (the other rows can be used); False for a problem of the file
+    (its header, its syntax), which no row can be trusted without.
+    """
 
-    def __init__(self, path, row, field, message):
+    __slots__ = ("path", "row", "field", "message", "row_level")
+
+    def __init__(self, path, row, field, message, row_level=False):
         self.path = path
         self.row = row
         self.field = field if field is None or len(field) <= 60 else field[:60] + "..."
         self.message = message
+        self.row_level = row_level
 
     def __str__(self):
         parts = [self.path]
@@ -95,7 +100,7 @@ def parse_csv(text, path, delimiter=None, extra_columns="error"):
             location = "line %d" % start
             if len(cells) > len(header):
                 problems.append(Problem(path, location, None, "%d cells, but the header names only %d columns"
-                                        % (len(cells), len(header))))
+                                        % (len(cells), len(header)), row_level=True))
                 continue
             cells = cells + [""] * (len(header) - len(cells))
             rows.append((location, dict(zip(header, (cell.strip() for cell in cells)))))
@@ -230,14 +235,15 @@ def parse_yaml(text, path):
     for index, entry in enumerate(data):
         location = "%s[%d]" % (prefix, index)
         if not isinstance(entry, dict):
-            problems.append(Problem(path, location, None, "a site must be a mapping, got %s" % type(entry).__name__))
+            problems.append(Problem(path, location, None, "a site must be a mapping, got %s" % type(entry).__name__,
+                                    row_level=True))
             continue
         row = {}
         for key, value in entry.items():
             name = _key_text(key)
             if name in row:
                 problems.append(Problem(path, location, short(name), "the field is given twice (its keys differ "
-                                        "only in case or spaces)"))
+                                        "only in case or spaces)", row_level=True))
             row[name] = value
         rows.append((location, row))
     return rows, problems

@@ -198,6 +198,15 @@ def unknown_variables(names_by_host, known, ignore=()):
     return unknown
 
 
+def unknown_problem(entry):
+    """The problem (in site_preflight's shape) of a host that sets an entry of ``unknown_variables``, for
+    ``eeszt_preflight_unknown_variables: fail``."""
+    guess = "did you mean %s? Correct the name" % entry["did_you_mean"] if entry["did_you_mean"] else "correct the name"
+    return {"variable": entry["variable"], "value": None,
+            "message": "is set but nothing in eeszt.connect reads it (eeszt_preflight_unknown_variables is fail)",
+            "remedy": "%s, or list your own variable in eeszt_preflight_ignore_unknown" % guess}
+
+
 def unknown_warning(entry, shown_hosts=3):
     """One warning line for an entry of ``unknown_variables``."""
     hosts = entry["hosts"]

@@ -101,6 +101,8 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
     site_rows = []
     for (institution, site), proofs in sorted(sites.items()):
         row = _site_row(institution, site, proofs, entries, collections.get((institution, site)), now, received)
+        if _refused_now(row, collections.get((institution, site)), hosts):
+            continue
         refusal = hosts.get(row["host"] or (collections.get((institution, site)) or {}).get("host"))
         _latest_run(row, entries, histories.get((institution, site)) or [], rotations.get((institution, site)),
                     refusal if (refusal or {}).get("status") == "refused" else None, now, stale_hours)
@@ -338,6 +340,17 @@ def _superseded(key, collection, hosts):
     if not host or host not in hosts:
         return False
     return outcome_key(hosts[host]) != key
+
+
+def _refused_now(row, collection, hosts):
+    """True for a site whose host was refused by the preflight at its latest run (issue 27).
+
+    The host is listed once, under its inventory name, with the refused hosts; it keeps no row under the
+    identity it had before (its proofs stay in the archive), so that every refused host is counted in one
+    place. The host is the site's latest collection's, else its latest proof's.
+    """
+    host = (collection or {}).get("host") or row["host"]
+    return bool(host) and (hosts.get(host) or {}).get("status") == "refused"
 
 
 def refused_hosts(hosts):

@@ -153,6 +153,8 @@ def _changed(outcome, last, hosts):
     previous = hosts.get(outcome["host"]) if key is None else last.get(key)
     if previous is None or (key is None and previous.get("status") != "refused"):
         return True
+    if key is not None and (hosts.get(outcome["host"]) or {}).get("status") == "refused":
+        return True  # the host was refused since: its site is back
     return any((previous.get(field) or None) != outcome[field] for field in ("status", "message", "stage", "error"))
 
 

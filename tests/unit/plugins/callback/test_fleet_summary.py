@@ -244,8 +244,8 @@ def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_co
     assert problems == [
         "  site-pfx: pfx_wrong_password: the password for the PFX file /srv/pfx/site.p12 is wrong: check the SMS "
         "(task: %s)" % deploy,
-        "  site-pre: bad_variables: Preflight: 1 bad variable for site-pre: (1) eeszt_site_id \"65432l\" "
-        "(task: Check the variables of the stages to come, on the controller only)",
+        "  site-pre: refused by the preflight: bad_variables: Preflight: 1 bad variable for site-pre: (1) "
+        "eeszt_site_id \"65432l\"",
         "  site-free: task failed: %s" % deploy,
         "  site-hidden: task failed: %s" % deploy,
         "  site-plain: task failed: Install the CA bundle",
@@ -285,7 +285,7 @@ def test_json_file_holds_the_same_rows(fleet, tmp_path):
         ("site-cert", "OK", None, None),
     ]
     assert document["sites"][3] == {
-        "host": "site-pass", "institution_id": "200002", "site_id": "200002001", "environment": None,
+        "host": "site-pass", "institution_id": "200002", "site_id": "200002001", "environment": "test",
         "certificate_days_left": 364, "certificate_not_after": "2027-03-01T00:00:00Z", "result": "PASS",
         "failure_category": None, "failed_task": None, "proof_path": "/var/lib/eeszt/proofs/200002-200002001.json",
         "error": None, "message": None, "reason": None}
@@ -295,7 +295,8 @@ def test_json_file_holds_the_same_rows(fleet, tmp_path):
         "task failed: Install the CA bundle", "connection check failed: tcp_refused: refused by waf.example:443",
         "unreachable: ssh: connect refused", None, None]
     assert document["totals"] == {"sites": 5, "passed": 1, "check_failed": 1, "failed": 1, "unreachable": 1,
-                                  "not_checked": 1, "failure_categories": {"tcp_refused": 1}}
+                                  "not_checked": 1, "refused": 0, "failure_categories": {"tcp_refused": 1}}
+    assert document["warnings"] == []
     assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o644
     assert os.listdir(str(target.parent)) == ["fleet-summary.json"]
     assert lines[-1] == "fleet summary written to %s" % target
@@ -490,3 +491,113 @@ def test_a_site_that_sent_an_invalid_proof_is_error_with_the_reason(no_color, tm
     site = dict((s["host"], s) for s in document["sites"])["site1"]
     assert (site["result"], site["error"], site["reason"]) == ("ERROR", "invalid_proof", reason)
     assert document["totals"]["error"] == 1
+
+
+# --- issue 27: refused hosts, unknown-variable warnings, environment and certificate days ----------------
+
+PREFLIGHT = "Check the variables of the stages to come, on the controller only"
+FLEET_PREFLIGHT = "Check the controller-side files and variable names of every site, once"
+
+
+def unknown(*entries):
+    """A fleet_preflight result with its ``unknown`` list."""
+    return {"changed": False, "hosts": {}, "files_opened": 2, "msg": "...",
+            "unknown": [{"variable": variable, "hosts": list(hosts), "did_you_mean": meant}
+                        for variable, hosts, meant in entries]}
+
+
+def test_every_host_the_preflight_refused_is_refused_whatever_its_problem(no_color, tmp_path):
+    """A wrong password, a bad ID, a registry row: all REFUSED, counted once as refused (not failed)."""
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    run.host("site-ok", "100001", "100001001")
+    run.host("site-pfx", "100001", "100001002")
+    run.host("site-id", "10000l", "100001003")
+    run.host("registry_csv_line_4")  # a registry row without a usable identity: no identity variables at all
+    run.registered("site-ok", "eeszt_check_result", **check(True))
+    run.failed("site-pfx", PREFLIGHT, error="bad_variables",
+               msg="Preflight: 1 bad variable for site-pfx, so nothing was done on this site: (1) "
+                   "eeszt_certificate_pfx_password: the password is wrong [pfx_wrong_password]")
+    run.failed("site-id", PREFLIGHT, error="bad_variables", msg="Preflight: 1 bad variable for site-id")
+    run.failed("registry_csv_line_4", PREFLIGHT, error="bad_variables",
+               msg="Preflight: 1 bad variable for registry_csv_line_4: (1) eeszt_registry_refusal: registry.csv, "
+                   "line 4, field site_id")
+    lines = run.finish()
+
+    assert lines[1:6] == [
+        "INSTITUTION  SITE       HOST                 CERT DAYS  RESULT   PROOF / FAILING TASK",
+        "100001       100001001  site-ok              -          PASS     /var/lib/eeszt/proofs/p.json",
+        "100001       100001002  site-pfx             -          REFUSED  task: %s" % PREFLIGHT,
+        "10000l       100001003  site-id              -          REFUSED  task: %s" % PREFLIGHT,
+        "-            -          registry_csv_line_4  -          REFUSED  task: %s" % PREFLIGHT,
+    ]
+    assert lines[6] == "sites: 4  passed: 1  check failed: 0  failed: 0  unreachable: 0  not checked: 0  refused: 3"
+    problems = lines[lines.index("problems:") + 1:-1]
+    assert problems[0] == ("  site-pfx: refused by the preflight: bad_variables: Preflight: 1 bad variable for "
+                           "site-pfx, so nothing was done on this site: (1) eeszt_certificate_pfx_password: the "
+                           "password is wrong [pfx_wrong_password]")
+    assert [line.split(":")[0].strip() for line in problems] == ["site-pfx", "site-id", "registry_csv_line_4"]
+    document = json.loads(target.read_text())
+    assert document["totals"]["refused"] == 3 and document["totals"]["failed"] == 0
+    assert [(s["host"], s["result"], s["error"]) for s in document["sites"]] == [
+        ("site-ok", "PASS", None), ("site-pfx", "REFUSED", "bad_variables"), ("site-id", "REFUSED", "bad_variables"),
+        ("registry_csv_line_4", "REFUSED", "bad_variables")]
+
+
+def test_no_refused_counter_when_nothing_was_refused(fleet):
+    lines = fleet.finish()
+    assert "refused" not in [line for line in lines if line.startswith("sites: ")][0]
+
+
+def test_unknown_variables_are_listed_once_under_warnings(no_color, tmp_path):
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    for number in (1, 2, 3):
+        run.host("site-0%d" % number, "100001", "10000100%d" % number)
+    # A group variable's typo is set for all three sites; the preflight ran twice in this run (two playbooks).
+    for dummy in range(2):
+        run.ok("site-01", FLEET_PREFLIGHT, **unknown(("eeszt_check_timout", ["site-01", "site-02", "site-03"],
+                                                      "eeszt_check_timeout"),
+                                                     ("eeszt_foo", ["site-02"], None)))
+    for number in (1, 2, 3):
+        run.registered("site-0%d" % number, "eeszt_check_result", **check(True))
+    lines = run.finish()
+
+    start = lines.index("warnings:")
+    assert lines[start:start + 3] == [
+        "warnings:",
+        "  eeszt_check_timout is set for 3 host(s) (site-01, site-02, site-03) but nothing in eeszt.connect reads "
+        "it: did you mean eeszt_check_timeout? If it is your own variable, add it to eeszt_preflight_ignore_unknown.",
+        "  eeszt_foo is set for 1 host(s) (site-02) but nothing in eeszt.connect reads it: If it is your own "
+        "variable, add it to eeszt_preflight_ignore_unknown.",
+    ]
+    assert "\n".join(lines).count("eeszt_check_timout") == 1
+    document = json.loads(target.read_text())
+    assert document["warnings"] == [
+        {"variable": "eeszt_check_timout", "hosts": ["site-01", "site-02", "site-03"],
+         "did_you_mean": "eeszt_check_timeout", "message": lines[start + 1].strip()},
+        {"variable": "eeszt_foo", "hosts": ["site-02"], "did_you_mean": None, "message": lines[start + 2].strip()}]
+
+
+def test_environment_and_certificate_days_from_the_check(no_color, tmp_path, monkeypatch):
+    """The daily run has no certificate stage: the days left come from the check's client certificate."""
+    import datetime
+
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    run.host("site-test", "100001", "100001001")
+    run.host("site-prod", "100001", "100001002").set_variable("eeszt_environment", "production")
+    run.host("site-both", "100001", "100001003")
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=100, hours=12)
+    proof = dict(check(True), client_certificate={"not_after": later.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    run.registered("site-test", "eeszt_check_result", **proof)
+    run.registered("site-prod", "eeszt_check_result", **dict(proof, environment="production"))
+    # The certificate stage's own figure wins over the check's.
+    run.facts("site-both", eeszt_certificate_result=certificate(364))
+    run.registered("site-both", "eeszt_check_result", **proof)
+    run.finish()
+
+    sites = dict((s["host"], s) for s in json.loads(target.read_text())["sites"])
+    assert [(sites[h]["environment"], sites[h]["certificate_days_left"]) for h in ("site-test", "site-prod", "site-both")] \
+        == [("test", 100), ("production", 100), ("test", 364)]
+    assert sites["site-test"]["certificate_not_after"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")

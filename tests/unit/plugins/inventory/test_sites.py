@@ -162,7 +162,7 @@ def test_plugin_refuses_the_registry_and_reports_all_three_errors(tmp_path):
     registry = write_csv(tmp_path / "registry.csv", rows)
 
     with pytest.raises(AnsibleParserError) as caught:
-        parse_with_plugin(write_config(tmp_path))
+        parse_with_plugin(write_config(tmp_path, bad_rows="fail"))
 
     message = str(caught.value)
     assert "3 problems in the site registry" in message
@@ -709,3 +709,129 @@ def test_the_allow_list_option_is_documented():
 
 def one_line(text):
     return " ".join(text.split())
+
+
+# --- issue 27: one bad row does not stop the fleet ------------------------------------------------------
+
+def test_a_bad_row_is_kept_as_a_refused_host_and_the_others_run(tmp_path):
+    """Default (bad_rows: refuse): the bad rows' hosts are in the inventory, refused with the reason."""
+    rows = fleet_rows(6)
+    make_pfx(tmp_path, rows)
+    rows[1]["institution_id"] = "10000l"   # line 3: the institution ID has a letter
+    rows[3]["port"] = "70000"              # line 5: port out of range
+    registry = write_csv(tmp_path / "registry.csv", rows)
+
+    inventory = parse_with_plugin(write_config(tmp_path))
+
+    assert host_names(inventory, "eeszt_registry_refused") == ["site002", "site004"]
+    # Refused hosts are sites of the fleet (the preflight of every playbook sees them) in no other group.
+    assert host_names(inventory, "eeszt_sites") == ["site%03d" % n for n in range(1, 7)]
+    assert "eeszt_registry_refused" in [group.name for group in inventory.groups["eeszt_sites"].child_groups]
+    assert set(group.name for group in inventory.get_host("site002").get_groups()) - {"all", "ungrouped"} == {
+        "eeszt_sites", "eeszt_registry_refused"}
+    refusal = inventory.get_host("site002").get_vars()["eeszt_registry_refusal"]
+    assert refusal == {
+        "file": str(registry), "line": "line 3", "field": "institution_id",
+        "reason": "%s, line 3, field institution_id: '10000l' does not match ^[0-9]{6}$" % registry,
+        "problems": ["%s, line 3, field institution_id: '10000l' does not match ^[0-9]{6}$" % registry],
+        "placeholder": False}
+    variables = inventory.get_host("site002").get_vars()
+    # Nothing of a refused row is used: no identity, no address, no connection settings.
+    assert not [name for name in variables if name.startswith("ansible_") or name in (
+        "eeszt_institution_id", "eeszt_site_id", "eeszt_certificate_pfx_src")]
+    assert inventory.get_host("site004").get_vars()["eeszt_registry_refusal"]["field"] == "port"
+    # The good rows are as before.
+    assert inventory.get_host("site003").get_vars()["eeszt_site_id"] == rows[2]["site_id"]
+    assert "eeszt_registry_refusal" not in inventory.get_host("site003").get_vars()
+
+
+def test_a_row_without_a_usable_host_name_gets_a_placeholder_from_file_and_line(tmp_path):
+    rows = fleet_rows(4)
+    make_pfx(tmp_path, rows)
+    rows[1]["host"] = "bad host name"          # line 3: not an inventory name
+    rows[2]["host"] = rows[0]["host"]          # line 4: the name of line 2's (good) host
+    rows[2]["site_id"] = "12345"
+    rows[3]["host"] = ""                       # line 5: no name at all
+    write_csv(tmp_path / "registry.csv", rows)
+
+    inventory = parse_with_plugin(write_config(tmp_path))
+
+    assert host_names(inventory, "eeszt_registry_refused") == [
+        "registry_csv_line_3", "registry_csv_line_4", "registry_csv_line_5"]
+    assert host_names(inventory, "eeszt_sites") == [
+        "registry_csv_line_3", "registry_csv_line_4", "registry_csv_line_5", "site001"]
+    # The good host keeps its own variables: the bad row under its name changes nothing of it.
+    assert inventory.get_host("site001").get_vars()["eeszt_site_id"] == rows[0]["site_id"]
+    third = inventory.get_host("registry_csv_line_3").get_vars()["eeszt_registry_refusal"]
+    assert third["placeholder"] is True and third["line"] == "line 3" and third["field"] == "host"
+    assert third["reason"].endswith("(the row's host name cannot be used: it is listed as registry_csv_line_3)")
+    fourth = inventory.get_host("registry_csv_line_4").get_vars()["eeszt_registry_refusal"]
+    assert fourth["field"] == "site_id" and fourth["placeholder"] is True
+    assert inventory.get_host("registry_csv_line_5").get_vars()["eeszt_registry_refusal"]["field"] == "host"
+
+
+def test_yaml_rows_that_are_no_mapping_are_refused_by_index(tmp_path):
+    rows = fleet_rows(2)
+    make_pfx(tmp_path, rows)
+    registry = tmp_path / "registry.yml"
+    registry.write_text(json.dumps({"sites": [rows[0], "not a site", dict(rows[1], site_id="12")]}))
+
+    inventory = parse_with_plugin(write_config(tmp_path, registry="registry.yml"))
+
+    assert host_names(inventory, "eeszt_registry_refused") == ["registry_yml_sites_1", "site002"]
+    assert host_names(inventory, "institution_100001") == ["site001"]
+    assert inventory.get_host("registry_yml_sites_1").get_vars()["eeszt_registry_refusal"]["line"] == "sites[1]"
+
+
+def test_bad_rows_fail_keeps_the_whole_inventory_strict(tmp_path):
+    rows = fleet_rows(3)
+    make_pfx(tmp_path, rows)
+    rows[1]["institution_id"] = "10000l"
+    write_csv(tmp_path / "registry.csv", rows)
+
+    with pytest.raises(AnsibleParserError, match="line 3, field institution_id"):
+        parse_with_plugin(write_config(tmp_path, bad_rows="fail"))
+
+
+def test_a_problem_of_the_whole_file_still_fails_the_inventory(tmp_path):
+    """No row can be trusted when the header is wrong: nothing to keep."""
+    registry = tmp_path / "registry.csv"
+    registry.write_text("host,instituion_id,site_id\nsite001,100001,100001001\n")
+
+    with pytest.raises(AnsibleParserError, match="instituion_id"):
+        parse_with_plugin(write_config(tmp_path))
+
+
+def test_refused_rows_are_cached_and_warned_about(tmp_path, monkeypatch):
+    from ansible_collections.eeszt.connect.plugins.inventory import sites
+
+    warned = []
+    monkeypatch.setattr(sites.display, "warning", lambda message, *args, **kwargs: warned.append(message))
+    rows = fleet_rows(3)
+    make_pfx(tmp_path, rows)
+    rows[2]["site_id"] = "12345"
+    registry = write_csv(tmp_path / "registry.csv", rows)
+    cache_dir = tmp_path / "cache"
+    config = write_config(tmp_path, cache=True, cache_plugin="ansible.builtin.jsonfile",
+                          cache_connection=str(cache_dir), cache_timeout=3600)
+
+    first = inventory_of(config)
+    second = inventory_of(config)  # from the cache
+    for inventory in (first, second):
+        assert host_names(inventory, "eeszt_registry_refused") == ["site003"]
+        assert inventory.get_host("site003").get_vars()["eeszt_registry_refusal"]["field"] == "site_id"
+    assert len(warned) == 2
+    assert warned[0] == (
+        "%s, line 4, field site_id: '12345' does not match ^[0-9A-Za-z]{9}$: the host site003 is kept in the "
+        "inventory, refused (group eeszt_registry_refused): the preflight refuses it and the other sites go on "
+        "(bad_rows: fail makes the whole inventory fail instead)" % registry)
+
+
+def test_the_bad_rows_option_is_documented():
+    import yaml
+
+    from ansible_collections.eeszt.connect.plugins.inventory import sites
+
+    option = yaml.safe_load(sites.DOCUMENTATION)["options"]["bad_rows"]
+    assert option["choices"] == ["refuse", "fail"] and option["default"] == "refuse"
+    assert "bad_rows: fail" in sites.EXAMPLES

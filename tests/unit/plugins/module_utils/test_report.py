@@ -398,13 +398,27 @@ def test_a_host_refused_by_the_preflight_is_a_problem_under_its_name_never_a_row
     assert site_of(index, "100002004")["host"] == "site-typo"
 
 
-def test_a_site_with_proofs_whose_host_is_refused_later_is_failed(fleet):
+def test_a_site_with_proofs_whose_host_is_refused_later_is_refused_once_without_its_old_row(fleet):
+    """Issue 27: a host refused this run never keeps a row under an earlier identity; it is counted once, as
+    refused, in the summary (the report's tile), the refused list, the problems and junit.xml."""
+    dummy, before = build_report(fleet, now=NOW)
+    assert site_of(before, "100002002")["status"] == "passed"
     refused = dict(REFUSAL, host="site-100002002")
     record_run(fleet, [refused], "controller-a", now=LATER)
     dummy, index = build_report(fleet, now=LATER)
-    site = site_of(index, "100002002")
-    assert (site["status"], site["failure"]["stage"], site["failure"]["category"]) == (
-        "failed", "preflight", "bad_variables")
+    assert "100002002" not in [s["site_id"] for s in index["sites"]]
+    assert (index["summary"]["sites"], index["summary"]["refused"]) == (before["summary"]["sites"] - 1, 1)
+    assert [entry["host"] for entry in index["refused"]] == ["site-100002002"]
+    assert [p for p in problem_sites(index) if "100002002" in p] == [
+        "site-100002002: refused by the preflight: bad_variables: %s" % REFUSAL["reason"]]
+    suite = ET.fromstring(read(fleet, "junit.xml")).find("testsuite")
+    assert suite.get("tests") == "%d" % before["summary"]["sites"]
+    # Its proofs stay in the archive; fixed and collected again, its row is back.
+    assert [r for r in index["proofs"] if r["site_id"] == "100002002"]
+    back = {"host": "site-100002002", "institution_id": "100002", "site_id": "100002002", "status": "collected"}
+    record_run(fleet, [back], "controller-a", now=LATER + datetime.timedelta(hours=1))
+    dummy, index = build_report(fleet, now=LATER + datetime.timedelta(hours=1))
+    assert site_of(index, "100002002")["host"] == "site-100002002" and index["refused"] == []
 
 
 def write_rotation(archive, *entries):
