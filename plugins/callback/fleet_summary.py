@@ -15,10 +15,11 @@ description:
     institution ID, the site ID, the host, the days left on the WAF-SSL certificate, the result and the
     proof path or the failing task; then the totals, the count of each failure category and, under
     C(problems:), one line per site that did not pass with its reason. It is printed after the C(PLAY RECAP),
-    as the run's last block. Sites of one institution with the same classified problem (an error code or a
-    check's category) and the same reason but for their host names, such as a mistake in the institution's
-    group variables, share one C(problems:) line that names and counts them
-    (C(institution ID, N sites (HOSTS): REASON)); the JSON keeps one object per site.
+    as the run's last block.
+  - "Sites of one institution with the same classified problem (an error code or a check's category) and the
+    same reason but for their host names, such as a mistake in the institution's group variables, share one
+    C(problems:) line that names and counts them (C(institution ID, N sites (HOSTS): REASON)); the JSON keeps
+    one object per site."
   - "The totals: C(sites), C(passed), C(check failed) (the connection check ran and failed), C(other stage
     failed) (a task of another stage failed, the preflight included; C(failed) in the JSON totals),
     C(unreachable) and C(not checked)."
