@@ -23,6 +23,7 @@ IDENTITY = ("eeszt_institution_id", "eeszt_site_id", "eeszt_environment", "eeszt
 ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "default": list(STAGE_ROLES)},
     "fleet": {"type": "dict", "default": {}},
+    "checked": {"type": "list", "elements": "str", "default": []},
 }
 
 
@@ -77,6 +78,12 @@ class ActionModule(PreflightAction):
         task_vars = task_vars or {}
         result, args = self._start(tmp, task_vars)
         host = task_vars.get("inventory_hostname", "?")
+        done = list(dict.fromkeys(args["checked"]))
+        if not args["roles"] and done:
+            # An earlier preflight of this run passed every role wanted here: its result is handed on.
+            result.update(changed=False, checked=0, roles=done, problems=[],
+                          msg="%s already checked by a preflight of this run" % ", ".join(done))
+            return result
         problems = []
         checked = set()
         values = {}
@@ -137,14 +144,14 @@ class ActionModule(PreflightAction):
     @staticmethod
     def _verdict(result, host, problems, args, checked):
         """The task's result: failed with every problem, or the count of valid variables."""
-        result.update(changed=False, checked=checked, roles=list(args["roles"]),
+        result.update(changed=False, checked=checked, roles=list(dict.fromkeys(list(args["checked"]) + list(args["roles"]))),
                       problems=[problem.as_dict() for problem in problems])
         if problems:
             result["failed"] = True
             result["error"] = "bad_variables"
             result["msg"] = (
                 "Preflight: %d bad variable%s for %s, so nothing was done on this site: %s. Fix %s in the "
-                "inventory (host_vars, group_vars or the site registry) and run again; the other sites go on."
+                "inventory (host_vars, group_vars or the site registry) and run again."
                 % (len(problems), "" if len(problems) == 1 else "s", host,
                    " ".join("(%d) %s" % (index, problem) for index, problem in enumerate(problems, 1)),
                    "it" if len(problems) == 1 else "them"))

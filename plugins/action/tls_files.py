@@ -102,7 +102,7 @@ class ActionModule(ActionBase):
         # variables.py); values that call a lookup stay for the template to resolve only where it needs them.
         names = set()
         for dummy, data in sources:
-            names.update(variables_.referenced_names(self._templar, data))
+            names.update(variables_.referenced_names(data))
         eager = sorted(name for name in names if name in task_vars and not variables_.calls_a_lookup(task_vars[name]))
         layer = variables_.resolve(self._templar, task_vars, eager)[1]
         rendered = dict(files=[], secret_files=[])

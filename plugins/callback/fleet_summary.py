@@ -14,7 +14,15 @@ description:
   - At the end of a playbook run, prints one line per site, sorted by institution and then site, with the
     institution ID, the site ID, the host, the days left on the WAF-SSL certificate, the result and the
     proof path or the failing task; then the totals, the count of each failure category and, under
-    C(problems:), one line per site that did not pass with its reason.
+    C(problems:), one line per site that did not pass with its reason. It is printed after the C(PLAY RECAP),
+    as the run's last block.
+  - "Sites of one institution with the same classified problem (an error code or a check's category) and the
+    same reason but for their host names, such as a mistake in the institution's group variables, share one
+    C(problems:) line that names and counts them (C(institution ID, N sites (HOSTS): REASON)); the JSON keeps
+    one object per site."
+  - "The totals: C(sites), C(passed), C(check failed) (the connection check ran and failed), C(other stage
+    failed) (a task of another stage failed, the preflight included; C(failed) in the JSON totals),
+    C(unreachable) and C(not checked)."
   - "The result is one of: C(PASS) (the connection check passed), C(FAIL <category>) (the check ran and
     failed, with its C(failure.category)), C(FAILED) (a task failed on the site; the line names it),
     C(UNREACHABLE) (the line names the task), C(ERROR) (the site sent a file that is no valid proof: the proofs
@@ -47,7 +55,8 @@ description:
     colours its output (a terminal, and neither C(ANSIBLE_NOCOLOR) nor C(NO_COLOR) set).
   - "The reason of a problem site is: for C(UNREACHABLE), the connection error (for example the ssh client's
     C(Connection timed out during banner exchange)), on one line and cut at 300 characters, or C(connection
-    failed) alone when the task has C(no_log); for C(FAIL), the failure category and the check's message;
+    failed) alone when the task has C(no_log); for C(FAIL), the failure category, the check's message, its remedy
+    hint (C(hint:)) and the path of the proof in the central archive (C(proof:), when the proofs stage archived it);
     for C(FAILED), the error code and message of the failed result (for example C(pfx_wrong_password: the
     password for the PFX file ... is wrong)) and the name of the failing task, or the task's name alone."
   - "A failed task's message is printed only when its result carries an error code (the C(error) return value
@@ -71,10 +80,12 @@ options:
       - The object has C(schema), C(generated_at) (UTC, ISO 8601), C(sites) (one object per line, keys
         C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
         C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(error), C(message),
-        C(proof_path), C(reason)), C(totals), C(run_failures) (one object per failed task that runs once for
-        the play, keys C(task), C(host), C(error), C(message)) and C(warnings). C(reason) is null for sites that passed; C(error)
+        C(hint), C(proof_path), C(archive_path), C(reason)), C(totals), C(run_failures) (one object per failed task that runs
+        once for the play, keys C(task), C(host), C(error), C(message)) and C(warnings). C(reason) is null for sites that passed;
+        C(error)
         and C(message) are the error code and message of a failed result that carries a code, or of a failed
-        check.
+        check; C(hint) the failed check's remedy hint; C(proof_path) the proof's path on the site and
+        C(archive_path) its path in the central archive (null when the proofs stage did not archive it).
     type: path
     env:
       - name: EESZT_FLEET_SUMMARY_JSON
@@ -102,10 +113,11 @@ EXAMPLES = r"""
 #   100001       100001001  site001  364        PASS             /var/lib/eeszt/proofs/100001-100001001-20260301T101500Z.json
 #   100001       100001002  site002  364        FAIL tcp_refused /var/lib/eeszt/proofs/100001-100001002-20260301T101501Z.json
 #   100002       100002001  site003  -          UNREACHABLE      task: Validate the WAF-SSL certificate and install it on the site
-#   sites: 3  passed: 1  check failed: 1  failed: 0  unreachable: 1  not checked: 0
+#   sites: 3  passed: 1  check failed: 1  other stage failed: 0  unreachable: 1  not checked: 0
 #   failure categories: tcp_refused=1
 #   problems:
-#     site002: connection check failed: tcp_refused: connection to waf.example:443 refused
+#     site002: connection check failed: tcp_refused: connection to waf.example:443 refused; hint: open port 443
+#              towards EESZT in the firewall; proof: /srv/eeszt-proofs/100001/100001002/20260301T101501Z_...json
 #     site003: unreachable: Data could not be sent to remote host "10.1.2.3". Make sure this host can be
 #              reached over ssh: ssh: connect to host 10.1.2.3 port 22: Connection timed out
 #     site004: pfx_wrong_password: the password for the PFX file site004.p12 is wrong ... (task: Validate the
@@ -141,6 +153,9 @@ OK = "OK"
 REFUSED = "REFUSED"
 TOTALS = (("sites", None), ("passed", PASS), ("check failed", FAIL), ("failed", FAILED),
           ("unreachable", UNREACHABLE), ("not checked", OK))
+# How a total is printed: "failed" alone beside "check failed" read as a contradiction (issue 27); the JSON
+# keeps the key "failed".
+TOTAL_LABELS = {"failed": "other stage failed"}
 COLORS = {PASS: C.COLOR_OK, OK: C.COLOR_OK, FAIL: C.COLOR_ERROR, FAILED: C.COLOR_ERROR,
           UNREACHABLE: C.COLOR_UNREACHABLE, ERROR: C.COLOR_ERROR, REFUSED: C.COLOR_ERROR}
 INVALID_PROOF = "invalid_proof"
@@ -205,8 +220,10 @@ def reason(row, unreachable_reason=None):
     if row["result"] == UNREACHABLE:
         return "unreachable: %s" % (unreachable_reason or HIDDEN_REASON)
     if row["result"] == FAIL:
-        return "connection check failed: %s%s" % (row["failure_category"],
-                                                  ": %s" % row["message"] if row.get("message") else "")
+        return "connection check failed: %s%s%s%s" % (
+            row["failure_category"], ": %s" % row["message"] if row.get("message") else "",
+            "; hint: %s" % row["hint"] if row.get("hint") else "",
+            "; proof: %s" % row["archive_path"] if row.get("archive_path") else "")
     if row["result"] == ERROR:
         return row.get("message") or "the site sent an invalid proof"
     if row["result"] == REFUSED:
@@ -223,7 +240,8 @@ class HostRecord:
     """What the run told us about one host."""
 
     __slots__ = ("name", "host", "certificate", "check", "failed_task", "failed_error", "failed_message",
-                 "unreachable_task", "unreachable_reason", "run_once_failures", "invalid_proofs", "refused")
+                 "unreachable_task", "unreachable_reason", "run_once_failures", "invalid_proofs", "refused",
+                 "archived")
 
     def __init__(self, name):
         self.name = name
@@ -238,6 +256,7 @@ class HostRecord:
         self.run_once_failures = 0
         self.invalid_proofs = None
         self.refused = False
+        self.archived = {}
 
 
 def days_left(not_after, now=None):
@@ -298,6 +317,8 @@ def summarize(records, stats, identities):
             "failure_category": None,
             "failed_task": None,
             "proof_path": _text(check.get("proof_path")) if check else None,
+            "archive_path": None,
+            "hint": None,
             "error": None,
             "message": None,
             "reason": None,
@@ -316,6 +337,7 @@ def summarize(records, stats, identities):
             row["result"] = FAIL
             row["failure_category"] = _text(failure.get("category")) or "unknown"
             row["message"] = one_line(failure.get("message"), MESSAGE_MAX)
+            row["hint"] = one_line(failure.get("hint"), MESSAGE_MAX)
         elif counts.get("failures") and record.refused:
             # Refused by the preflight (a bad variable, file or registry row): nothing was done on this site.
             row["result"] = REFUSED
@@ -329,6 +351,9 @@ def summarize(records, stats, identities):
             row["message"] = record.failed_message
         elif check is not None:
             row["result"] = PASS
+        if row["proof_path"]:
+            # The proof's copy in the central archive (proofs_archive's result), where the report reads it.
+            row["archive_path"] = record.archived.get(os.path.basename(row["proof_path"]))
         row["reason"] = reason(row, record.unreachable_reason)
         rows.append(row)
     rows.sort(key=lambda r: (r["institution_id"] is None, r["institution_id"] or "", r["site_id"] or "", r["host"]))
@@ -344,6 +369,24 @@ def summarize(records, stats, identities):
         totals["error"] = errors
     totals["refused"] = sum(row["result"] == REFUSED for row in rows)
     return rows, totals
+
+
+def problem_lines(rows):
+    """One line per problem: sites of one institution with the same classified problem (an error code or a
+    check's category), whose reason is the same but for the host's own name (a mistake in the institution's
+    shared settings, its group variables), share one line that counts them."""
+    groups = {}
+    for row in rows:
+        text = re.sub(r"(?<![\w.-])%s(?![\w-])" % re.escape(row["host"]), "\0", row["reason"])
+        groups.setdefault((row["institution_id"], text), []).append(row)
+    lines = []
+    for (institution, text), members in groups.items():
+        if len(members) == 1 or institution is None or not (members[0]["error"] or members[0]["failure_category"]):
+            lines.extend("  %s: %s" % (row["host"], row["reason"]) for row in members)
+        else:
+            lines.append("  institution %s, %d sites (%s): %s" % (
+                institution, len(members), ", ".join(row["host"] for row in members), text.replace("\0", "each site")))
+    return lines
 
 
 def run_failure_line(failure):
@@ -382,7 +425,8 @@ def render(rows, totals, colorize=True, run_failures=(), unknown=()):
         if index and colorize:
             cells[4] = stringc(cells[4], COLORS[rows[index - 1]["result"]])
         lines.append("  ".join(cells).rstrip())
-    lines.append("  ".join("%s: %d" % (label, totals[label.replace(" ", "_")]) for label, dummy in TOTALS)
+    lines.append("  ".join("%s: %d" % (TOTAL_LABELS.get(label, label), totals[label.replace(" ", "_")])
+                           for label, dummy in TOTALS)
                  + ("  error: %d" % totals["error"] if totals.get("error") else "")
                  + ("  refused: %d" % totals["refused"] if totals.get("refused") else ""))
     if totals["failure_categories"]:
@@ -391,7 +435,7 @@ def render(rows, totals, colorize=True, run_failures=(), unknown=()):
     problems = [row for row in rows if row["reason"]]
     if problems:
         lines.append("problems:")
-        lines.extend("  %s: %s" % (row["host"], row["reason"]) for row in problems)
+        lines.extend(problem_lines(problems))
     if run_failures:
         lines.append("run problems (tasks that run once for the whole play; every site of that play stopped there):")
         lines.extend("  %s" % run_failure_line(failure) for failure in run_failures)
@@ -437,6 +481,7 @@ class CallbackModule(CallbackBase):
         self._take_registered(record, result, payload)
         self._take_quarantined(record, payload)
         self._take_unknown(payload)
+        self._take_archived(record, payload)
         for item in [payload] + [item for item in payload.get("results") or [] if isinstance(item, dict)]:
             facts = item.get("ansible_facts")
             if isinstance(facts, dict):
@@ -480,6 +525,19 @@ class CallbackModule(CallbackBase):
                                                                  "did_you_mean": _text(entry.get("did_you_mean"))})
             hosts = [str(host) for host in entry.get("hosts") or [] if isinstance(host, str)]
             known["hosts"] = sorted(set(known["hosts"]) | set(hosts))
+
+    @staticmethod
+    def _take_archived(record, payload):
+        """Where the proofs stage keeps this site's proofs in the archive (proofs_archive's ``site_dir`` with the
+        names it ``archived`` or ``skipped`` as already there): {file name: path on the controller}."""
+        site_dir = payload.get("site_dir")
+        if not isinstance(site_dir, str) or not site_dir:
+            return
+        names = [item.get("name") for item in payload.get("archived") or [] if isinstance(item, dict)]
+        names += [name for name in payload.get("skipped") or [] if isinstance(name, str)]
+        for name in names:
+            if isinstance(name, str) and name and os.path.basename(name) == name:
+                record.archived[name] = os.path.join(site_dir, name)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._take_quarantined(self._record(result), self._payload(result))

@@ -53,6 +53,14 @@ options:
         that is not PEM, a file that is not found) are reported with the variable problems.
     type: dict
     default: {}
+  checked:
+    description:
+      - The roles (and entry points) that an earlier preflight of the same run has already checked and
+        passed for this host. They are not checked again, and RV(roles) lists them with O(roles).
+      - When O(roles) is empty, nothing is checked and the result passes with RV(roles) set to these.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - eeszt.connect.attributes.controller_check
 notes:
@@ -87,7 +95,8 @@ checked:
   type: int
   sample: 98
 roles:
-  description: The roles (and entry points) whose variables were checked.
+  description: The roles (and entry points) whose variables were checked, in this task or (O(checked)) by an
+    earlier preflight of the same run.
   returned: always
   type: list
   elements: str

@@ -104,7 +104,7 @@ def test_every_site_appears_once_with_its_result(fleet_run):
         assert re.match(pattern, line), line
     for host, dummy2, dummy3, dummy4, dummy5 in SITES:
         assert sum(re.search(r"\s%s\s" % host, line) is not None for line in lines) == 1, host
-    assert lines[1 + len(SITES)] == ("sites: 6  passed: 2  check failed: 1  failed: 1  unreachable: 1  "
+    assert lines[1 + len(SITES)] == ("sites: 6  passed: 2  check failed: 1  other stage failed: 1  unreachable: 1  "
                                      "not checked: 1")
     assert lines[2 + len(SITES)] == "failure categories: tcp_refused=1"
     assert "\x1b[" not in result.stdout

@@ -1,44 +1,84 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Print where `make demo` left its results.
+"""The closing block of `make demo`, printed after the lab has stopped: the verdict of the run.
 
-    python tests/tools/demo_summary.py LAB_DIR
+    python tests/tools/demo_summary.py LAB_DIR SUMMARY_JSON RC
+
+SUMMARY_JSON is the fleet summary that site.yml wrote (EESZT_FLEET_SUMMARY_JSON), RC the exit status of
+site.yml. Prints the sites passed / failed / refused by the preflight, one line per problem site with its
+category, message and hint, and where the report is; exits with RC, so that `make demo` fails only when
+the run did.
 """
 
+import json
 import os
 import sys
 
-
-def files_under(path):
-    found = []
-    for root, _dirs, names in os.walk(path):
-        found.extend(os.path.relpath(os.path.join(root, name), path) for name in names)
-    return sorted(found)
+# The preflight's error code: a site refused before any stage touched it.
+REFUSED_ERRORS = ("bad_variables",)
+PASSED = ("PASS", "OK")
 
 
-def main(lab_dir):
-    lab_dir = os.path.abspath(lab_dir)
-    print("")
-    print("== eeszt.connect demo results")
-    print("lab directory:       %s" % lab_dir)
-    print("lab PKI:             %s" % os.path.join(lab_dir, "pki"))
-    print("lab WAF access log:  %s" % os.path.join(lab_dir, "waf", "access.log"))
-    sites_dir = os.path.join(lab_dir, "sites")
-    sites = sorted(os.listdir(sites_dir)) if os.path.isdir(sites_dir) else []
-    print("simulated sites:     %s (%d)" % (sites_dir, len(sites)))
-    for site in sites:
-        root = os.path.join(sites_dir, site)
-        files = files_under(root)
-        shown = ", ".join(files[:6]) + (" ..." if len(files) > 6 else "")
-        print("  %-10s %3d files  %s" % (site, len(files), shown))
+def classify(site):
+    """passed, refused or failed."""
+    if site.get("result") in PASSED:
+        return "passed"
+    if site.get("result") == "REFUSED" or site.get("error") in REFUSED_ERRORS:
+        return "refused"
+    return "failed"
+
+
+def problem_line(site):
+    """One problem site: host and identity, category, message, hint."""
+    category = site.get("failure_category") or site.get("error") or site.get("result", "").lower() or "unknown"
+    message = site.get("message") or site.get("reason") or "no message"
+    identity = "%s/%s" % (site.get("institution_id") or "-", site.get("site_id") or "-")
+    line = "  %s (%s): %s: %s" % (site.get("host"), identity, category, message)
+    if site.get("hint"):
+        line += "; hint: %s" % site["hint"]
+    if site.get("archive_path"):
+        line += "; proof: %s" % site["archive_path"]
+    return line
+
+
+def verdict(lab_dir, summary_path, rc):
+    """The closing block as lines."""
+    lines = ["", "== eeszt.connect demo: verdict"]
+    try:
+        with open(summary_path) as handle:
+            document = json.load(handle)
+        sites = [site for site in document.get("sites") or [] if isinstance(site, dict)]
+    except (OSError, ValueError) as exc:
+        sites = None
+        lines.append("no fleet summary from site.yml (%s): see its output above" % (
+            getattr(exc, "strerror", None) or exc))
+    if sites is not None:
+        kinds = [classify(site) for site in sites]
+        lines.append("sites: %d  passed: %d  failed: %d  refused by the preflight: %d" % (
+            len(sites), kinds.count("passed"), kinds.count("failed"), kinds.count("refused")))
+        problems = [site for site, kind in zip(sites, kinds) if kind != "passed"]
+        if problems:
+            lines.append("problem sites:")
+            lines.extend(problem_line(site) for site in problems)
     report = os.path.join(lab_dir, "proofs", "report.html")
-    if os.path.exists(report):
-        print("fleet report:        %s" % report)
-    return 0
+    lines.append("report: %s" % (report if os.path.exists(report) else "none (the proofs stage did not run)"))
+    lines.append("result: %s" % ("every site passed" if rc == 0 else
+                                 "site.yml failed (exit status %d); the demo exits with it" % rc))
+    return lines
+
+
+def main(argv):
+    if len(argv) != 4:
+        sys.stderr.write("usage: demo_summary.py LAB_DIR SUMMARY_JSON RC\n")
+        return 2
+    try:
+        rc = int(argv[3])
+    except ValueError:
+        rc = 1
+    print("\n".join(verdict(os.path.abspath(argv[1]), argv[2], rc)))
+    return rc
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: demo_summary.py LAB_DIR")
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv))

@@ -37,12 +37,25 @@ def resolve(templar, variables, names, on_error=None):
     return values, layer
 
 
-def referenced_names(templar, source):
+_PARSER = []
+
+
+def _parser():
+    """A plain Jinja environment, only to parse a text into its syntax tree: the names a text refers to do not
+    depend on Ansible's filters or tests, and ansible-core deprecates reading its templar's ``environment``
+    (removed in 2.23). Same delimiters and the statement extensions Ansible enables (``do``, loop controls)."""
+    if not _PARSER:
+        from jinja2 import Environment
+        _PARSER.append(Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"]))
+    return _PARSER[0]
+
+
+def referenced_names(source):
     """The variable names a Jinja text refers to at its top level (loop and ``set`` names left out); an
     empty set when the text does not parse (its rendering then reports the error)."""
     from jinja2 import meta
     try:
-        return meta.find_undeclared_variables(templar.environment.parse(str(source)))
+        return meta.find_undeclared_variables(_parser().parse(str(source)))
     except Exception:  # pylint: disable=broad-except  # the rendering reports a template error in full
         return set()
 

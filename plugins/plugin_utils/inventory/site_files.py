@@ -133,8 +133,7 @@ class FileChecker:
                     pass
         except CaBundleError as exc:
             return "file", "is not a valid CA bundle: %s [%s]" % (exc, exc.code), \
-                "give a PEM file of the CA certificates (convert DER with: openssl x509 -inform DER -in FILE.cer " \
-                "-out FILE.pem)"
+                "give a PEM file of the CA certificates that EESZT's servers chain to"
         except EESZTConnectError as exc:
             return "file", "%s [%s]" % (exc, getattr(exc, "code", "error")), "replace the file"
         except (IOError, OSError) as exc:

@@ -123,10 +123,12 @@ def compile_pattern(variable, pattern, problems):
         return None
 
 
-def identifier_problem(variable, value, regex, pattern_variable):
+def identifier_problem(variable, value, regex, pattern_variable, site_id=None):
     """A Problem when ``value`` does not match ``regex`` (the site registry's rules), else None.
 
-    Hints, as the registry gives them: an unquoted YAML number, or leading zeros a spreadsheet dropped.
+    Hints, as the registry gives them: an unquoted YAML number, or leading zeros a spreadsheet dropped. For an
+    institution ID, ``site_id`` (the host's site ID, which begins with its institution's ID) is the better
+    guess: its prefix is suggested when it matches the pattern and holds the value at its start or end.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return Problem(variable, None, "is required but not set",
@@ -141,12 +143,30 @@ def identifier_problem(variable, value, regex, pattern_variable):
         pattern_variable)
     if not isinstance(value, str):
         remedy = "write identifiers as quoted strings in YAML (leading zeros are lost otherwise), or " + remedy
-    if text.isdigit():
+    prefix = site_id_prefix(text, regex, site_id)
+    if prefix:
+        remedy = "the site ID %s begins with %s: is that the institution ID?; or %s" % (
+            show(str(site_id).strip()), show(prefix), remedy)
+    elif text.isdigit():
         padded = next((text.zfill(width) for width in range(len(text) + 1, len(text) + 4)
                        if regex.search(text.zfill(width))), None)
         if padded:
             remedy = "a spreadsheet may have dropped leading zeros: %s?; or %s" % (show(padded), remedy)
     return Problem(variable, show(value), "does not match %s" % regex.pattern, remedy)
+
+
+def site_id_prefix(text, regex, site_id):
+    """The beginning of ``site_id`` that matches ``regex`` and holds ``text`` at its start or end (a digit
+    lost at either end), else None."""
+    if not isinstance(site_id, (str, int)) or isinstance(site_id, bool) or not text:
+        return None
+    site = str(site_id).strip()
+    for width in range(len(text), len(text) + 4):
+        prefix = site[:width]
+        if len(prefix) == width and prefix != text and (prefix.startswith(text) or prefix.endswith(text)) \
+                and regex.search(prefix):
+            return prefix
+    return None
 
 
 def check_identity(values, environments, required=True):
@@ -167,7 +187,8 @@ def check_identity(values, environments, required=True):
         pattern = values.get(pattern_variable)
         regex = compile_pattern(pattern_variable, default if pattern is None else pattern, problems)
         if regex is not None:
-            problem = identifier_problem("eeszt_%s" % field, values.get("eeszt_%s" % field), regex, pattern_variable)
+            problem = identifier_problem("eeszt_%s" % field, values.get("eeszt_%s" % field), regex, pattern_variable,
+                                         values.get("eeszt_site_id") if field == "institution_id" else None)
             if problem:
                 problems.append(problem)
     environment = values.get("eeszt_environment")

@@ -185,11 +185,11 @@ def test_every_site_once_sorted_with_its_result(fleet):
         "install it on the site",
         "200002       200002001  site-pass  364        PASS              /var/lib/eeszt/proofs/200002-200002001.json",
         "200002       200002002  site-cert  364        OK                -",
-        "sites: 5  passed: 1  check failed: 1  failed: 1  unreachable: 1  not checked: 1",
+        "sites: 5  passed: 1  check failed: 1  other stage failed: 1  unreachable: 1  not checked: 1",
         "failure categories: tcp_refused=1",
         "problems:",
         "  site-task: task failed: Install the CA bundle",
-        "  site-fail: connection check failed: tcp_refused: refused by waf.example:443",
+        "  site-fail: connection check failed: tcp_refused: refused by waf.example:443; hint: open it",
         "  site-down: unreachable: ssh: connect refused",
     ]
 
@@ -288,11 +288,11 @@ def test_json_file_holds_the_same_rows(fleet, tmp_path):
         "host": "site-pass", "institution_id": "200002", "site_id": "200002001", "environment": "test",
         "certificate_days_left": 364, "certificate_not_after": "2027-03-01T00:00:00Z", "result": "PASS",
         "failure_category": None, "failed_task": None, "proof_path": "/var/lib/eeszt/proofs/200002-200002001.json",
-        "error": None, "message": None, "reason": None}
+        "error": None, "message": None, "hint": None, "archive_path": None, "reason": None}
     assert [(s["error"], s["message"]) for s in document["sites"][:2]] == [
         (None, None), (None, "refused by waf.example:443")]
     assert [s["reason"] for s in document["sites"]] == [
-        "task failed: Install the CA bundle", "connection check failed: tcp_refused: refused by waf.example:443",
+        "task failed: Install the CA bundle", "connection check failed: tcp_refused: refused by waf.example:443; hint: open it",
         "unreachable: ssh: connect refused", None, None]
     assert document["totals"] == {"sites": 5, "passed": 1, "check_failed": 1, "failed": 1, "unreachable": 1,
                                   "not_checked": 1, "refused": 0, "failure_categories": {"tcp_refused": 1}}
@@ -312,8 +312,8 @@ def test_failed_check_shows_its_category_even_when_the_site_then_fails(no_color)
     lines = run.finish()
 
     assert "FAIL tls_client_cert_rejected" in lines[2]
-    assert "sites: 1  passed: 0  check failed: 1  failed: 0" in lines[3]
-    assert lines[-1] == "  site1: connection check failed: tls_client_cert_rejected: refused by waf.example:443"
+    assert "sites: 1  passed: 0  check failed: 1  other stage failed: 0" in lines[3]
+    assert lines[-1] == "  site1: connection check failed: tls_client_cert_rejected: refused by waf.example:443; hint: open it"
 
 
 def test_facts_registered_under_their_public_names(no_color):
@@ -338,11 +338,11 @@ def test_facts_registered_under_their_public_names(no_color):
         "100001       100001001  site1  200        PASS                           /p/1.json",
         "100001       100001002  site2  200        FAIL tcp_refused               /p/2.json",
         "100001       100001003  site3  200        FAIL tls_client_cert_rejected  /p/3.json",
-        "sites: 3  passed: 1  check failed: 2  failed: 0  unreachable: 0  not checked: 0",
+        "sites: 3  passed: 1  check failed: 2  other stage failed: 0  unreachable: 0  not checked: 0",
         "failure categories: tcp_refused=1, tls_client_cert_rejected=1",
         "problems:",
-        "  site2: connection check failed: tcp_refused: refused by waf.example:443",
-        "  site3: connection check failed: tls_client_cert_rejected: refused by waf.example:443",
+        "  site2: connection check failed: tcp_refused: refused by waf.example:443; hint: open it",
+        "  site3: connection check failed: tls_client_cert_rejected: refused by waf.example:443; hint: open it",
     ]
 
 
@@ -446,7 +446,7 @@ def test_a_failed_run_once_task_is_the_runs_failure_not_the_first_sites(no_color
         "123456       123456701  site-01  -          OK      -",
         "123456       123456702  site-02  -          FAILED  task: Fetch, check and seal the proofs of this site",
         "123456       123456703  site-03  -          OK      -",
-        "sites: 3  passed: 0  check failed: 0  failed: 1  unreachable: 0  not checked: 2",
+        "sites: 3  passed: 0  check failed: 0  other stage failed: 1  unreachable: 0  not checked: 2",
         "problems:",
         "  site-02: archive_failed: 1 proof file(s) of site 123456/123456702 could not be archived: disk full "
         "(task: Fetch, check and seal the proofs of this site)",
@@ -483,7 +483,7 @@ def test_a_site_that_sent_an_invalid_proof_is_error_with_the_reason(no_color, tm
     lines = run.finish()
 
     assert [line.split()[4] for line in lines[2:4]] == ["ERROR", "PASS"]
-    assert lines[4] == "sites: 2  passed: 1  check failed: 0  failed: 0  unreachable: 0  not checked: 0  error: 1"
+    assert lines[4] == "sites: 2  passed: 1  check failed: 0  other stage failed: 0  unreachable: 0  not checked: 0  error: 1"
     reason = ("the site sent an invalid proof: bad.json: failure: expected an object or null, got a string | "
               "late.json: clock skew: finished_at 2099-01-01T00:00:00Z is 2272654800 s ahead")
     assert lines[lines.index("problems:") + 1:-1] == ["  site1: %s" % reason]
@@ -531,7 +531,7 @@ def test_every_host_the_preflight_refused_is_refused_whatever_its_problem(no_col
         "10000l       100001003  site-id              -          REFUSED  task: %s" % PREFLIGHT,
         "-            -          registry_csv_line_4  -          REFUSED  task: %s" % PREFLIGHT,
     ]
-    assert lines[6] == "sites: 4  passed: 1  check failed: 0  failed: 0  unreachable: 0  not checked: 0  refused: 3"
+    assert lines[6] == "sites: 4  passed: 1  check failed: 0  other stage failed: 0  unreachable: 0  not checked: 0  refused: 3"
     problems = lines[lines.index("problems:") + 1:-1]
     assert problems[0] == ("  site-pfx: refused by the preflight: bad_variables: Preflight: 1 bad variable for "
                            "site-pfx, so nothing was done on this site: (1) eeszt_certificate_pfx_password: the "
@@ -601,3 +601,61 @@ def test_environment_and_certificate_days_from_the_check(no_color, tmp_path, mon
     assert [(sites[h]["environment"], sites[h]["certificate_days_left"]) for h in ("site-test", "site-prod", "site-both")] \
         == [("test", 100), ("production", 100), ("test", 364)]
     assert sites["site-test"]["certificate_not_after"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_problem_line_carries_the_hint_and_the_archived_proof(no_color):
+    """Issue 27: ``problems:`` gave the message without the hint, and the proof's path on the site; the
+    totals said ``check failed: 1  failed: 0``, which read as a contradiction."""
+    run = Run()
+    run.host("site1", "100001", "100001001")
+    run.host("site2", "100001", "100001002")
+    run.facts("site1", eeszt_check_result=check(True, proof="/site1/proofs/A_100001_100001001.json"))
+    run.facts("site2", eeszt_check_result=check(False, "tcp_refused", proof="/site2/proofs/B_100001_100001002.json"))
+    # The proofs stage's archive task: the site's folder in the archive and the names it stored.
+    run.ok("site1", "Archive and check the proofs of this site", site_dir="/archive/100001/100001001",
+           archived=[], skipped=["A_100001_100001001.json"])
+    run.ok("site2", "Archive and check the proofs of this site", site_dir="/archive/100001/100001002",
+           archived=[{"name": "B_100001_100001002.json", "path": "100001/100001002/B_100001_100001002.json"},
+                     {"name": "../escape.json"}], skipped=[])
+    lines = run.finish()
+
+    assert lines[-4:] == [
+        "sites: 2  passed: 1  check failed: 1  other stage failed: 0  unreachable: 0  not checked: 0",
+        "failure categories: tcp_refused=1",
+        "problems:",
+        "  site2: connection check failed: tcp_refused: refused by waf.example:443; hint: open it; "
+        "proof: /archive/100001/100001002/B_100001_100001002.json",
+    ]
+    assert not any(re.match(r"^\S.*\bfailed: \d", line) and "other stage failed" not in line
+                   and "check failed" in line for line in lines)
+
+
+def test_without_an_archive_the_problem_line_names_no_proof(no_color):
+    run = Run()
+    run.host("site2", "100001", "100001002")
+    run.facts("site2", eeszt_check_result=check(False, "tcp_refused", proof="/site2/proofs/B.json"))
+    lines = run.finish()
+    assert lines[-1] == "  site2: connection check failed: tcp_refused: refused by waf.example:443; hint: open it"
+
+
+def test_a_mistake_in_an_institutions_shared_settings_is_one_line_with_its_sites_counted(no_color):
+    """Issue 27: a wrong PFX password in an institution's group variables printed one problem per site."""
+    run = Run()
+    for index, host in enumerate(("site1", "site2", "site3"), 1):
+        run.host(host, "100001", "10000100%d" % index)
+    run.host("site4", "200002", "200002001")
+    for host in ("site1", "site2", "site3", "site4"):
+        run.failed(host, "Check the variables of the stages to come", error="bad_variables",
+                   msg="Preflight: 1 bad variable for %s: eeszt_certificate_pfx_password: the password for the "
+                       "PFX file /pfx/inst.p12 is wrong" % host)
+    lines = run.finish()
+
+    assert lines[-3:] == [
+        "problems:",
+        "  institution 100001, 3 sites (site1, site2, site3): refused by the preflight: bad_variables: Preflight: 1 "
+        "bad variable for each site: eeszt_certificate_pfx_password: the password for the PFX file /pfx/inst.p12 is "
+        "wrong",
+        # The same mistake at another institution is that institution's own line.
+        "  site4: refused by the preflight: bad_variables: Preflight: 1 bad variable for site4: "
+        "eeszt_certificate_pfx_password: the password for the PFX file /pfx/inst.p12 is wrong",
+    ]

@@ -69,11 +69,29 @@ def test_identifiers_are_optional_when_no_role_requires_them():
 
 
 def test_dropped_leading_zeros_get_the_registry_hint():
-    problem = check_identity(dict(GOOD_IDENTITY, eeszt_institution_id=12345), ENVIRONMENTS)[0]
+    problem = check_identity(dict(GOOD_IDENTITY, eeszt_institution_id=12345, eeszt_site_id="999999001"),
+                             ENVIRONMENTS)[0]
     assert problem.variable == "eeszt_institution_id"
     assert problem.shown == "12345"
     assert '"012345"?' in problem.remedy
     assert "quoted strings" in problem.remedy
+
+
+def test_a_short_institution_id_gets_the_site_ids_prefix_not_a_guessed_zero():
+    # Issue 27: "12345" with the site ID "123456001" suggested "012345"; the site ID says "123456".
+    problem = check_identity(dict(GOOD_IDENTITY, eeszt_institution_id="12345"), ENVIRONMENTS)[0]
+    assert problem.remedy.startswith('the site ID "123456001" begins with "123456": is that the institution ID?')
+    assert "012345" not in problem.remedy
+    # Without a site ID that fits (it does not hold the value at its start or end), the zeros hint stays.
+    problem = check_identity(dict(GOOD_IDENTITY, eeszt_institution_id="12345", eeszt_site_id="999999001"),
+                             ENVIRONMENTS)[0]
+    assert '"012345"?' in problem.remedy and "begins with" not in problem.remedy
+    # A digit lost at the start: "23456" in site "123456001".
+    problem = check_identity(dict(GOOD_IDENTITY, eeszt_institution_id="23456"), ENVIRONMENTS)[0]
+    assert 'begins with "123456"' in problem.remedy
+    # The same value as the prefix (the pattern itself is wrong) is no suggestion.
+    problem = check_identity(dict(GOOD_IDENTITY, eeszt_institution_id="1234560"), ENVIRONMENTS)[0]
+    assert "begins with" not in problem.remedy
 
 
 def test_patterns_are_overridable_and_the_check_role_wins():

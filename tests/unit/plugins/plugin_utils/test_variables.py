@@ -58,10 +58,12 @@ def test_a_name_that_does_not_template_is_reported_and_left_as_it_was():
 
 
 def test_referenced_names_and_lookups():
-    templar = Templar(loader=DataLoader(), variables={})
     source = T("{% for item in items %}{{ item }}{{ prefix }}{% endfor %}{% set local = 1 %}{{ local }}{{ other.x }}")
-    assert variables.referenced_names(templar, source) == {"items", "prefix", "other"}
-    assert variables.referenced_names(templar, T("{% if %}")) == set()
+    assert variables.referenced_names(source) == {"items", "prefix", "other"}
+    assert variables.referenced_names(T("{% if %}")) == set()
+    # The statements Ansible's Jinja knows (loop controls, do) parse too.
+    assert variables.referenced_names(T("{% for i in xs %}{% if i %}{% break %}{% endif %}{% do ys.append(i) %}"
+                                        "{% endfor %}")) == {"xs", "ys"}
     assert variables.calls_a_lookup(T("{{ lookup('ansible.builtin.template', 'x.j2') | from_json }}"))
     assert variables.calls_a_lookup({"a": [T("{{ query('file', 'y') }}")]})
     assert not variables.calls_a_lookup(T("{{ eeszt_certificate_dir }}/cert.pem"))
