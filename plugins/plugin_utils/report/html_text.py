@@ -25,7 +25,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;c
 header{padding:18px 28px;border-bottom:1px solid var(--line);background:var(--bg)}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:16px;margin:24px 0 8px}
-main{padding:8px 28px 28px}
+main{padding:8px 28px 28px;overflow-wrap:break-word}
 .meta{color:#57606a;font-size:13px}
 .cards{display:grid;grid-template-columns:repeat(var(--tile-columns,2),minmax(0,1fr));gap:10px;margin:16px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:8px 10px;background:#fff;font-size:13px;line-height:1.3;
