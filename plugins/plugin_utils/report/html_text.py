@@ -11,10 +11,10 @@ LANGUAGES = ("en", "hu")
 
 
 # The tiles (.cards) sit on a grid; html_report picks its number of columns per window width (--tile-columns)
-# so that every row holds at least two tiles. A tile is at least TILE_MIN_PX wide (its longest word fits); the
+# so that every row holds at least two tiles. A tile is at least TILE_MIN_PX wide (its longest word fits, in bold); the
 # gap (TILE_GAP_PX) and the page's side padding (PAGE_PADDING_PX) are those of CSS below. At 600 px and less
 # the side padding is 14 px and the sites table scrolls on its own.
-TILE_MIN_PX = 108
+TILE_MIN_PX = 124
 TILE_GAP_PX = 10
 PAGE_PADDING_PX = 28
 
@@ -62,6 +62,7 @@ tr.passed td:first-child{box-shadow:inset 4px 0 var(--ok)}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:1px 4px;border-radius:4px}
 footer{padding:0 28px 28px;color:#57606a;font-size:12.5px}
 @media (max-width:600px){header,main{padding-left:14px;padding-right:14px}footer{padding:0 14px 20px}
+.card{padding:8px;font-size:12px}
 #sites,#operator{display:block;overflow-x:auto}}
 """
 

@@ -193,14 +193,14 @@ def test_tile_layouts_never_leave_a_tile_alone_on_a_row(count, layouts):
 
 def test_tiles_css_gives_each_layout_its_width(tmp_path, signer):
     css = html_report.tiles_css(10)
-    # 2 columns to start; then 3 (the first tile over two), 4, 5 and 10 from where that many tiles of 108 px fit
-    # (gap 10 px, padding 2 x 28 px and a scroll bar of 20 px): all ten on one row from 1246 px, so at 1280 px; two
-    # a row at 390 px.
+    # 2 columns to start; then 3 (the first tile over two), 4, 5 and 10 from where that many tiles of 124 px fit
+    # (gap 10 px, padding 2 x 28 px and a scroll bar of 20 px): two rows of five at 1280 px, all ten on one row from
+    # 1406 px, two a row at 390 px.
     assert css.splitlines() == [
         ".cards{--tile-columns:2;--first-tile-span:1}",
-        "@media (min-width:420px){.cards{--tile-columns:3;--first-tile-span:2}}",
-        "@media (min-width:538px){.cards{--tile-columns:4;--first-tile-span:1}}",
-        "@media (min-width:656px){.cards{--tile-columns:5;--first-tile-span:1}}",
-        "@media (min-width:1246px){.cards{--tile-columns:10;--first-tile-span:1}}"]
+        "@media (min-width:468px){.cards{--tile-columns:3;--first-tile-span:2}}",
+        "@media (min-width:602px){.cards{--tile-columns:4;--first-tile-span:1}}",
+        "@media (min-width:736px){.cards{--tile-columns:5;--first-tile-span:1}}",
+        "@media (min-width:1406px){.cards{--tile-columns:10;--first-tile-span:1}}"]
     text = page(archive_of(tmp_path, signer))
     assert text.count('<div class="card') == 10 and css in text
