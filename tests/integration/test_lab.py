@@ -13,6 +13,7 @@ The tests of this module share one lab and run in file order.
 import concurrent.futures
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -292,6 +293,7 @@ def test_optional_client_certificate_gives_403(lab):
 
 def test_taken_port_fails_clearly(lab):
     pid = lab.pid()
+    assert (lab.dir / "rehearsal.yml").is_file()  # written by the lab that started
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
         other.bind((HOST, 0))
         other.listen(1)
@@ -299,6 +301,9 @@ def test_taken_port_fails_clearly(lab):
         result = lab.playbook(eeszt_lab_waf_port=taken)
     assert not result.ok, result.output
     assert "port %d" % taken in result.stdout and "eeszt_lab_waf_port" in result.stdout, result.output
+    assert "EESZT_LAB_WAF_PORT" in result.stdout, result.output
+    # The lab did not start on the port asked for: no rehearsal.yml is left to send a rehearsal there.
+    assert not (lab.dir / "rehearsal.yml").exists()
     # The running lab WAF was left alone.
     assert lab.pid() == pid and pid_alive(pid)
 
@@ -333,3 +338,27 @@ def test_lab_without_inventory(run_playbook, lab_dir, free_port):
     assert not (lab_dir / "waf" / "eeszt_lab_waf.py").exists()  # the server runs from the collection
     assert not (lab_dir / "waf" / "waf.pid").exists()
     assert port_free(free_port)
+
+
+@pytest.mark.parametrize("stale", [True, False], ids=["stale-rehearsal", "no-rehearsal"])
+def test_a_lab_whose_port_is_taken_leaves_no_rehearsal(run_playbook, lab_dir, stale):
+    """Issue 27 §9: a plain listening socket holds the lab's port (chosen with EESZT_LAB_WAF_PORT, as README says):
+    the lab fails naming the port and EESZT_LAB_WAF_PORT, and no rehearsal.yml is left (an earlier one is removed),
+    so that the next rehearsal does not talk to whatever holds the port."""
+    rehearsal = lab_dir / "rehearsal.yml"
+    if stale:
+        rehearsal.write_text("---\n# written by an earlier lab\neeszt_endpoints: []\n")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind((HOST, 0))
+        other.listen(1)
+        taken = other.getsockname()[1]
+        result = run_playbook("lab.yml", inventory="localhost,", extra_vars={"eeszt_lab_dir": str(lab_dir)},
+                              env={"EESZT_LAB_WAF_PORT": str(taken)})
+    assert not result.ok, result.output
+    message = re.sub(r"\s+", " ", result.stdout)
+    assert ("The lab WAF did not start, so no rehearsal.yml is left in %s: port %d on %s is already in use by another "
+            "process; stop that process or choose another port (environment variable EESZT_LAB_WAF_PORT or variable "
+            "eeszt_lab_waf_port, module option port)" % (lab_dir.resolve(), taken, HOST)) in message, result.output
+    assert not rehearsal.exists()
+    assert not (lab_dir / "waf" / "waf.pid").exists()
+    assert (lab_dir / "pki" / "manifest.json").is_file()  # the PKI was built: only the WAF could not start

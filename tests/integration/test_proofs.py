@@ -491,6 +491,68 @@ def test_report_in_each_language_renders_without_overflow(flow, tmp_path, langua
     assert os.path.getsize(png) > 20000
 
 
+# Issue 27 §7: the tiles at a laptop's and a phone's width, the trend marks' size. The report is framed at each width
+# (headless Chromium's own window is at least 500 px wide); a script in it reports to the frame's page.
+LAYOUT_PROBE = """<script>window.addEventListener('load',function(){var d=document.documentElement,tops={};
+Array.prototype.forEach.call(document.querySelectorAll('.cards > .card'),function(c){
+var t=Math.round(c.getBoundingClientRect().top);tops[t]=(tops[t]||0)+1;});
+var rows=Object.keys(tops).map(Number).sort(function(a,b){return a-b;}).map(function(t){return tops[t];});
+function size(r){var b=r.getBoundingClientRect();return Math.round(b.width)+'x'+Math.round(b.height);}
+parent.postMessage(JSON.stringify({width:window.innerWidth,rows:rows,overflow:d.scrollWidth>window.innerWidth,
+passed:Array.prototype.map.call(document.querySelectorAll('.trend g.passed rect'),size),
+failed:Array.prototype.map.call(document.querySelectorAll('.trend g.failed rect'),size)}),'*');});</script></body>"""
+LAYOUT_FRAME = """<!DOCTYPE html><html><body style="margin:0"><iframe src="probe.html" width="%d" height="1600"
+style="border:0"></iframe><script>window.addEventListener('message',function(e){
+document.body.setAttribute('data-probe',e.data);});</script></body></html>"""
+LAYOUT_WIDTHS = (1280, 390)
+
+
+def layout_at(tmp_path, html, width):
+    """What the report's layout probe measured with the report framed ``width`` px wide."""
+    folder = tmp_path / ("layout-%d" % width)
+    folder.mkdir()
+    (folder / "probe.html").write_text(html.replace("</body>", LAYOUT_PROBE))
+    (folder / "frame.html").write_text(LAYOUT_FRAME % width)
+    dom = run_chromium(tmp_path / ("profile-layout-%d" % width), "--window-size=1400,1700", "--dump-dom",
+                       "file://" + str(folder / "frame.html"))
+    assert dom.returncode == 0, dom.stderr
+    found = re.search(r'data-probe="([^"]*)"', dom.stdout)
+    assert found, dom.stdout[-2000:]
+    return json.loads(found.group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.parametrize("language", ["en", "hu"])
+def test_report_tiles_and_trend_marks_fit_at_1280_and_390_px(flow, tmp_path, language):
+    result = flow.play("collect_proofs.yml", eeszt_proofs_report_language=language)
+    assert result.ok, result.output
+    html = (flow.archive / "report.html").read_text()
+    tiles = html.count('<div class="card')
+    for width in LAYOUT_WIDTHS:
+        layout = layout_at(tmp_path, html, width)
+        assert layout["width"] == width, layout
+        # Every tile on one row, or rows of two tiles or more, all full but the last: no tile alone (at 1280 px,
+        # two rows of five; at 390 px, five rows of two).
+        rows = layout["rows"]
+        assert sum(rows) == tiles, layout
+        assert len(rows) == 1 or (min(rows) >= 2 and len(set(rows[1:-1])) <= 1), layout
+        if tiles == 10:
+            assert rows == ([5, 5] if width == 1280 else [2] * 5), layout
+        assert not layout["overflow"], "the report is wider than %d px: %s" % (width, layout)
+        # The trend marks: one visible size for a pass and a failure, whatever the check's duration.
+        assert layout["failed"] and layout["passed"], layout
+        assert set(layout["passed"]) | set(layout["failed"]) == {"8x14"}, layout
+    os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+    for width, height in ((1280, 1300), (390, 2600)):
+        png = os.path.join(SCREENSHOT_DIR, "report-%s-%d.png" % (language, width))
+        if os.path.exists(png):
+            os.unlink(png)
+        shot = run_chromium(tmp_path / ("profile-shot-%d" % width), "--screenshot=%s" % png,
+                            "--window-size=%d,%d" % (width, height), "--hide-scrollbars",
+                            "file://" + str(flow.archive / "report.html"))
+        assert shot.returncode == 0, shot.stderr
+        assert os.path.getsize(png) > 20000
+
+
 @pytest.mark.parametrize("fail_on_error", [True, False])
 def test_a_site_whose_proofs_cannot_be_archived_fails_after_the_report_with_the_archive_s_message(flow, fail_on_error):
     """Issue 14: the archive task's failure is ignored and recorded; one per-site task after the report fails the
@@ -521,3 +583,42 @@ def test_a_site_whose_proofs_cannot_be_archived_fails_after_the_report_with_the_
     outcome = [o for o in json.loads(runs[-1].read_text())["outcomes"] if o["host"] == host]
     assert [(o["status"], o["stage"], o["error"], o["message"]) for o in outcome] == [
         ("error", "proofs", "archive_failed", message)], outcome
+
+
+# --- issue 27 §8: one language variable, eeszt_language; the specific ones override it ------------------------
+
+HU_MESSAGE, HU_HINT = "A szerver elutasította a kliens tanúsítványt", "A WAF nem fogadja el ezt a WAF-SSL tanúsítványt"
+EN_MESSAGE, EN_HINT = "The server rejected the client certificate", "The WAF does not accept this WAF-SSL certificate"
+
+
+def test_eeszt_language_sets_the_hints_the_report_and_the_summary_and_the_specific_variables_override_it(flow):
+    """Last in this module: it adds a proof of the failing site (a new check)."""
+    check = flow.play("check_connection.yml", "--limit", DENIED, eeszt_language="hu", eeszt_check_fail_on_error=False)
+    assert check.ok, check.output
+    # The check's warning (with the hint) is on stderr, the fleet summary on stdout.
+    output = one_line(check.stdout + check.stderr)
+    assert HU_MESSAGE in output and HU_HINT in output and EN_MESSAGE not in output, check.output
+    # The fleet summary's problem line carries the check's message: Hungarian too.
+    summary = one_line(check.stdout).split("EESZT FLEET SUMMARY")[1]
+    assert "%s: connection check failed: tls_client_cert_rejected: %s" % (DENIED, HU_MESSAGE) in summary, check.output
+    report = flow.play("collect_proofs.yml", eeszt_language="hu")
+    assert report.ok, report.output
+    html = (flow.archive / "report.html").read_text()
+    failed = re.search(r'<tr class="failed">.*?</tr>', html, re.S).group(0)
+    assert '<html lang="hu">' in html and "Sikertelen" in html
+    assert HU_MESSAGE in failed and HU_HINT in failed and "végpont: health" in failed, failed
+    # The report's own variable overrides the one language.
+    report = flow.play("collect_proofs.yml", eeszt_language="hu", eeszt_proofs_report_language="en")
+    assert report.ok, report.output
+    html = (flow.archive / "report.html").read_text()
+    assert '<html lang="en">' in html and "endpoint health" in html
+    # And the check's own variable overrides it for the hints.
+    check = flow.play("check_connection.yml", "--limit", DENIED, eeszt_language="hu", eeszt_check_language="en",
+                      eeszt_check_fail_on_error=False)
+    assert check.ok, check.output
+    output = one_line(check.stdout + check.stderr)
+    assert EN_MESSAGE in output and EN_HINT in output and HU_MESSAGE not in output, check.output
+    # A wrong language is refused by the preflight, before the site is touched.
+    wrong = flow.play("check_connection.yml", "--limit", DENIED, eeszt_language="de")
+    assert not wrong.ok
+    assert "eeszt_language" in one_line(wrong.output) and "en, hu" in one_line(wrong.output), wrong.output

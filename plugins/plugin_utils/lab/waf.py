@@ -48,6 +48,7 @@ SERVER_FILES = tuple(os.path.join(_HERE, name) for name in ("waf_server.py", "_w
 CONFIG_FILE_KEYS = ("server_cert", "server_key", "client_ca")
 EXIT_ADDRESS_IN_USE = 3
 PORT_HINT = "eeszt_lab_waf_port"
+PORT_ENV = "EESZT_LAB_WAF_PORT"
 
 
 class LabWafError(EESZTConnectError):
@@ -180,7 +181,7 @@ def port_available(host, port):
 
 def port_in_use_message(host, port):
     return ("port %s on %s is already in use by another process; stop that process or choose another port "
-            "(variable %s, module option port)" % (port, host, PORT_HINT))
+            "(environment variable %s or variable %s, module option port)" % (port, host, PORT_ENV, PORT_HINT))
 
 
 def tls_ready(host, port, timeout=2.0):

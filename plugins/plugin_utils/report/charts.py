@@ -124,19 +124,33 @@ def months_chart(sites, generated_at, warn_days, text):
             '</svg>' % (html_escape(text["chart_months_aria"]), "".join(bars)))
 
 
+# A trend mark: a fixed size, whatever the check's duration (in the mark's title), so that a fast failure is as
+# visible as a slow pass.
+TREND_MARK_WIDTH = 8
+TREND_MARK_HEIGHT = 14
+TREND_MARK_STEP = 11
+
+
 def trend_svg(trend, text):
-    """The site's last checks as small bars, oldest first: colour pass/fail, height the total time."""
+    """The site's last checks as marks of one size, oldest first: green passed, red failed (and crossed, for those
+    who cannot tell the colours apart); each mark's title gives its time and duration."""
     if not trend:
         return ""
-    peak = max([point["ms"] or 0 for point in trend] + [1])
-    bars = []
+    marks = []
     for number, point in enumerate(trend):
-        height = 3 + 15.0 * (point["ms"] or 0) / peak
         outcome = text["trend_passed"] if point["passed"] else text["trend_failed"]
         took = "?" if point["ms"] is None else "%.0f" % point["ms"]
-        bars.append('<rect x="%d" y="%.1f" width="5" height="%.1f" fill="%s"><title>%s</title></rect>'
-                    % (number * 6, 18 - height, height, "#1a7f37" if point["passed"] else "#c62828",
-                       html_escape(text["trend_bar"] % (when(point["at"]), outcome, took))))
-    return ('<div class="trend"><svg role="img" aria-label="%s" width="%d" height="18" viewBox="0 0 %d 18" '
+        x = number * TREND_MARK_STEP
+        cross = ""
+        if not point["passed"]:
+            cross = ('<path d="M%d 4l%d %dM%d 4l-%d %d" stroke="#fff" stroke-width="1.5"/>'
+                     % (x + 1, TREND_MARK_WIDTH - 2, TREND_MARK_HEIGHT - 8, x + TREND_MARK_WIDTH - 1,
+                        TREND_MARK_WIDTH - 2, TREND_MARK_HEIGHT - 8))
+        marks.append('<g class="%s"><title>%s</title><rect x="%d" y="0" width="%d" height="%d" rx="1.5" fill="%s"/>%s</g>'
+                     % ("passed" if point["passed"] else "failed", html_escape(text["trend_bar"] % (when(point["at"]), outcome, took)),
+                        x, TREND_MARK_WIDTH, TREND_MARK_HEIGHT, "#1a7f37" if point["passed"] else "#c62828", cross))
+    width = TREND_MARK_STEP * (len(trend) - 1) + TREND_MARK_WIDTH
+    return ('<div class="trend"><svg role="img" aria-label="%s" width="%d" height="%d" viewBox="0 0 %d %d" '
             'xmlns="http://www.w3.org/2000/svg">%s</svg></div>'
-            % (html_escape(text["trend_title"] % len(trend)), 6 * len(trend), 6 * len(trend), "".join(bars)))
+            % (html_escape(text["trend_title"] % len(trend)), width, TREND_MARK_HEIGHT, width, TREND_MARK_HEIGHT,
+               "".join(marks)))

@@ -20,10 +20,19 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.report.charts import
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.html_text import (
     CSS,
     JS,
+    PAGE_PADDING_PX,
     TEXT,
+    TILE_GAP_PX,
+    TILE_MIN_PX,
     when,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.index import STATUS_ORDER
+
+
+def _when_html(moment):
+    """A time of a table cell, as when() writes it, that a narrow column breaks after the date only."""
+    day, dummy, clock = when(moment).partition(" ")
+    return '<span class="day">%s</span> %s' % (html_escape(day), html_escape(clock)) if clock else html_escape(day)
 
 
 def _age(days, text):
@@ -50,13 +59,16 @@ def _site_html(site, text):
         failure_cell = "<span title=\"%s\">%s</span><div class=\"hint\">%s</div>" % (
             html_escape(failure.get("category")), html_escape(failure.get("category")).replace("_", "_<wbr>"),
             html_escape(text["stage"].get(failure.get("stage"), failure.get("stage"))))
+        if failure.get("endpoint"):
+            # The endpoint (its name in eeszt_endpoints) whose check failed.
+            failure_cell += "<div class=\"hint endpoint\">%s</div>" % html_escape(text["endpoint"] % failure["endpoint"])
     problem = ""
     if failure:
         problem = html_escape(failure.get("message"))
         if failure.get("hint"):
             problem += "<div class=\"hint\">%s</div>" % html_escape(failure["hint"])
         if failure.get("at") and failure.get("stage") != "check":
-            problem += "<div class=\"hint when\">%s UTC</div>" % html_escape(when(failure["at"]))
+            problem += "<div class=\"hint when\">%s</div>" % html_escape(when(failure["at"]))
     if collection.get("status") in ("unreachable", "error") and collection.get("message") != failure.get("message"):
         problem += "<div class=\"hint\">%s</div>" % html_escape(text["last_collection"] % collection.get("message"))
     elif status == "no_proof" and not failure:
@@ -66,11 +78,11 @@ def _site_html(site, text):
     latest = ""
     if site["latest"]:
         latest = "%s<div class=\"hint\">%s%s</div>" % (
-            html_escape(when(site["finished_at"])), html_escape(_age(site["proof_age_days"], text)),
+            _when_html(site["finished_at"]), html_escape(_age(site["proof_age_days"], text)),
             ' <span class="badge stale">%s</span>' % html_escape(text["stale"]) if site["stale"] else "")
     history = html_escape(text["never"]) if site["latest"] else ""
     if site["latest_passing"]:
-        history = "%s<div class=\"hint\">%s</div>" % (html_escape(when(site["latest_passing_at"])),
+        history = "%s<div class=\"hint\">%s</div>" % (_when_html(site["latest_passing_at"]),
                                                       html_escape(_age(site["latest_passing_age_days"], text)))
     rotation_cell = ""
     if rotation:
@@ -78,12 +90,12 @@ def _site_html(site, text):
         rotation_cell = '<span class="badge %s" title="%s">%s</span><div class="hint">%s</div>' % (
             html_escape(kind), html_escape(rotation.get("message")),
             html_escape(text["rotation"].get(rotation.get("status"), rotation.get("status"))),
-            html_escape(when(rotation.get("at"))))
+            _when_html(rotation.get("at")))
     last = ""
     if collection:
         last = "%s<div class=\"hint\">%s</div>" % (
             html_escape(text["collection"].get(collection.get("status"), collection.get("status"))),
-            html_escape(when(collection.get("at"))))
+            _when_html(collection.get("at")))
     environment = text["environment"].get(site["environment"], site["environment"])
     expires = ""
     if days is not None or site["certificate_not_after"]:
@@ -102,7 +114,7 @@ def _site_html(site, text):
 def _refused_html(refused, text):
     if not refused:
         return ""
-    items = "".join('<li><b>%s</b>: %s%s<div class="hint">%s UTC</div></li>' % (
+    items = "".join('<li><b>%s</b>: %s%s<div class="hint">%s</div></li>' % (
         html_escape(entry["host"]), "<code>%s</code> " % html_escape(entry["error"]) if entry.get("error") else "",
         html_escape(entry.get("message")), html_escape(when(entry.get("at")))) for entry in refused)
     return ('<section id="refused"><h2>%s</h2><p class="meta">%s</p><ul class="msg">%s</ul></section>'
@@ -117,7 +129,7 @@ def _unusable_files_html(index, text):
     words = text["unusable"]
     items = ["<li><code>%s</code>: %s</li>" % (html_escape(entry["path"]), html_escape(entry["reason"]))
              for entry in invalid]
-    items += ["<li><code>%s</code> (%s %s, %s UTC): %s</li>" % (
+    items += ["<li><code>%s</code> (%s %s, %s): %s</li>" % (
         html_escape(entry["path"]), html_escape(words["host"]), html_escape(entry.get("host") or "?"),
         html_escape(when(entry.get("at"))), html_escape(entry.get("reason"))) for entry in quarantined]
     return ('<section id="unusable-files"><h2>%s</h2><p class="meta">%s</p><ul class="msg">%s</ul></section>'
@@ -141,7 +153,7 @@ def _operator_files_html(index, text):
             parts.append('<tr class="operator-%s"><td>%s</td><td>%s</td><td title="%s">%s</td><td class="num">%s</td>'
                          '<td><code>%s</code></td><td class="when">%s</td><td>%s</td></tr>'
                          % (html_escape(row["status"]), html_escape(row["institution_id"]), html_escape(row["site_id"]), html_escape(row["source"]),
-                            html_escape(row["name"]), html_escape(row["size"]), html_escape(row["sha256"]), html_escape(when(row["collected_at"])),
+                            html_escape(row["name"]), html_escape(row["size"]), html_escape(row["sha256"]), _when_html(row["collected_at"]),
                             html_escape(status)))
         parts.append('</tbody></table>')
     for item in refused:
@@ -151,7 +163,38 @@ def _operator_files_html(index, text):
     return "\n".join(parts)
 
 
-def render_html(index, generated_at, title=None, language="en"):
+def tile_columns(count):
+    """The layouts the ``count`` tiles may take, fewest columns first, as (columns, span of the first tile): every
+    row full but the last, which holds at least two tiles (or all tiles on one row). Where one tile would be left
+    alone, the first tile (all sites) spans two columns, if the rows have three or more."""
+    layouts = []
+    for rows in range(1, count + 1):
+        columns = -(-count // rows)
+        last = count - (-(-count // columns) - 1) * columns
+        if columns == count or last >= 2:
+            layout = (columns, 1)
+        elif columns >= 3:
+            layout = (columns, 2)
+        else:
+            continue
+        if layout[0] not in [known for known, dummy in layouts]:
+            layouts.append(layout)
+    return sorted(layouts) or [(1, 1)]
+
+
+def tiles_css(count):
+    """CSS that sets the tiles' layout per window width: the fewest columns at the narrowest, then each larger
+    number from the width where that many tiles of TILE_MIN_PX fit (with the page's padding and a scroll bar)."""
+    layouts = tile_columns(count)
+    rule = ".cards{--tile-columns:%d;--first-tile-span:%d}"
+    rules = [rule % layouts[0]]
+    for columns, span in layouts[1:]:
+        width = columns * TILE_MIN_PX + (columns - 1) * TILE_GAP_PX + 2 * PAGE_PADDING_PX + 20
+        rules.append("@media (min-width:%dpx){%s}" % (width, rule % (columns, span)))
+    return "\n".join(rules)
+
+
+def render_html(index, generated_at, title=None, language="en", bundles=True):
     text = TEXT[language]
     title = title or text["title"]
     summary = index["summary"]
@@ -197,7 +240,7 @@ def render_html(index, generated_at, title=None, language="en"):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>%(title)s</title>
-<style>%(css)s</style>
+<style>%(css)s%(tiles_css)s</style>
 </head>
 <body>
 <header>
@@ -229,8 +272,8 @@ def render_html(index, generated_at, title=None, language="en"):
 <script>%(js)s</script>
 </body>
 </html>
-""" % {"lang": text["lang"], "title": html_escape(title), "css": CSS,
-       "meta": text["meta"] % {"generated": html_escape(generated_at), "institutions": summary["institutions"],
+""" % {"lang": text["lang"], "title": html_escape(title), "css": CSS, "tiles_css": tiles_css(len(tiles)),
+       "meta": text["meta"] % {"generated": html_escape(when(generated_at)), "institutions": summary["institutions"],
                                "proofs": summary["proofs"]},
        "summary_label": html_escape(text["summary"]), "cards": cards_html, "problems": problems_html,
        "chart_status_caption": html_escape(text["chart_status"]), "chart_days_caption": html_escape(text["chart_days"]),
@@ -238,5 +281,9 @@ def render_html(index, generated_at, title=None, language="en"):
        "months_chart": months_chart(index["sites"], generated_at, summary["warn_days"], text),
        "status_chart": status_chart(summary, text), "days_chart": days_chart(index["sites"], summary["warn_days"], text),
        "sites_heading": html_escape(text["sites"]), "sites_note": html_escape(text["sites_note"] % summary["stale_hours"]),
-       "head": head_html, "rows": rows_html, "footer": text["footer"] % {"verify": html_escape(VERIFY_COMMAND)},
-       "js": JS, "operator": _operator_files_html(index, text), "what_it_is": text["what_it_is"]}).encode("utf-8")
+       "head": head_html, "rows": rows_html,
+       "footer": text["footer"] % {"verify": html_escape(VERIFY_COMMAND), "bundles": text["footer_bundles"] if bundles else ""},
+       "js": JS, "operator": _operator_files_html(index, text),
+       # The note on operator files only when the page lists some (archived ones).
+       "what_it_is": text["what_it_is"] % {"operator": text["what_it_is_operator"] if index.get("operator_files") else ""},
+       }).encode("utf-8")

@@ -10,6 +10,14 @@ __metaclass__ = type
 LANGUAGES = ("en", "hu")
 
 
+# The tiles (.cards) sit on a grid; html_report picks its number of columns per window width (--tile-columns)
+# so that every row holds at least two tiles. A tile is at least TILE_MIN_PX wide (its longest word fits, in bold); the
+# gap (TILE_GAP_PX) and the page's side padding (PAGE_PADDING_PX) are those of CSS below. At 600 px and less
+# the side padding is 14 px and the sites table scrolls on its own.
+TILE_MIN_PX = 124
+TILE_GAP_PX = 10
+PAGE_PADDING_PX = 28
+
 CSS = """
 :root{--ok:#1a7f37;--bad:#c62828;--warn:#b26a00;--none:#6b7280;--ink:#1f2328;--line:#d0d7de;--bg:#f6f8fa}
 *{box-sizing:border-box}
@@ -17,20 +25,23 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;c
 header{padding:18px 28px;border-bottom:1px solid var(--line);background:var(--bg)}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:16px;margin:24px 0 8px}
-main{padding:8px 28px 28px}
+main{padding:8px 28px 28px;overflow-wrap:break-word}
 .meta{color:#57606a;font-size:13px}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
-.card{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:118px;background:#fff}
+.cards{display:grid;grid-template-columns:repeat(var(--tile-columns,2),minmax(0,1fr));gap:10px;margin:16px 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:8px 10px;background:#fff;font-size:13px;line-height:1.3;
+overflow-wrap:break-word}
 .card b{display:block;font-size:26px;line-height:1.2}
+.cards>.card:first-child{grid-column:span var(--first-tile-span,1)}
 .card.ok b{color:var(--ok)}.card.bad b{color:var(--bad)}.card.warn b{color:var(--warn)}.card.none b{color:var(--none)}
 .charts{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
-figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px 14px}
+figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px 14px;max-width:100%}
+figure svg{max-width:100%;height:auto}
 figcaption{font-weight:600;margin-bottom:6px}
 table{border-collapse:collapse;width:100%;margin-top:8px;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:6px 5px;text-align:left;vertical-align:top}
 td.msg{min-width:200px;overflow-wrap:anywhere}
 td.code{min-width:110px;max-width:170px;overflow-wrap:break-word}
-td.when,div.when{white-space:nowrap}
+div.when,span.day{white-space:nowrap}
 th{background:var(--bg);position:sticky;top:0}
 th button{all:unset;cursor:pointer;font-weight:600}
 th button::after{content:" \\2195";color:#8c959f}
@@ -50,6 +61,9 @@ tr.passed td:first-child{box-shadow:inset 4px 0 var(--ok)}
 .bad{color:var(--bad);font-weight:600}.warn{color:var(--warn);font-weight:600}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:1px 4px;border-radius:4px}
 footer{padding:0 28px 28px;color:#57606a;font-size:12.5px}
+@media (max-width:600px){header,main{padding-left:14px;padding-right:14px}footer{padding:0 14px 20px}
+.card{padding:8px;font-size:12px}
+#sites,#operator{display:block;overflow-x:auto}}
 """
 
 JS = """
@@ -80,7 +94,7 @@ TEXT = {
     "en": {
         "lang": "en",
         "title": "EESZT connection proofs",
-        "meta": "Fleet report built from the proof archive at %(generated)s UTC &middot; %(institutions)d "
+        "meta": "Fleet report built from the proof archive at %(generated)s &middot; %(institutions)d "
                 "institution(s), %(proofs)d proof(s)",
         "summary": "Summary",
         "unusable": {
@@ -102,8 +116,9 @@ TEXT = {
         "chart_months_aria": "Sites by the month their client certificate expires, for the coming twelve months",
         "chart_months_title": "%s: %d certificate(s) expire",
         "later": "later",
-        "trend_title": "The last %d checks, oldest first: green passed, red failed; bar height: total time",
-        "trend_bar": "%s UTC: %s, %s ms",
+        "trend_title": "The last %d checks, oldest first: green passed, red failed; each mark's title gives its time "
+                       "and how long the check took",
+        "trend_bar": "%s: %s, %s ms",
         "trend_passed": "passed",
         "trend_failed": "failed",
         "expired_bucket": "expired",
@@ -113,12 +128,13 @@ TEXT = {
                       "run: a failure after its latest proof makes it failed until a newer proof; its last "
                       "passing proof is shown as history. A proof older than %d hours is marked stale.",
         "headers": ("Status", "Institution", "Site", "Host", "Environment", "Failure", "Message and hint",
-                    "Latest proof (UTC)", "Last passed (UTC)", "Rotation", "Cert. expires (days left)",
-                    "Collected (UTC)"),
+                    "Latest proof", "Last passed", "Rotation", "Cert. expires (days left)",
+                    "Collected"),
         "status": {"passed": "passed", "failed": "failed", "no_proof": "no proof", "error": "error"},
         "collection": {"collected": "collected", "unreachable": "unreachable", "error": "error"},
         "stale": "stale",
         "environment": {"test": "test", "production": "production"},
+        "endpoint": "endpoint %s",
         "stage": {"preflight": "preflight", "certificate": "certificate stage", "tls": "tls stage",
                   "check": "connection check", "proofs": "proofs stage", "rotation": "rotation", None: "collection"},
         "rotation": {"rotated": "rotated", "rolled_back": "rolled back", "unchanged": "unchanged",
@@ -141,20 +157,20 @@ TEXT = {
         "footer": "Every proof in the archive carries a detached CMS seal (<code>.p7s</code>). Check one with "
                   "<code>%(verify)s</code>, or all of them with "
                   "<code>ansible-playbook eeszt.connect.verify_proofs</code>. The machine-readable report is "
-                  "<code>index.json</code> (also <code>report.csv</code>, <code>junit.xml</code>); institution "
-                  "evidence bundles are in <code>evidence/</code>.",
+                  "<code>index.json</code> (also <code>report.csv</code>, <code>junit.xml</code>)%(bundles)s.",
+        "footer_bundles": "; institution evidence bundles are in <code>evidence/</code>",
         "what_it_is": (
             '<p id="what-it-is">These proofs are the IT vendor\'s own sealed evidence that each site is connected '
             'to EESZT. They are <strong>not</strong> the proof for eKapu: that is the electronic certificate that the '
             'EESZT operator\'s verification program, <code>eesztConnect.exe</code> (the &ldquo;ellen&#337;rz&#337; '
             'keretprogram&rdquo;), issues after a successful run at the site; the institution\'s administrator '
-            'uploads that file to eKapu and the operator checks it. Operator files listed above are archived, sealed '
-            'copies of files found on the sites.</p>'),
+            'uploads that file to eKapu and the operator checks it.%(operator)s</p>'),
+        "what_it_is_operator": " Operator files listed above are archived, sealed copies of files found on the sites.",
         "operator": {
             "title": "Operator files",
             "note": "Files that the operator's verification program or the institution produced and that were "
                     "copied to the site, archived and sealed beside the site's proofs.",
-            "columns": ["Institution", "Site", "Name", "Size (bytes)", "SHA-256", "Collected (UTC)", "Status"],
+            "columns": ["Institution", "Site", "Name", "Size (bytes)", "SHA-256", "Collected", "Status"],
             "status": {"present": "present", "altered": "altered", "missing": "missing"},
             "no_seal": "no seal",
             "not_collected": "Not collected at",
@@ -163,7 +179,7 @@ TEXT = {
     "hu": {
         "lang": "hu",
         "title": "EESZT kapcsolódási igazolások",
-        "meta": "Összesítő jelentés az igazolásarchívum tartalmából, készült: %(generated)s UTC &middot; "
+        "meta": "Összesítő jelentés az igazolásarchívum tartalmából, készült: %(generated)s &middot; "
                 "%(institutions)d intézmény, %(proofs)d igazolás",
         "summary": "Összesítés",
         "unusable": {
@@ -177,8 +193,8 @@ TEXT = {
         "cards": {"sites": "Telephely", "passed": "Sikeres", "failed": "Sikertelen", "no_proof": "Nincs igazolás",
                   "error": "Hiba",
                   "unreachable": "Nem elérhető", "stale": "Elavult (> %d óra)",
-                  "refused": "Előellenőrzésen elutasítva", "expiring": "Tanúsítvány < %d nap",
-                  "expired": "Lejárt tanúsítvány", "rotation": "Tanúsítványcsere-hiba"},
+                  "refused": "Elő\u00adellenőrzésen elutasítva", "expiring": "Tanúsítvány < %d nap",
+                  "expired": "Lejárt tanúsítvány", "rotation": "Tanúsítvány\u00adcsere-hiba"},
         "chart_status": "Telephelyek állapot szerint (legutóbbi futás)",
         "chart_days": "Kliens-tanúsítványok a lejáratig hátralévő napok szerint",
         "chart_aria": "Telephelyek állapot szerint: %d sikeres, %d sikertelen, %d igazolás nélkül",
@@ -189,9 +205,9 @@ TEXT = {
                              "tizenkét hónapra",
         "chart_months_title": "%s: %d tanúsítvány jár le",
         "later": "később",
-        "trend_title": "Az utolsó %d ellenőrzés, a legrégebbivel kezdve: zöld sikeres, piros sikertelen; az oszlop "
-                       "magassága: a teljes idő",
-        "trend_bar": "%s UTC: %s, %s ms",
+        "trend_title": "Az utolsó %d ellenőrzés, a legrégebbivel kezdve: zöld sikeres, piros sikertelen; a jelek "
+                       "címe az ellenőrzés idejét és időtartamát adja meg",
+        "trend_bar": "%s: %s, %s ms",
         "trend_passed": "sikeres",
         "trend_failed": "sikertelen",
         "expired_bucket": "lejárt",
@@ -202,12 +218,13 @@ TEXT = {
                       "újabb igazolás nem készül; az utolsó sikeres igazolás előzményként látszik. A %d óránál "
                       "régebbi igazolás elavultként van jelölve.",
         "headers": ("Állapot", "Intézmény", "Telephely", "Gép", "Környezet", "Hiba", "Üzenet és teendő",
-                    "Legutóbbi igazolás (UTC)", "Utolsó sikeres (UTC)", "Tanúsítványcsere",
-                    "Tanúsítvány lejár (hátralévő nap)", "Begyűjtve (UTC)"),
+                    "Legutóbbi igazolás", "Utolsó sikeres", "Tanúsítványcsere",
+                    "Tanúsítvány lejár (hátralévő nap)", "Begyűjtve"),
         "status": {"passed": "sikeres", "failed": "sikertelen", "no_proof": "nincs igazolás", "error": "hiba"},
         "collection": {"collected": "begyűjtve", "unreachable": "nem elérhető", "error": "hiba"},
         "stale": "elavult",
         "environment": {"test": "teszt", "production": "éles"},
+        "endpoint": "végpont: %s",
         "stage": {"preflight": "előellenőrzés", "certificate": "tanúsítvány-telepítés", "tls": "TLS-beállítás",
                   "check": "kapcsolatellenőrzés", "proofs": "igazolásgyűjtés", "rotation": "tanúsítványcsere",
                   None: "begyűjtés"},
@@ -233,20 +250,21 @@ TEXT = {
         "footer": "Az archívum minden igazolásához külön CMS-pecsét (<code>.p7s</code>) tartozik. Egyet így "
                   "ellenőrizhet: <code>%(verify)s</code>, az összeset pedig így: "
                   "<code>ansible-playbook eeszt.connect.verify_proofs</code>. A géppel olvasható jelentés az "
-                  "<code>index.json</code> (valamint a <code>report.csv</code> és a <code>junit.xml</code>); az "
-                  "intézményi bizonyítékcsomagok az <code>evidence/</code> mappában vannak.",
+                  "<code>index.json</code> (valamint a <code>report.csv</code> és a <code>junit.xml</code>)%(bundles)s.",
+        "footer_bundles": "; az intézményi bizonyítékcsomagok az <code>evidence/</code> mappában vannak",
         "what_it_is": (
             '<p id="what-it-is">Ezek az igazolások az informatikai szolgáltató saját, lepecsételt bizonyítékai arról, '
             'hogy a telephelyek kapcsolódnak az EESZT-hez. <strong>Nem</strong> ezeket kell az eKapun feltölteni: '
             'azt az elektronikus tanúsítványt, amelyet az EESZT üzemeltetőjének ellenőrző keretprogramja '
             '(<code>eesztConnect.exe</code>) a telephelyen sikeres futás után kiad, az intézmény adminisztrátora '
-            'tölti fel az eKapura, és az üzemeltető ellenőrzi. A fent felsorolt üzemeltetői fájlok a telephelyeken '
-            'talált fájlok archivált, lepecsételt másolatai.</p>'),
+            'tölti fel az eKapura, és az üzemeltető ellenőrzi.%(operator)s</p>'),
+        "what_it_is_operator": " A fent felsorolt üzemeltetői fájlok a telephelyeken talált fájlok archivált, "
+                               "lepecsételt másolatai.",
         "operator": {
             "title": "Üzemeltetői fájlok",
             "note": "Az üzemeltető ellenőrző programja vagy az intézmény által készített, a telephelyre másolt "
                     "fájlok, a telephely igazolásai mellé archiválva és lepecsételve.",
-            "columns": ["Intézmény", "Telephely", "Név", "Méret (bájt)", "SHA-256", "Begyűjtve (UTC)", "Állapot"],
+            "columns": ["Intézmény", "Telephely", "Név", "Méret (bájt)", "SHA-256", "Begyűjtve", "Állapot"],
             "status": {"present": "megvan", "altered": "megváltozott", "missing": "hiányzik"},
             "no_seal": "pecsét nélkül",
             "not_collected": "Nem lett begyűjtve:",
@@ -256,5 +274,7 @@ TEXT = {
 
 
 def when(text):
-    """'2026-11-25T10:00:02Z' -> '2026-11-25 10:00' for people; sorting uses the ISO text."""
-    return (text or "")[:16].replace("T", " ")
+    """'2026-11-25T10:00:02Z' -> '2026-11-25 10:00 UTC' for people ('' for none): the one notation of a time in
+    report.html, in both languages; sorting uses the ISO text. A narrow column breaks it after the date only
+    (a no-break space before UTC)."""
+    return "%s\u00a0UTC" % text[:16].replace("T", " ") if text else ""

@@ -86,7 +86,7 @@ def build_report(archive, now=None, warn_days=30, bundles=True, title=None, chec
     outputs = [
         ("index.json", canonical_json(document)),
         ("report.csv", render_csv(index)),
-        ("report.html", render_html(index, generated_at, title, language)),
+        ("report.html", render_html(index, generated_at, title, language, bundles)),
         ("junit.xml", render_junit(index, generated_at)),
         ("metrics.prom", fleet_metrics.render(index)),
     ]

@@ -32,7 +32,8 @@ CSV_COLUMNS = ("institution_id", "site_id", "host", "status", "failure_category"
                "proof", "finished_at", "certificate_not_after", "certificate_days_left", "certificate_serial",
                "sealed", "proofs", "last_collection", "last_collection_at", "last_collection_message",
                "environment", "failure_stage", "failure_at", "proof_age_days", "stale", "last_passed",
-               "last_passed_at", "bundle_outdated", "rotation_status", "rotation_at", "rotation_message")
+               "last_passed_at", "bundle_outdated", "rotation_status", "rotation_at", "rotation_message",
+               "failure_endpoint")
 
 
 def content_digest(index):
@@ -71,6 +72,8 @@ def _csv_latest_run(site):
         "last_passed_at": site["latest_passing_at"] or "", "bundle_outdated": "yes" if site["bundle_outdated"] else "no",
         "rotation_status": rotation.get("status") or "", "rotation_at": rotation.get("at") or "",
         "rotation_message": rotation.get("message") or "",
+        # The endpoint (its name in eeszt_endpoints) whose check failed; empty for a failure of another stage.
+        "failure_endpoint": failure.get("endpoint") or "",
     }
 
 
@@ -87,6 +90,8 @@ def render_csv(index):
 def _junit_failure_text(site):
     failure = site["failure"] or {}
     lines = [failure.get("message") or ""]
+    if failure.get("endpoint"):
+        lines.append("endpoint: %s" % failure["endpoint"])
     if failure.get("stage"):
         lines.append("stage: %s" % failure["stage"])
     if failure.get("hint"):

@@ -154,7 +154,7 @@ def test_the_report_lists_operator_files_and_refusals(archive):
     html = open(path_of(archive, "report.html"), encoding="utf-8").read()
     assert '<h2 id="operator-files">Operator files</h2>' in html
     assert ('<td title="/var/lib/eeszt/operator/igazolas.pdf">igazolas.pdf</td><td class="num">%d</td>'
-            '<td><code>%s</code></td><td class="when">2026-11-25 10:05</td><td>present</td>'
+            '<td><code>%s</code></td><td class="when"><span class="day">2026-11-25</span> 10:05\u00a0UTC</td><td>present</td>'
             % (len(PDF), sha256_hex(PDF))) in html
     assert "Not collected at 100001/100001001: /var/lib/eeszt/operator/shadow is a symbolic link" in html
     assert "They are <strong>not</strong> the proof for eKapu" in html

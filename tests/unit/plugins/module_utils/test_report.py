@@ -319,7 +319,7 @@ def test_a_site_that_passed_and_then_failed_in_the_tls_stage_is_failed_everywher
     assert '<div class="card ok"><b>1</b>Passed</div>' in html
     assert '<div class="card bad"><b>3</b>Failed</div>' in html
     assert "<span title=\"ca_bundle_not_found\">ca_<wbr>bundle_<wbr>not_<wbr>found</span><div class=\"hint\">tls stage</div>" in html
-    assert "The evidence bundle holds the passing proof of 2026-11-25 10:00, older than this failure." in html
+    assert "The evidence bundle holds the passing proof of 2026-11-25 10:00\u00a0UTC, older than this failure." in html
     assert ("100001/100001001 (site-100001001): tls stage failed: ca_bundle_not_found: %s (last passed "
             "2026-11-25T10:00:00Z)" % TLS_ERROR["reason"]) in problem_sites(index)
     with zipfile.ZipFile(os.path.join(fleet, "evidence", "100001_evidence.zip")) as bundle:
@@ -486,7 +486,7 @@ def test_the_report_in_hungarian_keeps_the_machine_readable_files_english(fleet)
     html = read(fleet, "report.html").decode("utf-8")
     assert '<html lang="hu">' in html and "<title>EESZT kapcsolódási igazolások</title>" in html
     for words in ("Sikeres", "Sikertelen", "Nincs igazolás", "Nem elérhető", "Telephely", "Intézmény", "Környezet",
-                  "Lejár", "Legutóbbi igazolás (UTC)", "Utolsó sikeres (UTC)", "Tanúsítványcsere",
+                  "Lejár", "Legutóbbi igazolás", "Utolsó sikeres", "Tanúsítványcsere",
                   "Elöl a sikertelen telephelyek.", "Az archívum minden igazolásához külön CMS-pecsét",
                   '<span class="badge failed">sikertelen</span>', '<span class="badge passed">sikeres</span>',
                   '<span class="badge unreachable">nem elérhető</span>', "<td>teszt</td>",
@@ -572,7 +572,7 @@ def test_report_shows_each_site_s_trend_and_the_expiry_months(fleet):
     assert sites["100002003"]["trend"] == []
     html = read(fleet, "report.html").decode("utf-8")
     assert html.count('<div class="trend">') == 4  # every site with a proof
-    assert "<title>2026-11-25 11:00 UTC: failed, ? ms</title>" in html
+    assert "<title>2026-11-25 11:00\u00a0UTC: failed, ? ms</title>" in html
     months = re.search(r'<svg id="chart-months".*?</svg>', html, re.S).group(0)
     # From November 2026 (the report's month): 100001001 expires in December, 100001002 in June 2027;
     # 100002002 (2028) is later; 100002001 has expired already and is left to the days chart.
@@ -604,7 +604,7 @@ def test_trend_keeps_the_last_ten_checks_and_their_times(tmp_path, signer):
     assert [(p["at"][11:13], p["passed"], p["ms"]) for p in trend] == [
         ("%02d" % hour, hour % 3 != 0, 10.0 * hour + 5.5) for hour in range(2, 12)]
     html = read(archive, "report.html").decode("utf-8")
-    assert "<title>2026-11-25 11:00 UTC: passed, 116 ms</title>" in html
+    assert "<title>2026-11-25 11:00\u00a0UTC: passed, 116 ms</title>" in html
 
 
 def test_hungarian_report_has_the_new_charts_in_hungarian(fleet):
