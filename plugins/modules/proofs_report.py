@@ -250,7 +250,8 @@ options:
         C(eeszt_proofs_incident_min_sites)); at least V(2), so that a lone site's failure stays a site problem.
       - "The rule: failing sites are grouped by failure category and by the scope that explains them: the whole
         fleet, one environment, one endpoint URL, one proxy or one institution (sites unreachable over SSH: the
-        fleet or one institution; a proxy failure: no endpoint, and its proxy comes first on a tie). A scope qualifies when at least O(incident_min_sites) of its sites fail with
+        fleet or one institution; a proxy failure: no endpoint, and its proxy comes first on a tie). A scope
+        qualifies when at least O(incident_min_sites) of its sites fail with
         the category and they are at least O(incident_min_share) of its sites. Of the qualifying scopes, the one
         that explains the most failing sites wins; on a tie, the one where they are the larger share; on a tie
         again, the widest. Its sites are one incident; the rule runs again on the sites left."

@@ -117,8 +117,9 @@ def _collect_incidents(index, sites, samples):
         for host in incident.get("hosts") or []:
             site = by_host.get(host)
             if site is not None:
-                members.append(([("institution", site["institution_id"]), ("site", site["site_id"]),
-                                  ("environment", site.get("environment"))] + labels, 1))
+                site_labels = [("institution", site["institution_id"]), ("site", site["site_id"]),
+                               ("environment", site.get("environment"))]
+                members.append((site_labels + labels, 1))
     members.sort(key=lambda item: [("%s" % value) for dummy, value in item[0]])
     samples["site_incident"].extend(members)
 
