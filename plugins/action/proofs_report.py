@@ -21,6 +21,11 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.play_hosts import HostReader, read_host
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import apply_seals, iter_unsealed, seal_unsealed
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import (
+    DEFAULT_MIN_SHARE,
+    DEFAULT_MIN_SITES,
+    IncidentRule,
+)
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import problem_sites, record_run
 
@@ -51,6 +56,8 @@ ARGUMENT_SPEC = dict(
     ca_file=dict(type="path"),
     warn_days=dict(type="int", default=30),
     stale_hours=dict(type="int", default=192),
+    incident_min_sites=dict(type="int", default=DEFAULT_MIN_SITES),
+    incident_min_share=dict(type="float", default=DEFAULT_MIN_SHARE),
     language=dict(type="str", default="en", choices=["en", "hu"]),
     evidence_bundles=dict(type="bool"),
     bundles=dict(type="bool"),
@@ -72,6 +79,10 @@ class ActionModule(ControllerAction):
                              % params["lock_timeout"])
         if params["stale_hours"] < 1:
             module.fail_json(msg="stale_hours must be at least 1 (eeszt_proofs_stale_hours), got %d" % params["stale_hours"])
+        try:
+            incident_rule = IncidentRule(params["incident_min_sites"], params["incident_min_share"])
+        except ValueError as exc:
+            module.fail_json(msg="%s" % exc, error="invalid_argument")
         evidence_bundles = params["evidence_bundles"]
         if params["bundles"] is not None:
             module.deprecate("The option bundles of eeszt.connect.proofs_report (role variable eeszt_proofs_bundles) is "
@@ -107,7 +118,8 @@ class ActionModule(ControllerAction):
                 changed_files, index = build_report(archive, warn_days=params["warn_days"],
                                                     bundles=evidence_bundles is not False,
                                                     title=params["title"], check_mode=module.check_mode,
-                                                    stale_hours=params["stale_hours"], language=params["language"])
+                                                    stale_hours=params["stale_hours"], language=params["language"],
+                                                    incident_rule=incident_rule)
             finally:
                 if lock is not None:
                     result["lock_waited"] = round(lock.waited, 1)
@@ -133,6 +145,7 @@ class ActionModule(ControllerAction):
             failed_sites=["%s/%s: %s" % (s["institution_id"], s["site_id"], (s["failure"] or {}).get("category"))
                           for s in index["sites"] if s["status"] == "failed"],
             problem_sites=problem_sites(index),
+            incidents=index["incidents"],
             host_outcomes=dict((o["host"], dict((k, o.get(k)) for k in ("status", "stage", "error", "reason")))
                                for o in self._outcomes + self._unrecorded if o.get("host")),
         )

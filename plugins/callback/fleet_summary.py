@@ -69,6 +69,14 @@ description:
     counts it for the first host of the play and stops every host of the play there. It is listed under
     C(run problems:) with its error code and message (under the same conditions as a site's), the task and the
     host it ran for; the sites' lines keep what they did before."
+  - "Incidents: when the run rebuilt the fleet report (the proofs role's task, M(eeszt.connect.proofs_report)),
+    the incidents of its result (failing sites that share one cause: the whole fleet, one environment, one
+    endpoint, one proxy or one institution; see the module's O(eeszt.connect.proofs_report#module:incident_min_sites))
+    are printed once each under C(incidents:), before C(problems:): number, scope and key, category, how many sites
+    and institutions, since when, the message, the one thing to do and the hosts (at most 10 named). The
+    C(problems:) line of a site in an incident is shorter and points at it: C(connection check failed: CATEGORY
+    (incident #N)) without the check's message, or the connection error of an unreachable site followed by
+    C((incident #N)). A run without the proofs stage prints no incidents."
   - This is an aggregate callback, it runs next to the normal output and must be enabled, for example
     with C(callbacks_enabled = eeszt.connect.fleet_summary) in the C([defaults]) section of C(ansible.cfg),
     or C(ANSIBLE_CALLBACKS_ENABLED=eeszt.connect.fleet_summary).
@@ -81,8 +89,9 @@ options:
         C(host), C(institution_id), C(site_id), C(environment), C(certificate_days_left),
         C(certificate_not_after), C(result), C(failure_category), C(failed_task), C(error), C(message),
         C(hint), C(proof_path), C(archive_path), C(reason)), C(totals), C(run_failures) (one object per failed task that runs
-        once for the play, keys C(task), C(host), C(error), C(message)) and C(warnings). C(reason) is null for sites that passed;
-        C(error)
+        once for the play, keys C(task), C(host), C(error), C(message)), C(warnings) and C(incidents) (those of the report,
+        as M(eeszt.connect.proofs_report) returns them, in the order of their numbers; empty without one). C(reason) is
+        null for sites that passed; C(error)
         and C(message) are the error code and message of a failed result that carries a code, or of a failed
         check; C(hint) the failed check's remedy hint; C(proof_path) the proof's path on the site and
         C(archive_path) its path in the central archive (null when the proofs stage did not archive it).
@@ -115,6 +124,11 @@ EXAMPLES = r"""
 #   100002       100002001  site003  -          UNREACHABLE      task: Validate the WAF-SSL certificate and install it on the site
 #   sites: 3  passed: 1  check failed: 1  other stage failed: 0  unreachable: 1  not checked: 0
 #   failure categories: tcp_refused=1
+#   incidents:
+#     #1 institution 100003: unreachable on 2 site(s) of 1 institution(s), since 2026-03-01T10:15:02Z
+#        2 site(s) of 1 institution(s) (institution 100003) are unreachable over SSH: the vendor's own network ...
+#        to do: Check the VPN or network path from the controller to these sites, then run the playbook again.
+#        hosts: site005, site006
 #   problems:
 #     site002: connection check failed: tcp_refused: connection to waf.example:443 refused; hint: open port 443
 #              towards EESZT in the firewall; proof: /srv/eeszt-proofs/100001/100001002/20260301T101501Z_...json
@@ -138,6 +152,7 @@ from ansible.utils.vars import combine_vars
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import failure_reason
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.site_files import unknown_warning
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import incident_of_hosts
 
 SCHEMA = "eeszt.connect/fleet-summary/v1"
 CERT_FACT = "eeszt_certificate_result"
@@ -389,6 +404,65 @@ def problem_lines(rows):
     return lines
 
 
+# An incident names at most this many hosts in the summary (the report names them all).
+INCIDENT_HOSTS_SHOWN = 10
+
+
+def clean_incidents(incidents):
+    """The incidents of a proofs_report result, their fields kept to one line each; [] for anything else."""
+    kept = []
+    for incident in incidents if isinstance(incidents, list) else []:
+        if not isinstance(incident, dict):
+            continue
+        hosts = incident.get("hosts") if isinstance(incident.get("hosts"), list) else []
+        kept.append({"scope": one_line(incident.get("scope"), 40), "key": one_line(incident.get("key"), 300),
+                     "category": one_line(incident.get("category"), 80), "sites": _integer(incident.get("sites")),
+                     "institutions": _integer(incident.get("institutions")),
+                     "hosts": [h for h in (one_line(host, 200) for host in hosts) if h],
+                     "since": one_line(incident.get("since"), 40), "message": one_line(incident.get("message"), MESSAGE_MAX),
+                     "hint": one_line(incident.get("hint"), MESSAGE_MAX)})
+    return kept
+
+
+def incident_lines(incidents):
+    """The ``incidents:`` block: each incident once, its message, the one thing to do and its hosts."""
+    if not incidents:
+        return []
+    lines = ["incidents:"]
+    for number, incident in enumerate(incidents, 1):
+        scope = incident["scope"] or "?"
+        if scope != "fleet":
+            scope += " %s" % (incident["key"] or "?")
+        lines.append("  #%d %s: %s on %s site(s) of %s institution(s)%s" % (
+            number, scope, incident["category"] or "?", incident["sites"], incident["institutions"],
+            ", since %s" % incident["since"] if incident["since"] else ""))
+        indent = " " * (len("#%d " % number) + 2)
+        if incident["message"]:
+            lines.append(indent + incident["message"])
+        if incident["hint"]:
+            lines.append(indent + "to do: " + incident["hint"])
+        hosts = incident["hosts"]
+        shown = ", ".join(hosts[:INCIDENT_HOSTS_SHOWN])
+        if len(hosts) > INCIDENT_HOSTS_SHOWN:
+            shown += " and %d more" % (len(hosts) - INCIDENT_HOSTS_SHOWN)
+        lines.append(indent + "hosts: " + (shown or "-"))
+    return lines
+
+
+def point_at_incidents(rows, incidents):
+    """Shorten the reason of each problem row whose host is in an incident, and point it at the incident."""
+    found = incident_of_hosts(incidents)
+    for row in rows:
+        if not row.get("reason") or row["host"] not in found:
+            continue
+        number, incident = found[row["host"]]
+        if row["result"] == FAIL and row["failure_category"] == incident.get("category"):
+            row["reason"] = "connection check failed: %s (incident #%d)" % (row["failure_category"], number)
+        elif row["result"] == UNREACHABLE and incident.get("category") == "unreachable":
+            row["reason"] = "%s (incident #%d)" % (row["reason"], number)
+    return rows
+
+
 def run_failure_line(failure):
     """One failed run_once task: error code and message (when shown), the task and the host it ran for."""
     if failure.get("error"):
@@ -403,9 +477,13 @@ def unknown_lines(unknown):
     return [unknown_warning(entry) for entry in unknown]
 
 
-def render(rows, totals, colorize=True, run_failures=(), unknown=()):
-    """The summary as lines of text: header, one aligned line per site, totals, problems, run problems,
-    warnings (the eeszt_* variables that nothing reads)."""
+def render(rows, totals, colorize=True, run_failures=(), unknown=(), incidents=()):
+    """The summary as lines of text: header, one aligned line per site, totals, incidents, problems, run problems,
+    warnings (the eeszt_* variables that nothing reads).
+
+    ``incidents`` (clean_incidents()'s) are printed before the problems; the rows' reasons point at them
+    (point_at_incidents()).
+    """
     table = [HEADER]
     for row in rows:
         result = row["result"] + (" %s" % row["failure_category"] if row["failure_category"] else "")
@@ -432,6 +510,7 @@ def render(rows, totals, colorize=True, run_failures=(), unknown=()):
     if totals["failure_categories"]:
         lines.append("failure categories: " + ", ".join(
             "%s=%d" % item for item in totals["failure_categories"].items()))
+    lines.extend(incident_lines(incidents))
     problems = [row for row in rows if row["reason"]]
     if problems:
         lines.append("problems:")
@@ -445,12 +524,13 @@ def render(rows, totals, colorize=True, run_failures=(), unknown=()):
     return lines
 
 
-def write_json(path, rows, totals, run_failures=(), unknown=()):
+def write_json(path, rows, totals, run_failures=(), unknown=(), incidents=()):
     """Write the summary to ``path`` atomically (0644: it holds no secret)."""
     generated_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     document = {"schema": SCHEMA, "generated_at": generated_at, "sites": rows, "totals": totals,
                 "run_failures": list(run_failures),
-                "warnings": [dict(entry, message=line) for entry, line in zip(unknown, unknown_lines(unknown))]}
+                "warnings": [dict(entry, message=line) for entry, line in zip(unknown, unknown_lines(unknown))],
+                "incidents": list(incidents)}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o644)
 
@@ -469,6 +549,7 @@ class CallbackModule(CallbackBase):
         self._run_failures = []
         self._unknown = {}
         self._play = None
+        self._incidents = []
 
     # --- events ---------------------------------------------------------------
 
@@ -482,6 +563,9 @@ class CallbackModule(CallbackBase):
         self._take_quarantined(record, payload)
         self._take_unknown(payload)
         self._take_archived(record, payload)
+        if isinstance(payload.get("incidents"), list) and isinstance(payload.get("summary"), dict):
+            # The result of eeszt.connect.proofs_report: the report's incidents, the latest one wins.
+            self._incidents = clean_incidents(payload["incidents"])
         for item in [payload] + [item for item in payload.get("results") or [] if isinstance(item, dict)]:
             facts = item.get("ansible_facts")
             if isinstance(facts, dict):
@@ -577,13 +661,14 @@ class CallbackModule(CallbackBase):
         if not rows:
             return
         unknown = [self._unknown[name] for name in sorted(self._unknown)]
+        point_at_incidents(rows, self._incidents)
         self._display.banner("EESZT FLEET SUMMARY")
-        for line in render(rows, totals, run_failures=self._run_failures, unknown=unknown):
+        for line in render(rows, totals, run_failures=self._run_failures, unknown=unknown, incidents=self._incidents):
             self._display.display(line)
         path = self.get_option("output_json")
         if path:
             try:
-                write_json(path, rows, totals, self._run_failures, unknown)
+                write_json(path, rows, totals, self._run_failures, unknown, self._incidents)
             except OSError as exc:
                 self._display.warning("fleet_summary: cannot write %s: %s" % (path, exc.strerror or exc))
             else:

@@ -350,6 +350,13 @@ endpoints:
     failure:
       description: This endpoint's failure, like RV(failure), or none.
       type: dict
+    proxy:
+      description:
+        - The HTTP proxy the endpoint was checked through, as its URL without credentials (C(http://HOST:PORT));
+          absent when the endpoint was reached directly. The proof keeps it (C(endpoints[].proxy)), so that the
+          fleet report can group the sites behind one proxy into an incident.
+      type: str
+      returned: when the endpoint was checked through a proxy
     steps:
       description:
         - Steps run, in order, up to the first that failed (none when the check stopped before connecting).

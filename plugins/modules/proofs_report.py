@@ -244,6 +244,29 @@ options:
     description: A site whose latest proof is older than this many hours is counted and marked stale.
     type: int
     default: 192
+  incident_min_sites:
+    description:
+      - The least number of failing sites that make an incident (the role variable
+        C(eeszt_proofs_incident_min_sites)); at least V(2), so that a lone site's failure stays a site problem.
+      - "The rule: failing sites are grouped by failure category and by the scope that explains them: the whole
+        fleet, one environment, one endpoint URL, one proxy or one institution (sites unreachable over SSH: the
+        fleet or one institution; a proxy failure: no endpoint, and its proxy comes first on a tie). A scope
+        qualifies when at least O(incident_min_sites) of its sites fail with
+        the category and they are at least O(incident_min_share) of its sites. Of the qualifying scopes, the one
+        that explains the most failing sites wins; on a tie, the one where they are the larger share; on a tie
+        again, the widest. Its sites are one incident; the rule runs again on the sites left."
+      - Incidents are listed in C(index.json) (C(incidents)), returned as RV(incidents), shown at the top of
+        C(report.html), printed by the C(eeszt.connect.fleet_summary) callback and exported in C(metrics.prom)
+        (C(eeszt_fleet_incident)).
+    type: int
+    default: 2
+  incident_min_share:
+    description:
+      - The least share (greater than V(0), at most V(1)) of a scope's sites that must fail with one category for
+        an incident (the role variable C(eeszt_proofs_incident_min_share)); inclusive, so with V(0.5) two failing
+        sites of four are an incident and two of five are not. See O(incident_min_sites).
+    type: float
+    default: 0.5
   language:
     description:
       - Language of C(report.html) (headings, tiles, status words, legends, notes); V(hu) is Hungarian.
@@ -483,6 +506,55 @@ host_outcomes:
   sample:
     site001: {status: collected, stage: null, error: null, reason: ""}
     site002: {status: unreachable, stage: proofs, error: null, reason: "Failed to connect to the host via ssh"}
+incidents:
+  description:
+    - Failing sites that share one cause (see O(incident_min_sites)), the most sites first; the same list as
+      C(index.json)'s C(incidents). Empty when no incident is open.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    scope:
+      description: One of V(fleet), V(environment), V(endpoint), V(proxy), V(institution).
+      type: str
+    key:
+      description: The scope's key (V(all) for the fleet, the environment, the endpoint URL, the proxy URL without
+        credentials, or the institution ID).
+      type: str
+    category:
+      description: The failure category (C(failure.category)), or V(unreachable) (SSH).
+      type: str
+    sites:
+      description: The number of sites in the incident.
+      type: int
+    institutions:
+      description: The number of institutions they belong to.
+      type: int
+    hosts:
+      description: Their hosts (as their proofs name them), sorted.
+      type: list
+      elements: str
+    since:
+      description:
+        - "When it started (UTC, ISO 8601): the earliest run, in the ledger's order of receipt, in which one of
+          its sites began to fail this way without passing since (the controller's time, never a site's clock)."
+      type: str
+    message:
+      description: What happened, one line in English (C(report.html) says it in its language).
+      type: str
+    hint:
+      description: The one thing to do, in English.
+      type: str
+  sample:
+    - scope: fleet
+      key: all
+      category: tls_server_untrusted
+      sites: 12
+      institutions: 3
+      hosts: [site001, site002]
+      since: "2026-12-08T02:10:00Z"
+      message: "12 site(s) of 3 institution(s) (the whole fleet) do not trust the EESZT server's certificate: the EESZT server chain changed."
+      hint: Update eeszt_tls_ca_bundle_src from the new connection documents and run configure_tls.yml.
 failed_sites:
   description:
     - C(INSTITUTION_ID/SITE_ID) of each failed site, with the failure category of its latest proof or the

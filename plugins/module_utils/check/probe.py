@@ -387,6 +387,9 @@ def check_endpoint(endpoint, settings, context):
     steps = []
     result = {"name": endpoint.name, "url": endpoint.url, "method": endpoint.method,
               "expect_status": endpoint.expect_status, "passed": False, "steps": steps, "failure": None}
+    if proxy is not None:
+        # The proxy's URL without credentials (endpoints.parse_proxy): the report groups the sites behind one proxy.
+        result["proxy"] = proxy.url
     start = time.monotonic()
     tls = sock = None
     try:

@@ -37,8 +37,12 @@ def build_proof(result, institution_id, site_id, host, environment, tool_name, t
     facts = result.get("client_certificate") or {}
     endpoints = []
     for endpoint in result["endpoints"]:
-        endpoints.append(dict((key, endpoint.get(key)) for key in
-                              ("name", "url", "method", "expect_status", "passed", "ms", "steps", "failure")))
+        kept = dict((key, endpoint.get(key)) for key in
+                    ("name", "url", "method", "expect_status", "passed", "ms", "steps", "failure"))
+        if endpoint.get("proxy"):
+            # Only when the endpoint went through a proxy: its URL, never its credentials.
+            kept["proxy"] = endpoint["proxy"]
+        endpoints.append(kept)
     return {
         "schema": PROOF_SCHEMA,
         "institution_id": institution_id,

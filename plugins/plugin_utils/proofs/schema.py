@@ -125,6 +125,9 @@ ENDPOINT = {
         "ms": _number(MS_MAX, "The endpoint's time in milliseconds.", null=True),
         "steps": {"type": "array", "maxItems": len(STEPS), "items": STEP, "description": "The steps that ran."},
         "failure": FAILURE,
+        "proxy": _text(URL_MAX, r"^https?://[^\s/@]+" + _END,
+                       description="The HTTP proxy the endpoint was checked through, its URL without credentials "
+                                   "(optional: only when a proxy was used; proofs of earlier versions lack it)."),
     },
     "required": ["name", "url", "passed", "steps"],
     "additionalProperties": False,

@@ -42,6 +42,10 @@ FAMILIES = (
     ("site_last_passing_proof_timestamp_seconds", "Unix time the site's newest passing proof finished."),
     ("site_client_certificate_not_after_timestamp_seconds",
      "Unix time the site's client (WAF-SSL) certificate expires, from its newest proof."),
+    ("incident", "One series per open incident (failing sites that share one cause: index.json incidents) with its "
+                 "scope, key and category; the value is the number of its sites."),
+    ("site_incident", "1 for each site in an open incident, with the incident's scope, key and category (to keep "
+                      "per-site alerts quiet while the incident's alert fires)."),
 )
 
 
@@ -99,7 +103,25 @@ def collect(index):
                                timestamp(site.get("certificate_not_after")))):
             if value is not None:
                 samples[family].append((labels, value))
+    _collect_incidents(index, sites, samples)
     return samples
+
+
+def _collect_incidents(index, sites, samples):
+    """The incident families: one series per open incident, one per site in one (label values: safe_text)."""
+    by_host = dict((site.get("host"), site) for site in sites if site.get("host"))
+    members = []
+    for incident in index.get("incidents") or []:
+        labels = [("scope", incident.get("scope")), ("key", incident.get("key")), ("category", incident.get("category"))]
+        samples["incident"].append((labels, incident.get("sites") or 0))
+        for host in incident.get("hosts") or []:
+            site = by_host.get(host)
+            if site is not None:
+                site_labels = [("institution", site["institution_id"]), ("site", site["site_id"]),
+                               ("environment", site.get("environment"))]
+                members.append((site_labels + labels, 1))
+    members.sort(key=lambda item: [("%s" % value) for dummy, value in item[0]])
+    samples["site_incident"].extend(members)
 
 
 def _earlier(*texts):

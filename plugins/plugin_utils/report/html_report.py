@@ -27,6 +27,8 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.report.html_text imp
     when,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.index import STATUS_ORDER
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import PAGE as INCIDENT_WORDS
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import describe as describe_incident
 
 
 def _when_html(moment):
@@ -194,6 +196,31 @@ def tiles_css(count):
     return "\n".join(rules)
 
 
+def _incidents_html(index, language):
+    """The section that opens the page: one block per open incident, in the page's language; empty without one."""
+    incidents = [incident for incident in index.get("incidents") or [] if isinstance(incident, dict)]
+    if not incidents:
+        return ""
+    words = INCIDENT_WORDS.get(language) or INCIDENT_WORDS["en"]
+    items = []
+    for number, incident in enumerate(incidents, 1):
+        message, hint = describe_incident(incident, language)
+        scope = words["scope"].get(incident.get("scope"), incident.get("scope"))
+        key = "" if incident.get("scope") == "fleet" else " <code>%s</code>" % html_escape(incident.get("key"))
+        items.append(
+            '<li class="incident" style="border:1px solid var(--bad);border-left:6px solid var(--bad);border-radius:8px;'
+            'padding:8px 14px;margin:0 0 10px;list-style:none"><div><b>#%d</b> <span class="badge failed">%s</span> '
+            '<b>%s</b>%s &middot; %s &middot; <span class="when">%s</span></div><div class="bad">%s</div>'
+            '<div><b>%s</b> %s</div><div class="hint">%s %s</div></li>'
+            % (number, html_escape(incident.get("category")), html_escape(scope), key,
+               html_escape(words["sites"] % (incident.get("sites") or 0, incident.get("institutions") or 0)),
+               html_escape(words["since"] % when(incident.get("since"))) if incident.get("since") else "",
+               html_escape(message), html_escape(words["todo"]), html_escape(hint), html_escape(words["hosts"]),
+               html_escape(", ".join("%s" % host for host in incident.get("hosts") or []))))
+    return ('<section id="incidents"><h2 class="bad">%s</h2><p class="meta">%s</p><ul style="padding:0;margin:0">%s</ul>'
+            '</section>\n' % (html_escape(words["title"]), html_escape(words["note"]), "".join(items)))
+
+
 def render_html(index, generated_at, title=None, language="en", bundles=True):
     text = TEXT[language]
     title = title or text["title"]
@@ -248,7 +275,7 @@ def render_html(index, generated_at, title=None, language="en", bundles=True):
 <div class="meta">%(meta)s</div>
 </header>
 <main>
-<section class="cards" aria-label="%(summary_label)s">%(cards)s</section>
+%(incidents)s<section class="cards" aria-label="%(summary_label)s">%(cards)s</section>
 %(problems)s
 <section class="charts">
 <figure><figcaption>%(chart_status_caption)s</figcaption>%(status_chart)s</figure>
@@ -275,6 +302,7 @@ def render_html(index, generated_at, title=None, language="en", bundles=True):
 """ % {"lang": text["lang"], "title": html_escape(title), "css": CSS, "tiles_css": tiles_css(len(tiles)),
        "meta": text["meta"] % {"generated": html_escape(when(generated_at)), "institutions": summary["institutions"],
                                "proofs": summary["proofs"]},
+       "incidents": _incidents_html(index, language),
        "summary_label": html_escape(text["summary"]), "cards": cards_html, "problems": problems_html,
        "chart_status_caption": html_escape(text["chart_status"]), "chart_days_caption": html_escape(text["chart_days"]),
        "chart_months_caption": html_escape(text["chart_months"]),

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import INDEX_SCHEMA
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.bundles import VERIFY_COMMAND
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import build_incidents
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import (
     earliest,
     host_latest,
@@ -69,8 +70,12 @@ def _duration_ms(document):
     return round(sum(times), 1) if times else None
 
 
-def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
-    """The index document (without generated_at) built from scan_archive()."""
+def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS, incident_rule=None):
+    """The index document (without generated_at) built from scan_archive().
+
+    ``incident_rule`` (incidents.IncidentRule, None: the defaults) groups the failing sites into incidents
+    (message and hint in English, as every value of index.json; report.html says them in its language).
+    """
     now = now or utcnow()
     known = ledger(scan["runs"])
     collections = last_collection(scan["runs"])
@@ -147,6 +152,7 @@ def build_index(scan, now=None, warn_days=30, stale_hours=DEFAULT_STALE_HOURS):
         "operator_refused": operator_refusals(collections),
         "invalid_files": invalid_files(scan),
         "quarantine": scan.get("quarantine") or [],
+        "incidents": build_incidents(site_rows, entries, received, histories, parse_time, incident_rule),
     }
 
 

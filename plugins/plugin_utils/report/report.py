@@ -57,19 +57,21 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.report.tables import
 
 
 def build_report(archive, now=None, warn_days=30, bundles=True, title=None, check_mode=False,
-                 stale_hours=DEFAULT_STALE_HOURS, language="en"):
+                 stale_hours=DEFAULT_STALE_HOURS, language="en", incident_rule=None):
     """Rebuild every report file of the archive; returns (changed files, index).
 
     generated_at changes only when the content does, so a re-run on an
     unchanged archive (on the same day) writes nothing. ``language`` (en, hu)
-    is the language of report.html; ``title`` None is that language's default.
+    is the language of report.html; ``title`` None is that language's
+    default. ``incident_rule`` (incidents.IncidentRule; None: the defaults) groups failing sites into incidents.
     """
     if language not in LANGUAGES:
         raise ProofsError("the report language must be one of %s, got %r" % (", ".join(LANGUAGES), language))
     now = now or utcnow()
     # What a site wrote may hold what UTF-8 or JSON cannot (a lone surrogate, NaN): the index and every file
     # rendered from it get text that encodes (common/safe_text.py); each writer makes it safe for its format.
-    index = json_safe(build_index(scan_archive(archive), now=now, warn_days=warn_days, stale_hours=stale_hours))
+    index = json_safe(build_index(scan_archive(archive), now=now, warn_days=warn_days, stale_hours=stale_hours,
+                                  incident_rule=incident_rule))
     digest = content_digest(index)
     index_path = os.path.join(archive, "index.json")
     generated_at = iso(now)
