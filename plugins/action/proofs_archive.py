@@ -281,9 +281,9 @@ class ActionModule(ActionBase):
             reason = "the site's listing gives no size for it, so it is not fetched (%s is %d bytes)" % (
                 MAX_PROOF_SIZE_VARIABLE, limit)
         else:
-            reason = "it is %s%d bytes, over the limit of %d bytes (%s), so it is not fetched; find out what wrote " \
-                     "it, remove it from the site or raise %s" % (about, size, limit, MAX_PROOF_SIZE_VARIABLE,
-                                                                 MAX_PROOF_SIZE_VARIABLE)
+            reason = ("it is %s%d bytes, over the limit of %d bytes (%s), so it is not fetched; find out what wrote "
+                      "it, remove it from the site or raise %s"
+                      % (about, size, limit, MAX_PROOF_SIZE_VARIABLE, MAX_PROOF_SIZE_VARIABLE))
         result["refused"].append({"name": name, "path": path, "size": size, "reason": reason})
         result["errors"].append("%s: %s" % (name, reason))
 

@@ -88,7 +88,7 @@ class Lab:
         return sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
 
     def anywhere_in_archive(self, name):
-        return [p for p in self.archive.rglob(name)]
+        return list(self.archive.rglob(name))
 
 
 @pytest.fixture(scope="module")

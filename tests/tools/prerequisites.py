@@ -89,9 +89,9 @@ def missing(path=None, engines=True):
 
 def message(absent, ci):
     lines = ["make test: %d prerequisite%s missing:" % (len(absent), "" if len(absent) == 1 else "s")]
-    for (name, _, package, used_by), why in absent:
+    for (name, dummy, package, used_by), why in absent:
         lines.append("  - %s (%s): %s; needed by %s" % (name, package, why, used_by))
-    packages = sorted(set(tool[2] for tool, _ in absent))
+    packages = sorted(set(tool[2] for tool, dummy in absent))
     lines.append("Install them on Debian/Ubuntu: sudo apt-get install %s" % " ".join(packages))
     lines.append(".ci/run installs them (and starts the Docker engine) on a CI machine.")
     if ci:
@@ -132,7 +132,7 @@ def main(argv):
         print(markdown())
         return 0
     if argv[1:] == ["--packages"]:
-        packages = sorted(set(tool[2] for tool, _ in missing(engines=False)))
+        packages = sorted(set(tool[2] for tool, dummy in missing(engines=False)))
         if packages:
             print(" ".join(packages))
         return 0

@@ -94,7 +94,7 @@ def test_without_ci_the_same_message_and_the_run_goes_on(tmp_path, ci):
 
 
 def test_every_missing_tool_is_in_the_one_message(tmp_path):
-    code, _, err = run(fake_path(tmp_path, ("promtool", "chromium", "chromium-browser", "google-chrome", "stunnel4")),
+    code, dummy, err = run(fake_path(tmp_path, ("promtool", "chromium", "chromium-browser", "google-chrome", "stunnel4")),
                        "true")
     assert code == 1 and err.count("make test: ") == 1
     assert err.startswith("make test: 2 prerequisites missing:")
@@ -110,14 +110,14 @@ def test_an_engine_that_does_not_answer_is_named(tmp_path):
     docker = os.path.join(path, "docker")
     with open(docker, "w") as handle:
         handle.write("#!/bin/sh\nexit 1\n")
-    code, _, err = run(path, "true")
+    code, dummy, err = run(path, "true")
     assert code == 1 and "  - Docker engine (docker.io): `docker info` gets no answer" in err
     # The program is there: nothing to install, .ci/run starts the engine.
     assert run(path, "true", "--packages")[:2] == (0, "")
 
 
 def test_packages_of_what_is_missing(tmp_path):
-    code, out, _ = run(fake_path(tmp_path, NO_PROMETHEUS + ("debootstrap", "prometheus-node-exporter", "node_exporter")),
+    code, out, dummy = run(fake_path(tmp_path, NO_PROMETHEUS + ("debootstrap", "prometheus-node-exporter", "node_exporter")),
                        "true", "--packages")
     assert (code, out) == (0, "debootstrap prometheus prometheus-node-exporter\n")
 

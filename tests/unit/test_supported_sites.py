@@ -57,7 +57,7 @@ def site_python():
 
 
 def test_every_role_lists_exactly_the_tested_and_expected_rows():
-    expected = sorted(platform(os_cell) for os_cell, support, _ in table() if support in SUPPORTED)
+    expected = sorted(platform(os_cell) for os_cell, support, dummy in table() if support in SUPPORTED)
     assert ("Debian", "bookworm") in expected and ("EL", "9") in expected
     roles = sorted(glob.glob(os.path.join(ROOT, "roles", "*", "meta", "main.yml")))
     assert len(roles) == 5
@@ -69,9 +69,9 @@ def test_every_role_lists_exactly_the_tested_and_expected_rows():
 
 
 def test_every_row_is_tested_expected_or_not_supported():
-    supports = [support for _, support, _ in table()]
+    supports = [support for dummy, support, dummy2 in table()]
     assert set(supports) == set(SUPPORTED) | {"not supported"}
-    assert [os_cell for os_cell, support, _ in table() if support == "not supported"] == ["Windows"]
+    assert [os_cell for os_cell, support, dummy in table() if support == "not supported"] == ["Windows"]
 
 
 def test_the_lowest_site_python_is_the_same_everywhere_and_below_every_supported_row():
@@ -89,7 +89,7 @@ def test_the_lowest_site_python_is_the_same_everywhere_and_below_every_supported
 
 
 def test_the_tested_rows_are_the_site_images_molecule_runs_on():
-    tested = sorted(platform(os_cell)[1] for os_cell, support, _ in table() if support == "tested here")
+    tested = sorted(platform(os_cell)[1] for os_cell, support, dummy in table() if support == "tested here")
     script = read("tests", "images", "build-site-image.sh")
     suites = re.search(r"^SUITES=\(([^)]*)\)$", script, re.M).group(1).split()
     assert sorted(suites) == tested == ["bookworm", "trixie"]

@@ -175,7 +175,7 @@ class _SignerCheck:
                          "existed): its seals' signers are %s; check them, then adopt them once with "
                          "verify_proofs.yml -e eeszt_proofs_register_existing=true"
                          % (institution, "; ".join("%s (SHA-256 %s)" % (subject, digest)
-                                                    for digest, subject in sorted(signers.items()))))
+                                                   for digest, subject in sorted(signers.items()))))
 
 
 class _Findings:

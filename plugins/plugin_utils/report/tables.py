@@ -163,7 +163,7 @@ def render_junit(index, generated_at):
                   '      <error type=%s message=%s>%s</error>' % (
                       xml_attr(entry["error"] or "refused"), xml_attr(message),
                       xml_text("%s\nThe host is refused by the preflight and has no site row until its variables are "
-                             "fixed in the inventory." % message)),
+                               "fixed in the inventory." % message)),
                   '    </testcase>']
     for entry in invalid:
         message = entry["reason"] or "cannot be used"

@@ -67,7 +67,7 @@ FINGERPRINTS = st.text("0123456789abcdef", min_size=64, max_size=64)
 
 def _iso(moment):
     return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (moment.year, moment.month, moment.day, moment.hour, moment.minute,
-                                              moment.second)
+                                               moment.second)
 
 
 # From year 1 to 9999: far past, far future and around the report's own time.

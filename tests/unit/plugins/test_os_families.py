@@ -70,9 +70,9 @@ def templar(role, facts, **extra):
 def tls_client_paths(facts, **extra):
     """What tasks/trust.yml and tasks/gateway.yml settle for these facts, through their own expressions."""
     tm = templar("tls_client", facts, **extra)
-    trust, _ = task("tls_client", "trust.yml", "Settle the system trust store's location")
+    trust, dummy = task("tls_client", "trust.yml", "Settle the system trust store's location")
     trust = tm.template(trust["ansible.builtin.set_fact"])
-    gateway, _ = task("tls_client", "gateway.yml", "Decide how the gateway runs")
+    gateway, dummy = task("tls_client", "gateway.yml", "Decide how the gateway runs")
     install, install_task = task("tls_client", "gateway.yml", "Install stunnel")
     return {
         "trust_dir": trust["__eeszt_tls_trust_dir"],
@@ -114,13 +114,13 @@ def test_an_unknown_family_gets_nothing_and_the_role_asks_for_the_variables(fact
     assert paths["trust_dir"] is None and paths["trust_command"] is None and paths["executable"] is None
     assert paths["packages"] == [] and paths["install_when"] is False
     # The role's own asserts then fail, naming the variables to set (trust.yml, gateway.yml).
-    trust_check, _ = task("tls_client", "trust.yml", "Check that the system trust store is known")
+    trust_check, dummy = task("tls_client", "trust.yml", "Check that the system trust store is known")
     tm = templar("tls_client", facts, __eeszt_tls_trust_dir=paths["trust_dir"],
                  __eeszt_tls_trust_command=paths["trust_command"])
     assert [tm.template(trusted("{{ %s }}" % c)) for c in trust_check["ansible.builtin.assert"]["that"]] == [False, False]
     assert "eeszt_tls_system_trust_dir and eeszt_tls_system_trust_update_command" in \
         trust_check["ansible.builtin.assert"]["fail_msg"]
-    gateway_check, _ = task("tls_client", "gateway.yml", "Check that stunnel is known")
+    gateway_check, dummy = task("tls_client", "gateway.yml", "Check that stunnel is known")
     tm = templar("tls_client", facts, __eeszt_tls_gateway_executable=paths["executable"])
     assert [tm.template(trusted("{{ %s }}" % c)) for c in gateway_check["ansible.builtin.assert"]["that"]] == [False]
     assert "set eeszt_tls_gateway_executable" in gateway_check["ansible.builtin.assert"]["fail_msg"]

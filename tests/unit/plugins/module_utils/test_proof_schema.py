@@ -55,7 +55,8 @@ def steps_passed():
     ]
 
 
-def result(passed=True, failure=None, endpoints=None, certificate=CERT):
+def result(passed=True, failure=None, endpoints=None, certificate=None):
+    certificate = dict(CERT) if certificate is None else certificate
     if endpoints is None:
         endpoints = [{"name": "health", "url": "https://127.0.0.1:8443/health", "method": "GET",
                       "expect_status": 200, "passed": passed, "ms": 12.0, "steps": steps_passed(),
@@ -275,12 +276,10 @@ def _paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
         for key in value:
-            for path in _paths(value[key], prefix + (key,)):
-                yield path
+            yield from _paths(value[key], prefix + (key,))
     elif isinstance(value, list):
         for number, item in enumerate(value):
-            for path in _paths(item, prefix + (number,)):
-                yield path
+            yield from _paths(item, prefix + (number,))
 
 
 @st.composite

@@ -203,7 +203,7 @@ def test_a_fleet_incident_from_the_archive_since_its_first_run_then_closed(tmp_p
     html = open(os.path.join(archive, "report.html"), encoding="utf-8").read()
     assert html.index('<section id="incidents">') < html.index('<section class="cards"')
     assert "Incidensek" in html and "megváltozott az EESZT szerver tanúsítványlánca" in html
-    assert "2026-12-08 02:10 UTC óta" in html
+    assert "2026-12-08 02:10\u00a0UTC óta" in html
     build_report(archive, now=T0 + datetime.timedelta(minutes=71), language="en")
     html = open(os.path.join(archive, "report.html"), encoding="utf-8").read()
     assert "Incidents: one cause, many sites" in html and "the EESZT server chain changed" in html
