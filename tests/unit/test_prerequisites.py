@@ -95,7 +95,7 @@ def test_without_ci_the_same_message_and_the_run_goes_on(tmp_path, ci):
 
 def test_every_missing_tool_is_in_the_one_message(tmp_path):
     code, dummy, err = run(fake_path(tmp_path, ("promtool", "chromium", "chromium-browser", "google-chrome", "stunnel4")),
-                       "true")
+                           "true")
     assert code == 1 and err.count("make test: ") == 1
     assert err.startswith("make test: 2 prerequisites missing:")
     assert "  - Chromium (chromium): chromium or chromium-browser or google-chrome not found" in err
@@ -118,7 +118,7 @@ def test_an_engine_that_does_not_answer_is_named(tmp_path):
 
 def test_packages_of_what_is_missing(tmp_path):
     code, out, dummy = run(fake_path(tmp_path, NO_PROMETHEUS + ("debootstrap", "prometheus-node-exporter", "node_exporter")),
-                       "true", "--packages")
+                           "true", "--packages")
     assert (code, out) == (0, "debootstrap prometheus prometheus-node-exporter\n")
 
 
