@@ -386,6 +386,10 @@ def summarize(records, stats, identities):
     return rows, totals
 
 
+# How a problem line points at an incident (point_at_incidents()).
+INCIDENT_MARK = "(incident #"
+
+
 def problem_lines(rows):
     """One line per problem: sites of one institution with the same classified problem (an error code or a
     check's category), whose reason is the same but for the host's own name (a mistake in the institution's
@@ -396,7 +400,9 @@ def problem_lines(rows):
         groups.setdefault((row["institution_id"], text), []).append(row)
     lines = []
     for (institution, text), members in groups.items():
-        if len(members) == 1 or institution is None or not (members[0]["error"] or members[0]["failure_category"]):
+        if len(members) == 1 or institution is None or not (members[0]["error"] or members[0]["failure_category"]) \
+                or INCIDENT_MARK in text:
+            # A site in an incident keeps its own short line that points at the incident (issue 24).
             lines.extend("  %s: %s" % (row["host"], row["reason"]) for row in members)
         else:
             lines.append("  institution %s, %d sites (%s): %s" % (
@@ -457,9 +463,9 @@ def point_at_incidents(rows, incidents):
             continue
         number, incident = found[row["host"]]
         if row["result"] == FAIL and row["failure_category"] == incident.get("category"):
-            row["reason"] = "connection check failed: %s (incident #%d)" % (row["failure_category"], number)
+            row["reason"] = "connection check failed: %s %s%d)" % (row["failure_category"], INCIDENT_MARK, number)
         elif row["result"] == UNREACHABLE and incident.get("category") == "unreachable":
-            row["reason"] = "%s (incident #%d)" % (row["reason"], number)
+            row["reason"] = "%s %s%d)" % (row["reason"], INCIDENT_MARK, number)
     return rows
 
 

@@ -172,7 +172,7 @@ def test_a_proof_over_the_size_limit_is_refused_without_being_fetched(lab):
     assert row["collection"]["status"] == "error", row
     assert big in row["collection"]["message"] and "65537 bytes" in row["collection"]["message"], row
     assert "eeszt_proofs_max_proof_size" in row["collection"]["message"], row
-    assert "100001/100001001 (site001): proofs stage failed" in output, result.output
+    assert "Problem sites: 100001/100001001 (site001)" in output, result.output
     (lab.proof_dir("site001") / big).unlink()
 
 

@@ -160,7 +160,8 @@ def test_attack_4_control_characters_leave_junit_parseable_and_report_csv_clean(
     assert len(failures) == 1 and failures[0] is not None
     clean = "HTTP 503 \ufffd[31mred\ufffd[0m \ufffdNUL \ufffdVT \ufffdFF \ufffdDEL \ufffd2J"
     assert failures[0].get("message") == clean
-    assert failures[0].text.startswith(clean + "\nstage: check\nhint: \r\ufffd[31mred"), repr(failures[0].text)
+    assert failures[0].text.startswith(clean + "\nendpoint: health\nstage: check\nhint: \r\ufffd[31mred"), \
+        repr(failures[0].text)
     text, rows = csv_rows(lab)
     for character in "\x00\x1b\x0b\x0c\x7f\x9b":
         assert character not in text, repr(character)
