@@ -204,7 +204,7 @@ def test_an_endpoint_and_a_proxy_are_two_incidents_and_a_lone_site_is_none(fleet
         assert problems[host] == "connection check failed: proxy (incident #%d)" % numbers["proxy"]
     for host in DEAD:
         assert problems[host] == "connection check failed: tcp_refused (incident #%d)" % numbers["tcp_refused"]
-    assert problems[LONE].startswith("connection check failed: http_status: ") and "incident" not in problems[LONE]
+    assert problems[LONE].startswith("connection check failed: http_status: ") and "(incident #" not in problems[LONE]
     block = "\n".join(summary_block(run["result"].stdout, "incidents:"))
     assert "proxy %s: proxy on 3 site(s) of 2 institution(s)" % fleet.proxy_url in block
     assert "endpoint %s: tcp_refused on 2 site(s) of 1 institution(s)" % dead["key"] in block
