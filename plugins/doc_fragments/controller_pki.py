@@ -4,7 +4,7 @@
 """Shared documentation of the actions that do PKI work on the controller (certificates, CA bundles, seals).
 
 The version below is ``CRYPTOGRAPHY_MINIMUM`` of ``plugins/plugin_utils/pki/__init__.py``
-(tests/unit/plugins/test_pki_once.py checks that they agree).
+(tests/unit/test_pki_once.py checks that they agree).
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def certificate_facts(der):
     ``not_before_dt``/``not_after_dt`` (removed before anything is returned).
 
     The keys it shares with the controller's ``plugin_utils/pki/crypto.py: certificate_facts`` hold the same
-    values for the same certificate (tests/unit/plugins/test_pki_once.py). Damaged DER is a
+    values for the same certificate (tests/unit/test_pki_once.py). Damaged DER is a
     ``CertificateParseError`` with the reader's message."""
     try:
         return _facts(der)

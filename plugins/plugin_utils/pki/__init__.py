@@ -7,7 +7,7 @@
 controller code calls without a fallback is ``Certificate.verify_directly_issued_by`` (cryptography 40.0;
 ``load_pem_x509_certificates`` is 39.0, the PKCS#12 ``encryption_builder`` 38.0). Every missing-library
 message, galaxy.yml, README.md, requirements.txt and the modules' ``requirements`` state this value
-(tests/unit/plugins/test_pki_once.py checks that they agree).
+(tests/unit/test_pki_once.py checks that they agree).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -26,7 +26,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import ca_bundle
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import certificate_facts, load_pfx
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, "plugins")
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

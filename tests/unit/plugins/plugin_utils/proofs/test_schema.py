@@ -34,7 +34,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import
     validate,
 )
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))))
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.timezone.utc)
 INST, SITE = "100001", "100001001"
 CERT = {"subject": "CN=100001 Rendelo Kft,O=100001", "issuer": "CN=EESZT Lab CA", "serial": "5F3A9C",

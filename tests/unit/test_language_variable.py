@@ -13,7 +13,7 @@ import yaml
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_files
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SPECIFIC = {"connection_check": "eeszt_check_language", "proofs": "eeszt_proofs_report_language"}
 
 

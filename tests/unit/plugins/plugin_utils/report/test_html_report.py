@@ -3,7 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Issue 27 §7, the report's details: the failing endpoint named (report.html, report.csv, junit.xml), trend marks
 of one size whatever the check's duration, one notation of time across the page in both languages, no footer
-note on what the page does not hold, tile columns that leave no tile alone on a row."""
+note on what the page does not hold, tile columns that leave no tile alone on a row.
+
+Named after report/html_report.py, which it mostly tests; the endpoint check also reads report.csv and junit.xml
+(report/tables.py) from the same archive (no clean cut)."""
 
 import csv
 import datetime

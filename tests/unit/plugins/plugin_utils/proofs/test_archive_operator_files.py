@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Operator files on the controller: archived and sealed beside the proofs, never overwritten, listed in the
-report and in the institution evidence bundle, verified like proofs; the bundles' rename."""
+report and in the institution evidence bundle, verified like proofs; the bundles' rename.
+
+A second test file of proofs/archive.py (``store_operator_file``), beside test_archive.py; it follows the
+operator files on through the report, the bundles and verification (report/, proofs/verify.py)."""
 
 import datetime
 import hashlib

@@ -6,6 +6,9 @@
 The classifiers get real exception objects: TLS errors come from real
 handshakes between two ssl contexts over memory BIOs (no network), socket
 errors from real connects and look-ups on 127.0.0.1 and ``.invalid``.
+
+Named after check/classify.py, which it mostly tests; it also tests check/endpoints.py (option parsing),
+check/probe.py (the pre-flight) and check/messages.py, sharing the lab PKI fixture (no clean cut).
 """
 
 import datetime
@@ -37,7 +40,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import S
 UTC = datetime.timezone.utc
 DESIGN_CATEGORIES = {"dns", "tcp_refused", "tcp_timeout", "proxy", "tls_server_untrusted", "tls_hostname_mismatch",
                      "tls_client_cert_rejected", "tls_protocol", "http_status", "timeout", "client_cert_invalid"}
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))))
 
 
 class Pair:

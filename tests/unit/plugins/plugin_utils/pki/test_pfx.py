@@ -8,6 +8,9 @@ package, pinned to the installed cryptography) and with the lab's good and bad
 files. Each file and password gives one outcome: it opens, or it is refused
 with one stable ``error`` code and a message that names the file, says what
 is wrong and what to do, and never holds the password.
+
+Named after pki/pfx.py (``load_pfx``), which it mostly tests through the ``certificate`` facade; it also
+tests the PKCS#12 reader of pki/pkcs12_der.py (``inspect_pfx``, ``verify_mac``) on the same vectors.
 """
 
 import base64

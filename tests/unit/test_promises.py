@@ -25,7 +25,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.pki import cert_stor
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import certificate as cert
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")

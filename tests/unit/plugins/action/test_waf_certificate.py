@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Every failure of the waf_certificate and ca_bundle actions returns a stable ``error`` (issue 13, point 2)."""
+"""Every failure of the waf_certificate action returns a stable ``error`` (issue 13, point 2)."""
 
 import pytest
 from action_runner import run_action
@@ -10,17 +10,6 @@ from ansible_collections.eeszt.connect.plugins.action import waf_certificate as 
 
 VAULTED = ("$ANSIBLE_VAULT;1.1;AES256\n"
            "6132336134643437363265623364353830396236303431633366653337396335613763633137343836\n")
-
-
-def test_ca_bundle_wrong_option_type_is_invalid_argument():
-    result = run_action("ca_bundle", {"src": "/nonexistent.pem", "warn_days": "soon"})
-    assert result["failed"] is True and result["error"] == "invalid_argument"
-    assert "warn_days" in result["msg"]
-
-
-def test_ca_bundle_missing_option_is_invalid_argument():
-    result = run_action("ca_bundle", {})
-    assert result["error"] == "invalid_argument" and result["msg"] == "missing required arguments: src"
 
 
 def test_waf_certificate_unknown_state_is_invalid_argument():

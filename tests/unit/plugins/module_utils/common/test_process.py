@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Process liveness, identifier patterns and the error root (module_utils/common)."""
+"""Process liveness and pid files (module_utils/common/process.py)."""
 
 import os
 import subprocess
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common import errors, identifiers, process
+from ansible_collections.eeszt.connect.plugins.module_utils.common import process
 
 
 def test_this_process_is_alive():
@@ -42,41 +42,6 @@ def test_read_pid(tmp_path, text, pid):
 
 def test_read_pid_of_a_missing_file(tmp_path):
     assert process.read_pid(str(tmp_path / "none")) is None
-
-
-@pytest.mark.parametrize("value, problem", [
-    ("123456", None),
-    ("12345", "eeszt_institution_id '12345' does not match ^[0-9]{6}$"),
-    ("1234567", "eeszt_institution_id '1234567' does not match ^[0-9]{6}$"),
-    ("12345a", "eeszt_institution_id '12345a' does not match ^[0-9]{6}$"),
-    ("", "eeszt_institution_id must be a non-empty string, got ''"),
-    (123456, "eeszt_institution_id must be a non-empty string, got 123456"),
-])
-def test_institution_id_at_and_past_its_length(value, problem):
-    assert identifiers.identifier_problem(value, identifiers.INSTITUTION_ID_PATTERN, "eeszt_institution_id") == problem
-
-
-@pytest.mark.parametrize("value, ok", [("123456789", True), ("ABC456789", True), ("12345678", False),
-                                       ("1234567890", False), ("12345678-", False)])
-def test_site_id_at_and_past_its_length(value, ok):
-    assert (identifiers.identifier_problem(value, identifiers.SITE_ID_PATTERN, "eeszt_site_id") is None) is ok
-
-
-def test_a_broken_pattern_is_named():
-    problem = identifiers.identifier_problem("1", "([0-9]", "eeszt_site_id")
-    assert problem.startswith("the pattern for eeszt_site_id, '([0-9]', is not a regular expression")
-
-
-def test_error_codes_are_stable():
-    class Specific(errors.EESZTConnectError):
-        code = "specific"
-
-    assert errors.error_code(Specific("x")) == "specific"
-    assert errors.error_code(errors.EESZTConnectError("x")) == "error"
-    assert errors.error_code(ValueError("x")) == "error"
-    instance = errors.EESZTConnectError("x")
-    instance.code = "overridden"
-    assert errors.error_code(instance) == "overridden"
 
 
 def test_pid_1_is_alive():
@@ -117,16 +82,3 @@ def test_without_proc_a_signalled_process_counts_as_alive(monkeypatch):
 
     monkeypatch.setattr(process, "open", no_proc, raising=False)
     assert process.pid_alive(os.getpid()) is True
-
-
-def test_the_root_code():
-    assert errors.EESZTConnectError.code == "error"
-
-
-def test_one_instance_may_carry_its_own_code():
-    class Specific(errors.EESZTConnectError):
-        code = "specific"
-
-    raised = Specific("the message", code="narrower")
-    assert (str(raised), errors.error_code(raised), Specific.code) == ("the message", "narrower", "specific")
-    assert errors.error_code(Specific("x")) == "specific"

@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests for the lab WAF: process management (plugin_utils/lab/waf.py)
-and the configuration handling of the server (plugin_utils/lab/waf_server.py, _waf_http.py)."""
+and the configuration handling of the server (plugin_utils/lab/waf_server.py, _waf_http.py).
+
+Named after lab/waf.py, which it mostly tests; the server tests share its lab fixtures (no clean cut)."""
 
 import json
 import os

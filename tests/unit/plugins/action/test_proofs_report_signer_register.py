@@ -3,7 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The signer register through the actions (issue 21, point 7): proofs_report refuses a PFX registered for
 another institution and names the host; a merge needs the CA file; proofs_verify adopts the signers of an
-archive made before registers only when asked, with the CA file."""
+archive made before registers only when asked, with the CA file.
+
+Named after plugins/action/proofs_report.py, which it mostly tests; it also runs proofs_verify and proofs_archive
+(the shared certificate helpers make it no clean cut)."""
 
 import base64
 import datetime

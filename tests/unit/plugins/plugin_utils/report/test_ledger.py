@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Issue 21, point 3 (attack 2): the controller's order of receipt (the run ledger) decides a site's latest proof,
-its staleness and its age, never the finished_at a site wrote; proofs that no run record names come first."""
+its staleness and its age, never the finished_at a site wrote; proofs that no run record names come first.
+
+Named after report/ledger.py, whose order of receipt (``receipts``) it pins through the report built from the
+archive (report/report.py, report/index.py, report/fleet_metrics.py)."""
 
 import datetime
 import os

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLES = os.path.join(ROOT, "roles")
 # Each role's private prefix.
 PRIVATE = {"certificate": "__eeszt_certificate_", "tls_client": "__eeszt_tls_", "connection_check": "__eeszt_check_",
