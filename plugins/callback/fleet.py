@@ -13,10 +13,10 @@ short_description: Ansible's default screen output, with each failure printed on
 version_added: 0.1.0
 author: eeszt.connect developers (@eeszt-connect)
 description:
-  - Ansible's default output (C(ansible.builtin.default), with all its options), except for a failed or
+  - "Ansible's default output (C(ansible.builtin.default), with all its options), except for a failed or
     unreachable task at verbosity 0. ansible-core 2.19's default output prints such a task's message twice, as
     C([ERROR]: Task failed: ...) with an C(Origin:) snippet of the playbook and again in the C(fatal:) line with
-    the whole result as JSON; on a fleet of sites that is two blocks per failing site.
+    the whole result as JSON; on a fleet of sites that is two blocks per failing site."
   - "This callback prints it once, on one line: C(fatal: [HOST]: FAILED! CODE: MESSAGE; hint: HINT). C(CODE) is the
     result's error code (the C(error) return value of the collection's modules and actions), when it has one;
     C(MESSAGE) is the result's C(msg) on one line, without Ansible's C(Task failed: ) prefix; C(HINT) is the
@@ -33,7 +33,7 @@ description:
   - With C(-v) or more, Ansible's full output as the default callback prints it, the C([ERROR]) block with its
     C(Origin:) included.
   - Set it as the stdout callback in C(ansible.cfg) (C(stdout_callback = eeszt.connect.fleet) in C([defaults]))
-    or with C(ANSIBLE_STDOUT_CALLBACK=eeszt.connect.fleet); the fleet summary (M(eeszt.connect.fleet_summary),
+    or with C(ANSIBLE_STDOUT_CALLBACK=eeszt.connect.fleet); the fleet summary (P(eeszt.connect.fleet_summary#callback),
     C(callbacks_enabled)) is printed next to it as before, and is where each problem is said the second time.
 extends_documentation_fragment:
   - default_callback
@@ -113,7 +113,7 @@ class CallbackModule(DefaultCallbackModule):
         text = None if result.task.loop and "results" in result.result else self._short(result)
         if text is None:
             self._drop_error_block(result)
-            super(CallbackModule, self).v2_runner_on_failed(result, ignore_errors=ignore_errors)
+            super().v2_runner_on_failed(result, ignore_errors=ignore_errors)
             return
         self._begin(result)
         if self.get_option("show_task_path_on_failure"):
@@ -127,7 +127,7 @@ class CallbackModule(DefaultCallbackModule):
         text = self._short(result)
         if text is None:
             self._drop_error_block(result)
-            super(CallbackModule, self).v2_runner_item_on_failed(result)
+            super().v2_runner_item_on_failed(result)
             return
         self._begin(result)
         self._display.display("failed: [%s] (item=%s): %s" % (self.host_label(result), self._get_item_label(result.result),
@@ -137,7 +137,7 @@ class CallbackModule(DefaultCallbackModule):
         text = self._short(result)
         if text is None:
             self._drop_error_block(result)
-            super(CallbackModule, self).v2_runner_on_unreachable(result)
+            super().v2_runner_on_unreachable(result)
             return
         self._begin(result)
         self._display.display("fatal: [%s]: UNREACHABLE! %s" % (self.host_label(result), text), color=C.COLOR_UNREACHABLE,

@@ -262,6 +262,6 @@ def test_ansible_doc_renders_it():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stdout.split())
-    assert "each failure printed once and short" in text
+    assert "This callback prints it once, on one line" in text
     # The options of the default callback, from its documentation fragments.
     assert "display_failed_stderr" in text and "result_format" in text and "show_task_path_on_failure" in text
