@@ -130,8 +130,8 @@ class CallbackModule(DefaultCallbackModule):
             super().v2_runner_item_on_failed(result)
             return
         self._begin(result)
-        self._display.display("failed: [%s] (item=%s): %s" % (self.host_label(result), self._get_item_label(result.result),
-                                                            text), color=C.COLOR_ERROR, stderr=self._stderr())
+        line = "failed: [%s] (item=%s): %s" % (self.host_label(result), self._get_item_label(result.result), text)
+        self._display.display(line, color=C.COLOR_ERROR, stderr=self._stderr())
 
     def v2_runner_on_unreachable(self, result):
         text = self._short(result)

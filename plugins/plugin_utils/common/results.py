@@ -27,7 +27,6 @@ def failure_reason(message):
 ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 
 
-
 def clause(text):
     """``text`` without the one full stop that ends it, for a text that another part follows after ``; ``.
 
