@@ -66,8 +66,8 @@ lab-down: setup
 # The verdict comes last: site.yml writes its fleet summary to the lab directory, the lab stops, and
 # demo_summary.py prints the closing block (sites passed / failed / refused, each problem site with its
 # category, message and hint, the report) and exits with site.yml's status. When a site failed, make adds
-# its one line "make: *** [Makefile:NN: demo] Error 2" after the block: that is the exit status, which
-# make always reports for a failing recipe.
+# its one line "make: *** [Makefile:NN: demo] Error 2" after the block (the block's last line says so): that
+# is the exit status, which make always reports for a failing recipe, and only a "-" (exit 0) would hide.
 demo: setup
 	@echo "== eeszt.connect demo: $(SITES) simulated sites, lab in $(LAB_DIR)"
 	$(BIN)/ansible-playbook playbooks/lab.yml -i inventories/demo -e eeszt_lab_state=started

@@ -150,7 +150,7 @@ from ansible.utils.color import stringc
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
-from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import failure_reason
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import failure_reason, semicolons
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.site_files import unknown_warning
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import incident_of_hosts
 
@@ -235,10 +235,10 @@ def reason(row, unreachable_reason=None):
     if row["result"] == UNREACHABLE:
         return "unreachable: %s" % (unreachable_reason or HIDDEN_REASON)
     if row["result"] == FAIL:
-        return "connection check failed: %s%s%s%s" % (
-            row["failure_category"], ": %s" % row["message"] if row.get("message") else "",
-            "; hint: %s" % row["hint"] if row.get("hint") else "",
-            "; proof: %s" % row["archive_path"] if row.get("archive_path") else "")
+        return "connection check failed: %s" % semicolons(
+            row["failure_category"] + (": %s" % row["message"] if row.get("message") else ""),
+            "hint: %s" % row["hint"] if row.get("hint") else "",
+            "proof: %s" % row["archive_path"] if row.get("archive_path") else "")
     if row["result"] == ERROR:
         return row.get("message") or "the site sent an invalid proof"
     if row["result"] == REFUSED:

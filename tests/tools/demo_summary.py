@@ -8,12 +8,21 @@
 SUMMARY_JSON is the fleet summary that site.yml wrote (EESZT_FLEET_SUMMARY_JSON), RC the exit status of
 site.yml. Prints the sites passed / failed / refused by the preflight, one line per problem site with its
 category, message and hint, and where the report is; exits with RC, so that `make demo` fails only when
-the run did.
+the run did. Run by make (MAKELEVEL set) after a failed run, its last line says that make reports that status
+in a line of its own after the block: make prints "make: *** [...] Error 2" for every recipe that fails,
+and nothing in the recipe can stop that without exiting 0.
 """
 
 import json
 import os
 import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import semicolons  # noqa: E402
 
 # The preflight's error code: a site refused before any stage touched it.
 REFUSED_ERRORS = ("bad_variables",)
@@ -34,16 +43,13 @@ def problem_line(site):
     category = site.get("failure_category") or site.get("error") or site.get("result", "").lower() or "unknown"
     message = site.get("message") or site.get("reason") or "no message"
     identity = "%s/%s" % (site.get("institution_id") or "-", site.get("site_id") or "-")
-    line = "  %s (%s): %s: %s" % (site.get("host"), identity, category, message)
-    if site.get("hint"):
-        line += "; hint: %s" % site["hint"]
-    if site.get("archive_path"):
-        line += "; proof: %s" % site["archive_path"]
-    return line
+    return "  %s (%s): %s" % (site.get("host"), identity, semicolons(
+        "%s: %s" % (category, message), "hint: %s" % site["hint"] if site.get("hint") else "",
+        "proof: %s" % site["archive_path"] if site.get("archive_path") else ""))
 
 
-def verdict(lab_dir, summary_path, rc):
-    """The closing block as lines."""
+def verdict(lab_dir, summary_path, rc, make=False):
+    """The closing block as lines (``make``: run by make, which adds its own line after a failure)."""
     lines = ["", "== eeszt.connect demo: verdict"]
     try:
         with open(summary_path) as handle:
@@ -65,6 +71,8 @@ def verdict(lab_dir, summary_path, rc):
     lines.append("report: %s" % (report if os.path.exists(report) else "none (the proofs stage did not run)"))
     lines.append("result: %s" % ("every site passed" if rc == 0 else
                                  "site.yml failed (exit status %d); the demo exits with it" % rc))
+    if rc != 0 and make:
+        lines[-1] += ", which make reports in its own last line (make: *** [...] Error %d)" % rc
     return lines
 
 
@@ -76,7 +84,7 @@ def main(argv):
         rc = int(argv[3])
     except ValueError:
         rc = 1
-    print("\n".join(verdict(os.path.abspath(argv[1]), argv[2], rc)))
+    print("\n".join(verdict(os.path.abspath(argv[1]), argv[2], rc, make=bool(os.environ.get("MAKELEVEL")))))
     return rc
 
 

@@ -20,3 +20,28 @@ def failure_reason(message):
     None is the empty text.
     """
     return _TASK_FAILED.sub("", "" if message is None else "%s" % (message,))
+
+
+# An error code (the ``error`` return value of the collection's modules and actions): a short word, never free
+# text. (plugins/callback/fleet_summary.py checks codes with the same pattern.)
+ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
+
+
+def clause(text):
+    """``text`` without the one full stop that ends it, for a text that another part follows after ``; ``.
+
+    "refused the TCP connection.; hint: ..." reads as a typo; an ellipsis ("...", a text cut short) and any
+    other ending are kept.
+    """
+    text = "" if text is None else "%s" % (text,)
+    if text.endswith(".") and not text.endswith(".."):
+        return text[:-1]
+    return text
+
+
+def semicolons(*parts):
+    """The parts that are not empty, joined with ``; ``, each but the last without its closing full stop
+    (clause()): ``semicolons("tcp_refused: refused.", "hint: open it.")`` is
+    ``tcp_refused: refused; hint: open it.``."""
+    kept = [part for part in parts if part]
+    return "; ".join([clause(part) for part in kept[:-1]] + kept[-1:])

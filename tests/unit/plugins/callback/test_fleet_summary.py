@@ -659,3 +659,23 @@ def test_a_mistake_in_an_institutions_shared_settings_is_one_line_with_its_sites
         "  site4: refused by the preflight: bad_variables: Preflight: 1 bad variable for site4: "
         "eeszt_certificate_pfx_password: the password for the PFX file /pfx/inst.p12 is wrong",
     ]
+
+
+def test_no_full_stop_before_the_hint_or_the_proof(no_color):
+    """Issue 27: "...refused the TCP connection.; hint: ..." read as a typo. The check's messages and hints end
+    with a full stop; before "; hint:" and "; proof:" it is left out, at the end of the line it is kept."""
+    run = Run()
+    run.host("site1", "100001", "100001001")
+    run.host("site2", "100001", "100001002")
+    for name in ("site1", "site2"):
+        result = check(False, "tcp_refused", proof="/%s/proofs/B_%s.json" % (name, name))
+        result["failure"].update(message="127.0.0.1 port 1 refused the TCP connection.", hint="Check the port.")
+        run.facts(name, eeszt_check_result=result)
+    run.ok("site2", "Archive and check the proofs of this site", site_dir="/archive/100001/100001002",
+           archived=[{"name": "B_site2.json"}], skipped=[])
+    lines = run.finish()
+    assert lines[-2:] == [
+        "  site1: connection check failed: tcp_refused: 127.0.0.1 port 1 refused the TCP connection; hint: Check "
+        "the port.",
+        "  site2: connection check failed: tcp_refused: 127.0.0.1 port 1 refused the TCP connection; hint: Check "
+        "the port; proof: /archive/100001/100001002/B_site2.json"]
