@@ -50,7 +50,6 @@ UNTESTED = frozenset([
     "plugins/plugin_utils/common/action_module.py",
     "plugins/plugin_utils/common/clock.py",
     "plugins/plugin_utils/common/controller_files.py",
-    "plugins/plugin_utils/common/results.py",
     "plugins/plugin_utils/inventory/plugin_base.py",
     "plugins/plugin_utils/inventory/preflight.py",
     "plugins/plugin_utils/inventory/registry.py",
