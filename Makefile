@@ -36,7 +36,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make demo [SITES=N]  run the whole flow on N simulated sites (default 5)"
 	@echo "make test            run every test (unit, lint, sanity, build, integration, Molecule)"
-	@echo "make mutation        mutation testing of the core primitives (not in make test)"
+	@echo "make mutation [AREA=name]  mutation testing by area (not in make test; docs/architecture.md)"
 	@echo "make bench           fleet benchmark"
 	@echo "make dist            build the collection tarball into build/ (light: requirements.txt only)"
 	@echo "make clean           remove the virtual environment, caches and lab output"
@@ -147,10 +147,11 @@ site-image:
 molecule: setup site-image
 	$(BIN)/molecule test --all
 
-# Mutation testing of the core primitives (mutmut; not part of make test): docs/architecture.md.
+# Mutation testing by area (mutmut makes the mutants; not part of make test): docs/architecture.md.
+# make mutation AREA=pki MUTATION_ARGS="--seed 7 --markdown"; tests/tools/mutation.py --help for the options.
 mutation: setup
 	$(BIN)/pip install -q -r requirements-mutation.txt
-	$(BIN)/python tests/tools/mutation.py
+	$(BIN)/python tests/tools/mutation.py $(if $(AREA),--area $(AREA)) $(MUTATION_ARGS)
 
 bench: setup
 	$(BIN)/python tests/tools/bench.py

@@ -16,24 +16,25 @@ import pytest
 from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import SiteLock, SiteLockError
 
 HOLDER = r"""
-import sys, time
+import sys
 from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import SiteLock
 lock = SiteLock(sys.argv[1], 5, owner={"controller": "ctl-a", "controller_pid": 4242, "operation": "deploy"})
 lock.acquire()
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.readline()  # holds the lock until told (a line) or until the test's end closes the pipe
 lock.release()
+print("released", flush=True)
 """
 
 
 @pytest.fixture
 def holder(tmp_path):
-    """Start a process that holds the lock on tmp_path for `seconds`; yields a starter."""
+    """Start a process that holds the lock on tmp_path until a line is written to its stdin; yields a starter."""
     procs = []
 
-    def start(seconds):
+    def start():
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path), str(seconds)],
+        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, universal_newlines=True, env=env)
         procs.append(proc)
         assert proc.stdout.readline().strip() == "locked"
@@ -44,6 +45,8 @@ def holder(tmp_path):
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+        proc.stdin.close()
+        proc.stdout.close()
 
 
 def test_record_and_mode(tmp_path):
@@ -61,7 +64,7 @@ def test_record_and_mode(tmp_path):
 
 
 def test_second_run_fails_after_bounded_wait_naming_the_holder(tmp_path, holder):
-    proc = holder(30)
+    proc = holder()
     started = time.monotonic()
     with pytest.raises(SiteLockError) as info:
         SiteLock(str(tmp_path), timeout=1).acquire()
@@ -77,7 +80,7 @@ def test_second_run_fails_after_bounded_wait_naming_the_holder(tmp_path, holder)
 
 
 def test_zero_timeout_fails_at_once(tmp_path, holder):
-    holder(30)
+    holder()
     started = time.monotonic()
     with pytest.raises(SiteLockError):
         SiteLock(str(tmp_path), timeout=0).acquire()
@@ -85,14 +88,26 @@ def test_zero_timeout_fails_at_once(tmp_path, holder):
 
 
 def test_waiter_gets_the_lock_when_holder_finishes(tmp_path, holder):
-    holder(1)
-    with SiteLock(str(tmp_path), timeout=15) as lock:
-        assert lock.waited > 0.3
+    """The holder lets go only once the waiter has found the lock taken and waits (its first pause): no sleep
+    of the holder has to outlast the waiter's start."""
+    proc = holder()
+    pauses = []
+
+    def pause(seconds):
+        if not pauses:
+            proc.stdin.write("release\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline().strip() == "released"
+        pauses.append(seconds)
+        time.sleep(seconds)
+
+    with SiteLock(str(tmp_path), timeout=15, sleep=pause) as lock:
+        assert pauses and lock.waited > 0
         assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
 
 
 def test_lock_dies_with_a_killed_holder(tmp_path, holder):
-    proc = holder(60)
+    proc = holder()
     with pytest.raises(SiteLockError):
         SiteLock(str(tmp_path), timeout=0).acquire()
     os.kill(proc.pid, signal.SIGKILL)

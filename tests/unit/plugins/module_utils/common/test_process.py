@@ -4,6 +4,7 @@
 """Process liveness and pid files (module_utils/common/process.py)."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -49,9 +50,10 @@ def test_pid_1_is_alive():
 
 
 CATCHER = """
-import os, signal, sys, time
+import signal, sys, time
 def caught(number, frame):
-    open(sys.argv[1] + ".signal", "w").write(str(number))
+    with open(sys.argv[1] + ".signals", "a") as log:
+        log.write("%d\\n" % number)
 for number in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM):
     signal.signal(number, caught)
 open(sys.argv[1] + ".ready", "w").close()
@@ -59,18 +61,35 @@ time.sleep(30)
 """
 
 
+def wait_for(condition, what, seconds=10.0):
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``seconds`` (a bound, not a delay)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within %.0f s: %s" % (seconds, what)
+        time.sleep(0.01)
+
+
+def signals_logged(flag):
+    try:
+        with open(flag + ".signals") as log:
+            return [int(line) for line in log.read().split()]
+    except FileNotFoundError:
+        return []
+
+
 def test_the_check_sends_no_signal(tmp_path):
+    """No sleep that has to be long enough: after the check, the test sends the child a marker signal and waits
+    for the child to log it. A signal the check sent was sent before the marker; it is logged no later than the
+    marker: two signals pending at once are delivered lowest number first (Linux) and their Python handlers run
+    in that order too, and the marker, SIGTERM, has the highest number of the signals the child catches."""
     flag = str(tmp_path / "child")
     child = subprocess.Popen([sys.executable, "-c", CATCHER, flag])
     try:
-        for dummy in range(200):  # at most 10 s for the child to install its handlers
-            if os.path.exists(flag + ".ready"):
-                break
-            time.sleep(0.05)
-        assert os.path.exists(flag + ".ready")
+        wait_for(lambda: os.path.exists(flag + ".ready"), "the child installs its signal handlers")
         assert process.pid_alive(child.pid) is True
-        time.sleep(0.3)
-        assert not os.path.exists(flag + ".signal")  # the check did not signal it
+        os.kill(child.pid, signal.SIGTERM)
+        wait_for(lambda: signal.SIGTERM in signals_logged(flag), "the child logs the marker signal")
+        assert signals_logged(flag) == [signal.SIGTERM]  # the check itself did not signal it
     finally:
         child.kill()
         child.wait()
