@@ -14,8 +14,29 @@ import pytest
 from ansible_collections.eeszt.connect.plugins.module_utils.common import process
 
 
-def test_this_process_is_alive():
+@pytest.fixture
+def signals_sent(monkeypatch):
+    """The signals ``pid_alive`` sends; any but 0 fails the test at once instead of reaching its target.
+
+    The tests of this process (pytest itself) and of pid 1 must never deliver a real signal: a mutant that
+    sent SIGHUP would kill the test run (counted as a crash, not a failed test) or signal init.
+    """
+    sent = []
+    real_kill = os.kill
+
+    def kill(pid, number):
+        sent.append(number)
+        if number != 0:
+            raise AssertionError("pid_alive sent signal %d to pid %d; only 0 (a liveness probe) is allowed" % (number, pid))
+        return real_kill(pid, number)
+
+    monkeypatch.setattr(os, "kill", kill)
+    return sent
+
+
+def test_this_process_is_alive(signals_sent):
     assert process.pid_alive(os.getpid()) is True
+    assert signals_sent == [0]
 
 
 @pytest.mark.parametrize("pid", [0, -1, None, "12", True])
@@ -45,8 +66,9 @@ def test_read_pid_of_a_missing_file(tmp_path):
     assert process.read_pid(str(tmp_path / "none")) is None
 
 
-def test_pid_1_is_alive():
+def test_pid_1_is_alive(signals_sent):
     assert process.pid_alive(1) is True
+    assert signals_sent == [0]
 
 
 CATCHER = """
@@ -95,9 +117,10 @@ def test_the_check_sends_no_signal(tmp_path):
         child.wait()
 
 
-def test_without_proc_a_signalled_process_counts_as_alive(monkeypatch):
+def test_without_proc_a_signalled_process_counts_as_alive(monkeypatch, signals_sent):
     def no_proc(*args, **kwargs):
         raise OSError(2, "no /proc")
 
     monkeypatch.setattr(process, "open", no_proc, raising=False)
     assert process.pid_alive(os.getpid()) is True
+    assert signals_sent == [0]
