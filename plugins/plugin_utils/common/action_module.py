@@ -147,7 +147,8 @@ class SiteAction(ActionBase):
     ``CONTROLLER_OPTIONS`` (the names of the options only the controller reads: :meth:`site_args` leaves them
     out) and, when needed, ``VALIDATION`` (``required_if``, ``mutually_exclusive``, ... for the validator). They
     implement ``run_site(args, result)``: ``args`` are the validated options, ``result`` the task's result, to
-    update. An :class:`EESZTConnectError` that reaches the base fails the task with its ``error`` code.
+    update. ``RESULT`` is what every result of the action carries, failures included (set before the options
+    are validated). An :class:`EESZTConnectError` that reaches the base fails the task with its ``error`` code.
     """
 
     TRANSFERS_FILES = False
@@ -155,6 +156,7 @@ class SiteAction(ActionBase):
     ARGUMENT_SPEC = {}
     CONTROLLER_OPTIONS = ()
     VALIDATION = {}
+    RESULT = {}
     _task_vars = None
 
     def run_site(self, args, result):  # pragma: no cover - every subclass implements it
@@ -168,7 +170,6 @@ class SiteAction(ActionBase):
         try:
             dummy, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC, **self.VALIDATION)
         except AnsibleActionFail as exc:
-            # The validator names options and types, never a value.
             result.update(failed=True, changed=False, error="invalid_argument", msg=to_text(exc.message))
             return result
         try:
