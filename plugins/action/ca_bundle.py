@@ -7,10 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
-
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.ca_bundle import (
     CaBundleError,
     bundle_sha256,
@@ -24,35 +21,27 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Runs entirely on the controller; nothing is sent to the site."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        try:
-            _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        except AnsibleActionFail as exc:
-            result.update(failed=True, changed=False, error="invalid_argument", msg=to_text(exc.message))
-            return result
+    def run_module(self, module):
+        args = module.params
         if args["warn_days"] < 0:
-            result.update(failed=True, error="invalid_argument", msg="warn_days must not be negative")
-            return result
+            module.fail_json(msg="warn_days must not be negative", error="invalid_argument")
         try:
-            src = controller_files.find(args["src"], task_vars, action=self)
+            src = controller_files.find(args["src"], self._task_vars, action=self)
         except controller_files.ControllerFileNotFound as exc:
-            result.update(failed=True, error="not_found", src=args["src"], msg=controller_files.not_found_message(
+            module.fail_json(error="not_found", src=args["src"], msg=controller_files.not_found_message(
                 "CA bundle", "src, eeszt_tls_ca_bundle_src in the tls_client role", exc))
-            return result
         try:
             pem, certificates, warnings = validate_bundle(src, warn_days=args["warn_days"])
         except CaBundleError as exc:
-            result.update(failed=True, error=exc.code, msg=str(exc), src=src)
-            return result
-        result.update(
+            module.fail_json(error=exc.code, msg=str(exc), src=src)
+        for warning in warnings:
+            module.warn(warning)
+        module.exit_json(
             changed=False,
             src=src,
             pem=pem,
@@ -60,6 +49,3 @@ class ActionModule(ActionBase):
             certificates=certificates,
             msg="%d CA certificate(s) in %s are valid" % (len(certificates), src),
         )
-        if warnings:
-            result["warnings"] = warnings
-        return result

@@ -15,23 +15,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
-
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.runner import (
     ACTION_OPTIONS_SPEC,
     IDENTITY_PATTERNS_SPEC,
     argument_spec,
 )
+from ansible_collections.eeszt.connect.plugins.module_utils.common.identifiers import matches
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import MIN_PASSWORD_LENGTH, SiteAction
 
 MODULE = "eeszt.connect.connection_check"
-
-# Ansible replaces every occurrence of a no_log value in a module's result with ******** (docs/security.md):
-# a shorter proxy password would garble the check's output.
-MIN_PASSWORD_LENGTH = 8
 
 PROXY_PASSWORD_MESSAGE = (
     "eeszt_check_proxy_password (default eeszt_tls_proxy_password) must have at least %d characters: "
@@ -47,19 +40,11 @@ OUTCOME = ("passed", "failure", "endpoints", "client_certificate", "started_at",
            "proof_sha256", "proof_content", "metrics_path")
 
 
-def _matches(pattern, value):
-    """Whether ``value`` matches ``pattern`` anywhere (as Jinja's ``regex`` test); None for a bad pattern."""
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return None
-
-
 def identity_problem(institution_id, site_id, patterns):
     """None when both identifiers match their patterns; otherwise (error code, message)."""
     patterns = dict((key, (patterns or {}).get(key) or spec["default"]) for key, spec in IDENTITY_PATTERNS_SPEC.items())
-    found = dict(institution_id=_matches(patterns["institution_id"], institution_id),
-                 site_id=_matches(patterns["site_id"], site_id))
+    found = dict(institution_id=matches(patterns["institution_id"], institution_id),
+                 site_id=matches(patterns["site_id"], site_id))
     broken = [key for key in ("institution_id", "site_id") if found[key] is None]
     if broken:
         return "invalid_argument", "; ".join(
@@ -81,39 +66,28 @@ def failure_summary(host, institution_id, site_id, failure, proof_path):
         (" Proof: %s" % proof_path) if proof_path else "")
 
 
-class ActionModule(ActionBase):
+class ActionModule(SiteAction):
 
-    TRANSFERS_FILES = False
+    MODULE = MODULE
+    ARGUMENT_SPEC = argument_spec()
+    CONTROLLER_OPTIONS = tuple(ACTION_OPTIONS_SPEC)
+    RESULT = dict(stage="check", unreachable=False)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        result.update(stage="check", unreachable=False)
-        try:
-            dummy, args = self.validate_argument_spec(argument_spec=argument_spec())
-        except AnsibleActionFail as exc:
-            # The validator names options and types, never a value.
-            result.update(failed=True, changed=False, error="invalid_argument", msg=to_text(exc.message))
-            return result
+    def run_site(self, args, result):
         refused = self._refusal(args)
         if refused:
             result.update(failed=True, changed=False, error=refused[0], msg=refused[1])
-            return result
-        # The site gets the options as the task gave them, without the controller's own.
-        module_args = dict((key, value) for key, value in self._task.args.items() if key not in ACTION_OPTIONS_SPEC)
-        module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
-        # The public fact carries no invocation (the module's arguments, proxy credentials masked or not).
-        module_result.pop("invocation", None)
-        result.update(module_result)
+            return
+        # The site gets the options as the task gave them, without the controller's own; the public fact
+        # carries no invocation (the module's arguments, proxy credentials masked or not).
+        result.update(self.run_on_site(self.site_args()))
         result["failed"] = bool(result.get("failed"))
         if result["failed"]:
-            result.setdefault("error", "module_failure")
-            return result
+            return
         for key in OUTCOME:
             result.setdefault(key, None)
         if not result.get("passed"):
-            summary = failure_summary(task_vars.get("inventory_hostname") or args["host"], args["institution_id"],
+            summary = failure_summary(self._task_vars.get("inventory_hostname") or args["host"], args["institution_id"],
                                       args["site_id"], result.get("failure"), result.get("proof_path"))
             if args["fail_on_error"]:
                 # A failed task's whole result is printed: without the proof's base64 text, which stays on the
@@ -121,7 +95,6 @@ class ActionModule(ActionBase):
                 result.update(failed=True, error="check_failed", msg=summary, proof_content=None)
             else:
                 result["warnings"] = list(result.get("warnings") or []) + [summary]
-        return result
 
     @staticmethod
     def _refusal(args):

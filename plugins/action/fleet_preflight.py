@@ -6,15 +6,15 @@ site of the play, checked once (see the module for the documentation)."""
 
 from __future__ import annotations
 
-import os
-
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.eeszt.connect.plugins.action.site_preflight import ROLES_DIR, role_defaults, split_role
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_files
-from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.preflight import PreflightAction
+from ansible_collections.eeszt.connect.plugins.plugin_utils.preflight.action import template_values
+from ansible_collections.eeszt.connect.plugins.plugin_utils.preflight.roles import (
+    COLLECTION_ROOT, REGISTRY_REFUSAL, role_defaults, split_role,
+)
 
-COLLECTION_ROOT = os.path.dirname(ROLES_DIR)
 ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "default": ["certificate", "tls_client", "connection_check",
                                                              "proofs"]},
@@ -22,18 +22,17 @@ ARGUMENT_SPEC = {
     "ignore_unknown": {"type": "list", "elements": "str", "default": []},
     "unknown_variables": {"type": "str", "choices": ["warn", "fail"], "default": "warn"},
 }
-# A host the site registry refused (eeszt.connect.sites): eeszt.connect.site_preflight refuses it with that reason.
-REGISTRY_REFUSAL = "eeszt_registry_refusal"
 
 
-class ActionModule(PreflightAction):
+class ActionModule(ControllerAction):
     """Never connects to a host: reads every host's variables from the inventory on the controller."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result, args = self._start(tmp, task_vars)
+    def run_module(self, module):
+        task_vars = self._task_vars
+        args = module.params
+        result = {}
         roles = [split_role(entry)[0] for entry in args["roles"]]
         hosts = args["hosts"] if args["hosts"] is not None else task_vars.get("ansible_play_hosts_all", [])
         hostvars = task_vars["hostvars"]
@@ -52,7 +51,7 @@ class ActionModule(PreflightAction):
                 continue
             names_by_host[host] = [name for name in raw if isinstance(name, str)]
             variables = combine_vars(defaults, raw)
-            values = self._template_values(variables, names)
+            values = template_values(self, variables, names)
             found = checker.problems(values, roles, variables, action=self)
             if found:
                 problems[host] = [problem.as_dict() for problem in found]
@@ -74,5 +73,6 @@ class ActionModule(PreflightAction):
                 "eeszt_* variable(s)" % (len(hosts), checker.opened, len(problems), len(unknown)),
         )
         if unknown and args["unknown_variables"] == "warn":
-            result["warnings"] = [site_files.unknown_warning(entry) for entry in unknown]
-        return result
+            for entry in unknown:
+                module.warn(site_files.unknown_warning(entry))
+        module.exit_json(**result)

@@ -15,11 +15,11 @@ import os
 import posixpath
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.paths import PROOF_DIR
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import ArchiveLock
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import SiteAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import (
     accept_proof,
     operator_content_problem,
@@ -74,20 +74,16 @@ def argument_spec():
     return spec
 
 
-class ActionModule(ActionBase):
+class ActionModule(SiteAction):
 
-    TRANSFERS_FILES = False
-    _task_vars = None
+    # Every option is the controller's: the site's modules (ansible.builtin.find and slurp, and
+    # eeszt.connect.operator_files) get only what this action gives each of them.
+    MODULE = "eeszt.connect.operator_files"
+    ARGUMENT_SPEC = argument_spec()
+    CONTROLLER_OPTIONS = tuple(ARGUMENT_SPEC)
+    VALIDATION = dict(required_together=[("signing_key", "signing_cert")], mutually_exclusive=[("signing_pfx", "signing_key")])
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        self._task_vars = task_vars or {}
-        dummy, args = self.validate_argument_spec(
-            argument_spec=argument_spec(),
-            required_together=[("signing_key", "signing_cert")],
-            mutually_exclusive=[("signing_pfx", "signing_key")],
-        )
+    def run_site(self, args, result):
         result.update(changed=False, source="site", archived=[], skipped=[], errors=[], listed=0, operator_archived=[],
                       operator_skipped=[], operator_refused=[], operator_unmatched=[], refused=[], left_on_site=[],
                       quarantined=[])
@@ -97,16 +93,16 @@ class ActionModule(ActionBase):
                 if args["clock_tolerance"] < 0:
                     raise ProofsError("clock_tolerance (%s) must not be negative, got %d"
                                       % (CLOCK_VARIABLE, args["clock_tolerance"]))
-                self._archive(args, task_vars, result)
+                self._archive(args, result)
             except EESZTConnectError as exc:
                 result["errors"].append(to_text(exc))
             if args["operator_files"]:
                 try:
-                    self._operator_files(args, task_vars, result)
+                    self._operator_files(args, result)
                 except EESZTConnectError as exc:
                     result["errors"].append("operator files: %s" % to_text(exc))
             if (args["signing_pfx"] or args["signing_key"]) and not self._play_context.check_mode:
-                self._seal_here(args, task_vars, result)
+                self._seal_here(args, result)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         warnings += ["proof %s of site %s/%s was not collected: %s" % (
@@ -138,20 +134,21 @@ class ActionModule(ActionBase):
         if messages:
             result["failed"] = True
             result["msg"] = "; ".join(messages)
-        return result
+            # A site's file that could not be archived (the proofs role's outcome names it so too).
+            result.setdefault("error", "archive_failed")
 
     # --- the site --------------------------------------------------------------
 
-    def _remote(self, module, module_args, task_vars):
-        found = self._execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
+    def _remote(self, module, module_args):
+        found = self.run_on_site(module_args, module)
         if found.get("failed"):
             raise ProofsError("%s on the site failed: %s" % (module, found.get("msg", "no message")))
         return found
 
-    def _list(self, proof_dir, task_vars):
+    def _list(self, proof_dir):
         found = self._remote("ansible.builtin.find", dict(
             paths=[proof_dir], patterns=["*.json"], file_type="file", recurse=False, hidden=False,
-            get_checksum=True, checksum_algorithm="sha256"), task_vars)
+            get_checksum=True, checksum_algorithm="sha256"))
         if found.get("skipped_paths"):
             reason = found["skipped_paths"].get(proof_dir, "")
             if "not exist" not in reason and "not a directory" not in reason.lower():
@@ -159,15 +156,15 @@ class ActionModule(ActionBase):
         return [{"name": posixpath.basename(f["path"]), "path": f["path"], "sha256": f.get("checksum"),
                  "size": f.get("size")} for f in found.get("files", [])]
 
-    def _fetch(self, path, max_size, task_vars):
-        slurped = self._remote("ansible.builtin.slurp", dict(src=path), task_vars)
+    def _fetch(self, path, max_size):
+        slurped = self._remote("ansible.builtin.slurp", dict(src=path))
         content = slurped.get("content") or ""
         if len(content) > _base64_length(max_size):
             raise ProofRejectedError("%s: grew over the limit of %d bytes (%s) between the listing and the fetch; "
                                      "it is not archived" % (posixpath.basename(path), max_size, MAX_PROOF_SIZE_VARIABLE))
         return base64.b64decode(content)
 
-    def _archive(self, args, task_vars, result):
+    def _archive(self, args, result):
         for option, variable in (("max_proof_size", MAX_PROOF_SIZE_VARIABLE), ("max_new_per_site", MAX_NEW_VARIABLE)):
             if args[option] < 1:
                 raise ProofsError("%s (%s) must be at least 1, got %d" % (option, variable, args[option]))
@@ -179,7 +176,7 @@ class ActionModule(ActionBase):
             result["source"] = "check_result"
             new, fetch = self._plan_reported(args, archive, result)
         else:
-            new, fetch = self._plan_listed(args, archive, task_vars, result)
+            new, fetch = self._plan_listed(args, archive, result)
         if not new:
             return
         if self._play_context.check_mode:
@@ -221,10 +218,10 @@ class ActionModule(ActionBase):
 
         return new, fetch
 
-    def _plan_listed(self, args, archive, task_vars, result):
+    def _plan_listed(self, args, archive, result):
         """(new names, fetch) for the proofs listed in O(proof_dir) on the site (``find``, then a ``slurp`` each)."""
         institution_id, site_id = args["institution_id"], args["site_id"]
-        remote = self._list(args["proof_dir"], task_vars)
+        remote = self._list(args["proof_dir"])
         result["listed"] = len(remote)
         by_name = dict((item["name"], item) for item in remote)
         reported_name = None
@@ -252,7 +249,7 @@ class ActionModule(ActionBase):
             expected = [("the site's listing", by_name[name]["sha256"])]
             if name == reported_name:
                 expected.append(("the connection check", args["reported_sha256"]))
-            data = self._fetch(by_name[name]["path"], args["max_proof_size"], task_vars)
+            data = self._fetch(by_name[name]["path"], args["max_proof_size"])
             accept_proof(data, name, institution_id, site_id, expected, clock_tolerance=args["clock_tolerance"])
             return name, data, {}
 
@@ -289,7 +286,7 @@ class ActionModule(ActionBase):
 
     # --- operator files ------------------------------------------------------------
 
-    def _operator_files(self, args, task_vars, result):
+    def _operator_files(self, args, result):
         """Archive, seal and record the operator files of the site (eeszt.connect.operator_files lists them)."""
         archive = os.path.abspath(args["archive_dir"])
         institution_id, site_id = args["institution_id"], args["site_id"]
@@ -297,7 +294,7 @@ class ActionModule(ActionBase):
             raise ProofsError("operator_files_max_bytes (eeszt_proofs_operator_files_max_bytes) must be at least 1, "
                               "got %d" % args["operator_files_max_bytes"])
         site_args = dict(patterns=args["operator_files"], max_bytes=args["operator_files_max_bytes"])
-        listing = self._remote("eeszt.connect.operator_files", site_args, task_vars)
+        listing = self._remote("eeszt.connect.operator_files", site_args)
         result["operator_unmatched"] = listing.get("unmatched", [])
         refused = [{"path": item["path"], "reason": item["reason"]} for item in listing.get("refused", [])]
         new, skipped, not_taken = plan_operator_files(archive, institution_id, site_id, listing.get("files", []))
@@ -330,8 +327,7 @@ class ActionModule(ActionBase):
         def fetch(entry):
             item, name = entry
             read = dict(site_args, read=item["path"])
-            fetched = self._execute_module(module_name="eeszt.connect.operator_files", module_args=read,
-                                           task_vars=task_vars)
+            fetched = self.run_on_site(read)
             if fetched.get("failed"):
                 raise _Refused(item["path"], fetched.get("reason") or
                                "could not be read on the site: %s" % fetched.get("msg", "no message"))
@@ -394,18 +390,18 @@ class ActionModule(ActionBase):
         archive = os.path.abspath(args["archive_dir"])
         try:
             record = quarantine.quarantine(archive, args["institution_id"], args["site_id"], name, invalid.data,
-                                           invalid.reason, host=(self._task_vars or {}).get("inventory_hostname"))
+                                           invalid.reason, host=self._task_vars.get("inventory_hostname"))
         except (EESZTConnectError, ValueError) as exc:
             result["errors"].append("%s (and it could not be quarantined: %s)" % (to_text(invalid), to_text(exc)))
             return
         result["quarantined"].append(_quarantined_item(record))
         result["changed"] = True
 
-    def _seal_here(self, args, task_vars, result):
+    def _seal_here(self, args, result):
         """With signing options given to this task, seal the site's files now (the proofs role seals them once
         per signing material in eeszt.connect.proofs_report instead)."""
         archive = os.path.abspath(args["archive_dir"])
-        loader = SignerLoader(self, task_vars)
+        loader = SignerLoader(self, self._task_vars)
         mine = ("%s" % args["institution_id"], "%s" % args["site_id"])
         if not any(iter_unsealed(archive)):
             return

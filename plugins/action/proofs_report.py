@@ -73,12 +73,13 @@ class ActionModule(ControllerAction):
         params = module.params
         archive = os.path.abspath(params["archive_dir"])
         if params["warn_days"] < 0:
-            module.fail_json(msg="warn_days must not be negative")
+            module.fail_json(msg="warn_days must not be negative", error="invalid_argument")
         if params["lock_timeout"] < 0:
             module.fail_json(msg="lock_timeout must not be negative (eeszt_proofs_lock_timeout), got %d"
-                             % params["lock_timeout"])
+                             % params["lock_timeout"], error="invalid_argument")
         if params["stale_hours"] < 1:
-            module.fail_json(msg="stale_hours must be at least 1 (eeszt_proofs_stale_hours), got %d" % params["stale_hours"])
+            module.fail_json(msg="stale_hours must be at least 1 (eeszt_proofs_stale_hours), got %d" % params["stale_hours"],
+                             error="invalid_argument")
         try:
             incident_rule = IncidentRule(params["incident_min_sites"], params["incident_min_share"])
         except ValueError as exc:

@@ -6,18 +6,18 @@
 from __future__ import annotations
 
 import copy
-import functools
-import os
 
 import yaml
 
 from ansible.utils.vars import combine_vars
 
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_vars, tls_vars
-from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.preflight import PreflightAction
+from ansible_collections.eeszt.connect.plugins.plugin_utils.preflight.action import finish, template_values
+from ansible_collections.eeszt.connect.plugins.plugin_utils.preflight.roles import (
+    REGISTRY_REFUSAL, STAGE_ROLES, argument_specs, registry_problem, role_defaults, split_role,
+)
 
-ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
-STAGE_ROLES = ("certificate", "tls_client", "connection_check", "proofs")
 IDENTITY = ("eeszt_institution_id", "eeszt_site_id", "eeszt_environment", "eeszt_institution_id_pattern",
             "eeszt_site_id_pattern", "eeszt_check_institution_id_pattern", "eeszt_check_site_id_pattern")
 ARGUMENT_SPEC = {
@@ -27,63 +27,22 @@ ARGUMENT_SPEC = {
 }
 
 
-REGISTRY_REFUSAL = "eeszt_registry_refusal"
-
-
-def registry_problem(refusal):
-    """The problem of a host whose site registry row was refused (``eeszt_registry_refusal`` of eeszt.connect.sites:
-    file, line, field, reason)."""
-    reason = refusal.get("reason") if isinstance(refusal, dict) else None
-    if not isinstance(reason, str) or not reason:
-        reason = "the site registry refused this host's row"
-    return site_vars.Problem(REGISTRY_REFUSAL, None, reason,
-                             "correct the row in the site registry and run again (the inventory plugin "
-                             "eeszt.connect.sites kept the host only to report it)")
-
-
-def split_role(entry):
-    """``certificate`` or ``certificate:rollback`` -> (role, entry point)."""
-    role, dummy, entry_point = entry.partition(":")
-    role = role.rpartition(".")[2]
-    return role, entry_point or "main"
-
-
-# libyaml's parser when PyYAML has it: a pure-Python parse of the roles' argument specs was a third of this
-# action's time per site (issue 14).
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@functools.lru_cache(maxsize=None)
-def _argument_specs(role):
-    """A role's ``meta/argument_specs.yml``, parsed once per process (the collection's files do not change
-    during a run)."""
-    with open(os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml"), "rb") as handle:
-        return yaml.load(handle, Loader=_SAFE_LOADER)  # nosec B506 - SafeLoader or CSafeLoader
-
-
-def role_defaults(loader, role):
-    """A role's own ``defaults/main.yml``, trusted as templates as Ansible trusts them when it runs the role."""
-    path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
-    if not os.path.isfile(path):
-        return {}
-    return loader.load_from_file(path, trusted_as_template=True) or {}
-
-
-class ActionModule(PreflightAction):
+class ActionModule(ControllerAction):
     """Templates and validates the variables of the given roles; never connects to the host."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result, args = self._start(tmp, task_vars)
+    def run_module(self, module):
+        task_vars = self._task_vars
+        args = module.params
+        result = {}
         host = task_vars.get("inventory_hostname", "?")
         done = list(dict.fromkeys(args["checked"]))
         if not args["roles"] and done:
             # An earlier preflight of this run passed every role wanted here: its result is handed on.
             result.update(changed=False, checked=0, roles=done, problems=[],
                           msg="%s already checked by a preflight of this run" % ", ".join(done))
-            return result
+            finish(module, result)
         problems = []
         checked = set()
         values = {}
@@ -98,14 +57,14 @@ class ActionModule(PreflightAction):
                 result.update(failed=True, error="argument_spec_unreadable",
                               msg="site_preflight: cannot read the argument spec of role %s: %s"
                               % (entry, exc))
-                return result
+                finish(module, result)
 
         # A row the site registry refused (eeszt.connect.sites): its reason is the whole story, nothing of the
         # row is set (no identity, no address), so nothing else of this host is checked.
         refusal = task_vars.get(REGISTRY_REFUSAL)
         if refusal is not None:
             problems.append(registry_problem(refusal))
-            return self._verdict(result, host, problems, args, 0)
+            finish(module, self._verdict(result, host, problems, args, 0))
 
         # The identity: required when a role to check requires it (its argument spec says so).
         environments = self._spec_options("connection_check", "main")["eeszt_environment"].get("choices") or []
@@ -139,7 +98,7 @@ class ActionModule(PreflightAction):
             if found.get("variable") not in reported:
                 problems.append(site_vars.Problem(found.get("variable"), found.get("value"), found.get("message"),
                                                   found.get("remedy")))
-        return self._verdict(result, host, problems, args, len(checked))
+        finish(module, self._verdict(result, host, problems, args, len(checked)))
 
     @staticmethod
     def _verdict(result, host, problems, args, checked):
@@ -161,7 +120,7 @@ class ActionModule(PreflightAction):
 
     def _spec_options(self, role, entry_point):
         # A copy: the cached document is shared by every call of this process.
-        return copy.deepcopy(site_vars.spec_options(_argument_specs(role), role, entry_point))
+        return copy.deepcopy(site_vars.spec_options(argument_specs(role), role, entry_point))
 
     def _defaults(self, role):
         return role_defaults(self._loader, role)
@@ -173,4 +132,4 @@ class ActionModule(PreflightAction):
                 else str(getattr(exc, "message", "") or exc).splitlines()[0]
             problems.append(site_vars.Problem(name, None, "cannot be resolved (%s)" % reason,
                                               "define what it refers to, or correct the template"))
-        return self._template_values(variables, names, unresolved)
+        return template_values(self, variables, names, unresolved)

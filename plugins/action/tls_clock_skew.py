@@ -9,8 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible.plugins.action import ActionBase
-
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import SiteAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.clock import compare_clocks
 
 ARGUMENT_SPEC = {
@@ -19,18 +18,16 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
-    """Reads the site's clock with ``date -u +%s`` (no Python needed on the site)."""
+class ActionModule(SiteAction):
+    """Reads the site's clock with ``date -u +%s`` (a command, no module: no Python needed on the site)."""
 
-    TRANSFERS_FILES = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    CONTROLLER_OPTIONS = tuple(ARGUMENT_SPEC)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def run_site(self, args, result):
         if args["max_skew"] < 0:
             result.update(failed=True, error="usage", msg="max_skew must not be negative")
-            return result
+            return
         before = time.time()
         out = self._low_level_execute_command("date -u +%s", sudoable=False)
         after = time.time()
@@ -39,7 +36,6 @@ class ActionModule(ActionBase):
             result.update(failed=True, rc=out.get("rc"), error="clock_unreadable",
                           msg="cannot read the site's clock with 'date -u +%%s': %s"
                           % ((out.get("stderr") or stdout or "no output").strip()))
-            return result
+            return
         result["changed"] = False
         result.update(compare_clocks(int(stdout), before, after, args["max_skew"], args["on_skew"]))
-        return result

@@ -15,18 +15,13 @@ import os
 import time
 
 from ansible.errors import AnsibleError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 from ansible.template import trust_as_template
 
-from ansible_collections.eeszt.connect.plugins.module_utils.tls.files import TEMPLATE_SPEC
+from ansible_collections.eeszt.connect.plugins.module_utils.tls.files import ACTION_OPTIONS_SPEC, argument_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common import variables as variables_
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import SiteAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.clock import compare_clocks
-
-_CLOCK_OPTIONS = ("clock_max_skew", "clock_on_skew")
-_TEMPLATES_SPEC = dict(templates=dict(type="list", elements="dict", default=[], options=TEMPLATE_SPEC))
 
 
 class _TemplateError(Exception):
@@ -37,47 +32,35 @@ class _TemplateError(Exception):
         self.code = code
 
 
-class ActionModule(ActionBase):
+class ActionModule(SiteAction):
 
-    TRANSFERS_FILES = False
+    MODULE = "eeszt.connect.tls_files"
+    ARGUMENT_SPEC = argument_spec()
+    CONTROLLER_OPTIONS = tuple(ACTION_OPTIONS_SPEC)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        args = dict(self._task.args)
-        max_skew = args.pop("clock_max_skew", None)
-        on_skew = args.pop("clock_on_skew", None) or "warn"
-        templates = args.pop("templates", None)
-        publish = args.pop("publish", None)
-        if publish is not None and not isinstance(publish, dict):
-            result.update(failed=True, changed=False, error="usage",
-                          msg="publish must be a dictionary (got %s)" % type(publish).__name__)
-            return result
-        if max_skew is not None:
+    def run_site(self, args, result):
+        max_skew, on_skew, publish = args["clock_max_skew"], args["clock_on_skew"], args["publish"]
+        if max_skew is not None and max_skew < 0:
+            result.update(failed=True, error="usage",
+                          msg="clock_max_skew must be a whole number of seconds, 0 or more, and clock_on_skew "
+                              "warn or fail (got %r, %r)" % (self._task.args.get("clock_max_skew"), on_skew))
+            return
+        # The site gets the options as the task gave them, without the controller's own.
+        module_args = self.site_args()
+        if args["templates"]:
             try:
-                max_skew = int(max_skew)
-            except (TypeError, ValueError):
-                max_skew = -1
-            if max_skew < 0 or on_skew not in ("warn", "fail"):
-                result.update(failed=True, error="usage",
-                              msg="clock_max_skew must be a whole number of seconds, 0 or more, and clock_on_skew "
-                                  "warn or fail (got %r, %r)" % (self._task.args.get("clock_max_skew"), on_skew))
-                return result
-        if templates:
-            try:
-                self._add_templates(args, templates, task_vars or {})
+                self._add_templates(module_args, args["templates"], self._task_vars)
             except _TemplateError as exc:
                 result.update(failed=True, changed=False, error=exc.code, msg=to_text(exc))
-                return result
+                return
         before = time.time()
-        result.update(self._execute_module(module_name="eeszt.connect.tls_files", module_args=args,
-                                           task_vars=task_vars))
+        result.update(self.run_on_site(module_args))
         after = time.time()
         if publish is not None and not result.get("failed"):
             result.update(publish)
             result.update(stage="tls", unreachable=False, clock=None)
         if max_skew is None or result.get("failed") or "site_time" not in result:
-            return result
+            return
         clock = compare_clocks(int(result["site_time"]), before, after, max_skew, on_skew)
         warnings = clock.pop("warnings", [])
         failed = clock.pop("failed", False)
@@ -87,16 +70,10 @@ class ActionModule(ActionBase):
             result.setdefault("warnings", []).extend(warnings)
         if failed:
             result.update(failed=True, error="clock_skew", msg=clock["msg"])
-        return result
 
-    def _add_templates(self, args, templates, task_vars):
-        """Render each template once and append it to ``files`` or, when secret, to ``secret_files``."""
-        checked = ArgumentSpecValidator(_TEMPLATES_SPEC).validate(dict(templates=templates))
-        if checked.errors.errors:
-            raise _TemplateError("templates: %s" % "; ".join(
-                ("unsupported option " if isinstance(error, UnsupportedError) else "") + to_text(error.msg)
-                for error in checked.errors.errors), "usage")
-        entries = checked.validated_parameters["templates"]
+    def _add_templates(self, args, entries, task_vars):
+        """Render each template (``entries``: validated ``templates``) once and append it to ``files`` or, when
+        secret, to ``secret_files``."""
         sources = [self._read(entry["src"], index) for index, entry in enumerate(entries)]
         # The variables the templates refer to, each templated once for all of them (plugin_utils/common/
         # variables.py); values that call a lookup stay for the template to resolve only where it needs them.

@@ -11,9 +11,8 @@ import base64
 import os
 import socket
 
-from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store import EesztCertificateError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import (
@@ -25,6 +24,7 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate impo
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.deploy import argument_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import pfx_once
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import MIN_PASSWORD_LENGTH, SiteAction
 
 # Options that only the controller uses: they are never sent to the site.
 CONTROLLER_ONLY = ("pfx_src", "pfx_password", "pfx_opened", "ca_file", "chain_include_root", "min_days",
@@ -33,10 +33,6 @@ CONTROLLER_ONLY = ("pfx_src", "pfx_password", "pfx_opened", "ca_file", "chain_in
 
 # Options that only the action plugin sets for the module.
 INTERNAL = ("material", "certificate_facts", "lock_owner")
-
-# Ansible replaces every occurrence of a no_log value in a module's result with
-# ******** (docs/security.md): a shorter password would garble the output.
-MIN_PASSWORD_LENGTH = 8
 
 
 class _ActionError(EesztCertificateError):
@@ -49,13 +45,6 @@ class _ActionError(EesztCertificateError):
 
 class ControllerFileNotFoundError(_ActionError):
     """A controller-side file of this action was not found (code ``pfx_not_found`` or ``ca_file_not_found``)."""
-
-
-def _coded(result):
-    """``result`` of the module with an ``error`` on every failure (``module_failure`` when it gave none)."""
-    if result.get("failed") and not result.get("error"):
-        result["error"] = "module_failure"
-    return result
 
 
 def _published(args):
@@ -73,10 +62,15 @@ def _published(args):
     )
 
 
-class ActionModule(ActionBase):
+class ActionModule(SiteAction):
 
-    TRANSFERS_FILES = False
-    _task_vars = None
+    MODULE = "eeszt.connect.waf_certificate"
+    # The module's spec without what only this action sets for it. pfx_password may be empty or unset: a PFX
+    # exported without a password opens with either, and load_pfx names a missing password when the file has
+    # one (error pfx_password_missing).
+    ARGUMENT_SPEC = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
+    VALIDATION = dict(required_if=[("state", "present", ("pfx_src",))])
+    CONTROLLER_OPTIONS = CONTROLLER_ONLY
 
     def _controller_file(self, path, what, option):
         """Find a controller file (relative to the host's inventory directory); decrypt it if vaulted."""
@@ -101,53 +95,29 @@ class ActionModule(ActionBase):
                                "%s; if it is vault-encrypted, check the vault password given to this run"
                                % (what, found, option, option, to_text(exc.message)), "controller_file_unreadable")
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        self._task_vars = task_vars or {}
-        spec = dict((k, v) for k, v in argument_spec().items() if k not in INTERNAL)
-        # pfx_password may be empty or unset: a PFX exported without a password opens with either,
-        # and load_pfx names a missing password when the file has one (error pfx_password_missing).
-        try:
-            dummy, args = self.validate_argument_spec(
-                argument_spec=spec, required_if=[("state", "present", ("pfx_src",))])
-        except AnsibleActionFail as exc:
-            result.update(failed=True, changed=False, error="invalid_argument", msg=to_text(exc.message))
-            return result
+    def run_site(self, args, result):
         if args["export_password"] and len(args["export_password"]) < MIN_PASSWORD_LENGTH:
             # Refused here, on the controller: a module's own message would be masked too.
             result.update(failed=True, changed=False, error="export_password_too_short", msg=(
                 "export_password (eeszt_certificate_export_password) must have at least %d characters: "
                 "Ansible masks every occurrence of a secret in module output, so a shorter one would "
                 "garble it (see docs/security.md)" % MIN_PASSWORD_LENGTH))
-            return result
+            return
         # Recorded in the site's lock file, so that a second run can say who holds it.
         lock_owner = dict(controller=socket.gethostname(), controller_pid=os.getppid())
         if args["state"] == "rollback":
-            module_args = dict((k, v) for k, v in args.items() if k not in CONTROLLER_ONLY)
+            module_args = self.site_args(args)
             module_args["lock_owner"] = lock_owner
-            result.update(_coded(self._execute_module(
-                module_name="eeszt.connect.waf_certificate", module_args=module_args, task_vars=task_vars)))
-            result.pop("invocation", None)
-            return result
-        try:
-            prepared = self._prepare(args)
-        except EesztCertificateError as exc:
-            result.update(failed=True, msg=to_text(exc), error=exc.code, changed=False)
-            return result
-        validated, module_args, extra = prepared
+            result.update(self.run_on_site(module_args))
+            return
+        validated, module_args, extra = self._prepare(args)
         module_args["lock_owner"] = lock_owner
-        module_result = self._execute_module(
-            module_name="eeszt.connect.waf_certificate", module_args=module_args,
-            task_vars=task_vars)
-        result.update(_coded(module_result))
+        result.update(self.run_on_site(module_args))
         if not result.get("failed"):
             result.update(extra)
             result.update(_published(args))
         result.setdefault("warnings", [])
         result["warnings"] = list(result["warnings"] or []) + validated.warnings
-        result.pop("invocation", None)
-        return result
 
     def _prepare(self, args):
         if args["min_days"] < 0 or args["warn_days"] < 0 or args["backups"] < 0:
@@ -186,7 +156,7 @@ class ActionModule(ActionBase):
                     args["keystore_alias"])).decode("ascii")
         facts = dict(validated.facts)
         facts.pop("days_left")
-        module_args = dict((k, v) for k, v in args.items() if k not in CONTROLLER_ONLY)
+        module_args = self.site_args(args)
         module_args["material"] = dict(certificate=pem["certificate"], private_key=pem["private_key"],
                                        chain=pem["chain"], pkcs12=pkcs12)
         module_args["certificate_facts"] = facts

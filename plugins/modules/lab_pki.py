@@ -1,4 +1,4 @@
-#!/usr/bin/python
+# Documentation only: the action plugin eeszt.connect.lab_pki (plugins/action/lab_pki.py) does the work on the controller.
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)

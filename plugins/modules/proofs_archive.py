@@ -1,4 +1,4 @@
-#!/usr/bin/python
+# Documentation only: the action plugin eeszt.connect.proofs_archive (plugins/action/proofs_archive.py) does the work on the controller.
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -94,6 +94,8 @@ attributes:
     description: Runs once per site.
 extends_documentation_fragment:
   - eeszt.connect.controller_pki
+  - eeszt.connect.proofs
+  - eeszt.connect.proofs.signing
 options:
   archive_dir:
     description:
@@ -127,30 +129,6 @@ options:
       - When given, the proof is archived from it and O(proof_dir) is not listed on the site (no module run).
     type: str
     version_added: 0.2.0
-  signing_pfx:
-    description:
-      - PKCS#12 file on the controller whose key and certificate seal the proofs; normally the
-        institution's WAF-SSL PFX (C(eeszt_certificate_pfx_src)). May be Ansible Vault encrypted.
-      - When given (or O(signing_key)), this task seals the site's files; without both, they wait in
-        O(archive_dir)/.unsealed/ for M(eeszt.connect.proofs_report).
-    type: path
-  signing_pfx_password:
-    description: Password of O(signing_pfx).
-    type: str
-  signing_key:
-    description:
-      - PEM private key (RSA or EC) on the controller that seals the proofs, instead of O(signing_pfx).
-      - Requires O(signing_cert).
-    type: path
-  signing_key_password:
-    description: Password of an encrypted O(signing_key).
-    type: str
-  signing_cert:
-    description: PEM certificate of O(signing_key) on the controller; CA certificates may follow it.
-    type: path
-  signing_chain:
-    description: PEM file of further CA certificates to include in each seal.
-    type: path
   operator_files:
     description:
       - Absolute paths or globs of operator files on the site (see M(eeszt.connect.operator_files)).

@@ -1,4 +1,4 @@
-#!/usr/bin/python
+# Documentation only: the action plugin eeszt.connect.proofs_report (plugins/action/proofs_report.py) does the work on the controller.
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -78,6 +78,8 @@ author:
   - eeszt.connect developers (@eeszt-connect)
 extends_documentation_fragment:
   - eeszt.connect.attributes.controller_action
+  - eeszt.connect.proofs
+  - eeszt.connect.proofs.archive
 options:
   archive_dir:
     description: The proof archive (created when missing).
@@ -172,6 +174,9 @@ options:
         description:
           - PKCS#12 file on the controller whose key and certificate seal the site's files (normally the
             institution's WAF-SSL PFX, C(eeszt_certificate_pfx_src)); may be Ansible Vault encrypted.
+          - Each C(signing_*) entry means what the option of the same name of M(eeszt.connect.proofs_archive)
+            means (one spec, C(plugin_utils/proofs/signing.py)); Ansible documents shared options only at the
+            top level, so they are listed here again.
           - One of O(signers[].signing_pfx) and O(signers[].signing_key) is needed.
         type: path
       signing_pfx_password:
@@ -220,22 +225,11 @@ options:
   controller:
     description: Name of the controller recorded in the run record (default the controller's host name).
     type: str
-  lock_timeout:
-    description:
-      - Seconds to wait for the archive lock while another run records its ledger or rebuilds the report of the
-        same archive (the role variable C(eeszt_proofs_lock_timeout)). V(0) does not wait.
-    type: int
-    default: 300
   merge_from:
     description: Other archives whose proofs, seals and run records are copied into O(archive_dir) first.
     type: list
     elements: path
     default: []
-  ca_file:
-    description:
-      - PEM file of the CA certificates that the seals' signers must chain to (the role variable
-        C(eeszt_proofs_ca_file)). Required with O(merge_from), whose every incoming seal is checked against it.
-    type: path
   warn_days:
     description: Certificates with fewer days left are counted and shown as expiring.
     type: int

@@ -1,4 +1,4 @@
-#!/usr/bin/python
+# Documentation only: the action plugin eeszt.connect.proofs_verify (plugins/action/proofs_verify.py) does the work on the controller.
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,10 +20,8 @@ description:
   - A file in a site folder that cannot be read or is no proof that keeps the proof schema (docs/proof-schema.md;
     for example one archived by an earlier version, sealed or not) is a problem of kind C(unreadable), named with
     the first way it breaks the schema; every other file is still checked.
-  - "The quarantine (C(quarantine/INSTITUTION/SITE/NAME) with C(NAME.reason.json): files sites sent as proofs that
-    are no valid proof, see M(eeszt.connect.proofs_archive)) is listed in RV(quarantined) and in one warning per
-    file, with why, when and from which host. It does not fail the verification: nothing in it was archived as a
-    proof or sealed, so the archive's evidence is intact."
+  - The quarantine is listed in RV(quarantined) and in one warning per file, with why, when and from which host;
+    it does not fail the verification (see the notes).
   - Checks the operator files archived beside the proofs (C(INSTITUTION/SITE/operator/files/NAME) with the
     seal C(INSTITUTION/SITE/operator/seals/NAME.p7s)) the same way; problems name their paths.
   - The records are the collection run records (C(runs/*.json), the SHA-256 of each proof at archive
@@ -46,16 +44,13 @@ author:
 extends_documentation_fragment:
   - eeszt.connect.controller_pki
   - eeszt.connect.attributes.controller_check
+  - eeszt.connect.proofs
+  - eeszt.connect.proofs.archive
 options:
   archive_dir:
     description: The proof archive.
     type: path
     required: true
-  ca_file:
-    description:
-      - PEM file of the CA certificates the seals' signers must chain to (for WAF-SSL keys, the EESZT
-        client CA chain). Without it only the signatures and hashes are checked.
-    type: path
   register_existing:
     description:
       - One-off adoption for an archive made before signer registers existed. Under the archive lock, the signer
@@ -66,10 +61,6 @@ options:
         verified as usual. Check the signers that a run without it names (V(no_register)) first.
     type: bool
     default: false
-  lock_timeout:
-    description: Seconds to wait for the archive lock with O(register_existing).
-    type: int
-    default: 300
 seealso:
   - module: eeszt.connect.proofs_archive
   - module: eeszt.connect.proofs_report

@@ -1,3 +1,4 @@
+# Documentation only: the action plugin eeszt.connect.site_preflight (plugins/action/site_preflight.py) does the work on the controller.
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later

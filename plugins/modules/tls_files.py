@@ -271,35 +271,14 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError, error_code
-from ansible_collections.eeszt.connect.plugins.module_utils.tls.files import (
-    FILE_SPEC,
-    SECRET_FILE_SPEC,
-    TEMPLATE_SPEC,
-    FileSet,
-)
+from ansible_collections.eeszt.connect.plugins.module_utils.tls.files import FileSet, argument_spec
 
 
 def main():
+    # clock_max_skew, clock_on_skew, templates and publish are read by the action plugin; accepted here so that
+    # a direct run works too (templates and publish are refused below).
     module = AnsibleModule(
-        argument_spec=dict(
-            files=dict(type="list", elements="dict", default=[], options=FILE_SPEC),
-            secret_files=dict(type="list", elements="dict", default=[], options=SECRET_FILE_SPEC, no_log=False),
-            absent=dict(type="list", elements="path", default=[]),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            directory_mode=dict(type="str", default="0755"),
-            absent_blocks=dict(type="list", elements="dict", default=[], options=dict(
-                path=dict(type="path", required=True), marker=dict(type="str", required=True))),
-            absent_gateway=dict(type="dict", options=dict(
-                config=dict(type="path", required=True), pid_file=dict(type="path", required=True),
-                log_file=dict(type="path"), unit=dict(type="path"))),
-            # Read by the action plugin (the controller's clock); accepted here so that a direct run works too.
-            clock_max_skew=dict(type="int"),
-            clock_on_skew=dict(type="str", default="warn", choices=["warn", "fail"]),
-            # Rendered and taken out by the action plugin; a module run that gets some was not started by it.
-            templates=dict(type="list", elements="dict", default=[], options=TEMPLATE_SPEC),
-            publish=dict(type="dict"),
-        ),
+        argument_spec=argument_spec(),
         supports_check_mode=True,
     )
     if module.params["templates"]:

@@ -1,4 +1,4 @@
-#!/usr/bin/python
+# Documentation only: the action plugin eeszt.connect.waf_certificate_open (plugins/action/waf_certificate_open.py) does the work on the controller.
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later

@@ -18,14 +18,23 @@ INSTITUTION_ID_PATTERN = r"^[0-9]{6}$"
 SITE_ID_PATTERN = r"^[0-9A-Za-z]{9}$"
 
 
+def matches(pattern, value):
+    """Whether the text ``value`` matches ``pattern`` anywhere (``re.search``, as Jinja's ``regex`` test); None
+    when ``pattern`` is no regular expression. The one identifier check of the collection."""
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return None
+
+
 def identifier_problem(value, pattern, variable):
     """None when ``value`` (text) matches ``pattern``; otherwise what is wrong, naming ``variable``."""
     if not isinstance(value, str) or not value:
         return "%s must be a non-empty string, got %r" % (variable, value)
     try:
-        matched = re.search(pattern, value)
+        re.compile(pattern)
     except re.error as exc:
         return "the pattern for %s, %r, is not a regular expression: %s" % (variable, pattern, exc)
-    if not matched:
+    if not matches(pattern, value):
         return "%s %r does not match %s" % (variable, value, pattern)
     return None

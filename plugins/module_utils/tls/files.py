@@ -33,6 +33,35 @@ TEMPLATE_SPEC = dict(
     secret=dict(type="bool", default=False),
 )
 
+# Read by the action plugin on the controller (plugins/action/tls_files.py) and never sent to the site: the
+# controller's clock, the templates it renders into files and secret_files, the public fact it returns.
+# Accepted by the module too, so that its argument spec is the whole documented one.
+ACTION_OPTIONS_SPEC = dict(
+    clock_max_skew=dict(type="int"),
+    clock_on_skew=dict(type="str", default="warn", choices=["warn", "fail"]),
+    templates=dict(type="list", elements="dict", default=[], options=TEMPLATE_SPEC),
+    publish=dict(type="dict"),
+)
+
+
+def argument_spec():
+    """The options of eeszt.connect.tls_files (one spec for the action and the module)."""
+    spec = dict(
+        files=dict(type="list", elements="dict", default=[], options=FILE_SPEC),
+        secret_files=dict(type="list", elements="dict", default=[], options=SECRET_FILE_SPEC, no_log=False),
+        absent=dict(type="list", elements="path", default=[]),
+        owner=dict(type="str"),
+        group=dict(type="str"),
+        directory_mode=dict(type="str", default="0755"),
+        absent_blocks=dict(type="list", elements="dict", default=[], options=dict(
+            path=dict(type="path", required=True), marker=dict(type="str", required=True))),
+        absent_gateway=dict(type="dict", options=dict(
+            config=dict(type="path", required=True), pid_file=dict(type="path", required=True),
+            log_file=dict(type="path"), unit=dict(type="path"))),
+    )
+    spec.update(ACTION_OPTIONS_SPEC)
+    return spec
+
 
 class TlsFilesError(EESZTConnectError):
     """A file could not be written or removed."""

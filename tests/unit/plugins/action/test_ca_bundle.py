@@ -14,4 +14,4 @@ def test_ca_bundle_wrong_option_type_is_invalid_argument():
 
 def test_ca_bundle_missing_option_is_invalid_argument():
     result = run_action("ca_bundle", {})
-    assert result["error"] == "invalid_argument" and result["msg"] == "missing required arguments: src"
+    assert result["error"] == "invalid_argument" and result["msg"] == "eeszt.connect.ca_bundle: missing required arguments: src"

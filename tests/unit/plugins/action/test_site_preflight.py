@@ -10,19 +10,20 @@ import pytest
 import yaml
 
 from ansible_collections.eeszt.connect.plugins.action import site_preflight
+from ansible_collections.eeszt.connect.plugins.plugin_utils.preflight import roles
 
 ROLES = ("certificate", "tls_client", "connection_check", "proofs")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_parsed_spec_is_the_file_parsed_plainly(role):
-    with open(os.path.join(site_preflight.ROLES_DIR, role, "meta", "argument_specs.yml"), "rb") as handle:
-        assert site_preflight._argument_specs(role) == yaml.safe_load(handle)
+    with open(os.path.join(roles.ROLES_DIR, role, "meta", "argument_specs.yml"), "rb") as handle:
+        assert roles.argument_specs(role) == yaml.safe_load(handle)
 
 
 def test_libyaml_is_used_when_present_and_each_file_is_parsed_once(monkeypatch):
-    assert site_preflight._SAFE_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    site_preflight._argument_specs.cache_clear()
+    assert roles.SAFE_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    roles.argument_specs.cache_clear()
     opened = []
     real_open = open
 
@@ -34,7 +35,7 @@ def test_libyaml_is_used_when_present_and_each_file_is_parsed_once(monkeypatch):
     for dummy in range(3):
         for role in ROLES:
             action._spec_options(role, "main")
-    assert sorted(opened) == sorted(os.path.join(site_preflight.ROLES_DIR, role, "meta", "argument_specs.yml")
+    assert sorted(opened) == sorted(os.path.join(roles.ROLES_DIR, role, "meta", "argument_specs.yml")
                                     for role in ROLES)
 
 

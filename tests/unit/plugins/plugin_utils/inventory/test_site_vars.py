@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.action import site_preflight
+from ansible_collections.eeszt.connect.plugins.plugin_utils.preflight import roles
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory import site_vars
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.site_vars import (
     HIDDEN,
@@ -34,7 +34,7 @@ def by_variable(problems):
 
 
 def role_options(role, entry_point="main"):
-    path = os.path.join(site_preflight.ROLES_DIR, role, "meta", "argument_specs.yml")
+    path = os.path.join(roles.ROLES_DIR, role, "meta", "argument_specs.yml")
     with open(path) as handle:
         return spec_options(yaml.safe_load(handle), role, entry_point)
 
@@ -207,7 +207,7 @@ def test_no_endpoints_for_the_environment_refuses_the_site(table):
 
 def test_the_shipped_defaults_name_no_endpoint():
     """No guessed host name: the vendor fills the table from the connection documents."""
-    defaults = yaml.safe_load(open(os.path.join(site_preflight.ROLES_DIR, "connection_check", "defaults", "main.yml")))
+    defaults = yaml.safe_load(open(os.path.join(roles.ROLES_DIR, "connection_check", "defaults", "main.yml")))
     assert defaults["eeszt_check_endpoints_by_environment"] == {"test": [], "production": []}
 
 
@@ -336,7 +336,7 @@ def test_secret_options_are_named_never_shown():
 
 
 def test_every_stage_role_has_a_readable_spec():
-    for role in site_preflight.STAGE_ROLES:
+    for role in roles.STAGE_ROLES:
         assert role_options(role)
     assert role_options("certificate", "rollback")
     with pytest.raises(ValueError, match="no argument spec entry point 'nope'"):
@@ -344,8 +344,8 @@ def test_every_stage_role_has_a_readable_spec():
 
 
 def test_split_role():
-    assert site_preflight.split_role("certificate") == ("certificate", "main")
-    assert site_preflight.split_role("eeszt.connect.certificate:rollback") == ("certificate", "rollback")
+    assert roles.split_role("certificate") == ("certificate", "main")
+    assert roles.split_role("eeszt.connect.certificate:rollback") == ("certificate", "rollback")
 
 
 def test_show_shortens_and_hides():

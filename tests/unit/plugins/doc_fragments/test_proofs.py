@@ -1,0 +1,55 @@
+# Copyright: (c) 2026, eeszt.connect developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The doc fragment eeszt.connect.proofs documents options once for several modules: its options are the specs'
+own (name, type, default), and the modules that use it do not write those options again (issue 22, point 2)."""
+
+import importlib
+
+import pytest
+import yaml
+
+from ansible_collections.eeszt.connect.plugins.action import proofs_archive, proofs_report, proofs_verify
+from ansible_collections.eeszt.connect.plugins.doc_fragments.proofs import ModuleDocFragment
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import signing_spec
+
+
+def documented(section):
+    return yaml.safe_load(getattr(ModuleDocFragment, section))["options"] or {}
+
+
+def module_options(name):
+    module = importlib.import_module("ansible_collections.eeszt.connect.plugins.modules." + name)
+    documentation = yaml.safe_load(module.DOCUMENTATION)
+    return documentation["options"], documentation["extends_documentation_fragment"]
+
+
+@pytest.mark.parametrize("section, specs", [
+    ("SIGNING", [signing_spec(), proofs_archive.argument_spec()]),
+    ("ARCHIVE", [proofs_report.ARGUMENT_SPEC, proofs_verify.ARGUMENT_SPEC]),
+])
+def test_the_fragments_options_are_the_specs(section, specs):
+    options = documented(section)
+    assert options
+    for spec in specs:
+        for name, doc in options.items():
+            assert spec[name]["type"] == doc["type"], (section, name)
+            assert spec[name].get("default") == doc.get("default"), (section, name)
+            assert doc["description"]
+
+
+@pytest.mark.parametrize("name, fragments", [
+    ("proofs_archive", ["eeszt.connect.proofs", "eeszt.connect.proofs.signing"]),
+    ("proofs_report", ["eeszt.connect.proofs", "eeszt.connect.proofs.archive"]),
+    ("proofs_verify", ["eeszt.connect.proofs", "eeszt.connect.proofs.archive"]),
+])
+def test_each_user_takes_the_fragment_and_writes_none_of_its_options_again(name, fragments):
+    options, extends = module_options(name)
+    assert set(fragments) <= set(extends)
+    for fragment in fragments[1:]:
+        assert not set(documented(fragment.rpartition(".")[2].upper())) & set(options), name
+
+
+def test_the_quarantine_note_is_there():
+    notes = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["notes"]
+    assert len(notes) == 1 and notes[0].startswith("The archive's quarantine (C(quarantine/INSTITUTION/SITE/NAME)")
