@@ -659,3 +659,54 @@ def test_a_mistake_in_an_institutions_shared_settings_is_one_line_with_its_sites
         "  site4: refused by the preflight: bad_variables: Preflight: 1 bad variable for site4: "
         "eeszt_certificate_pfx_password: the password for the PFX file /pfx/inst.p12 is wrong",
     ]
+
+
+class NoLogTask(Task):
+    """A task with ``no_log: true``."""
+
+    no_log = True
+
+
+def test_a_failure_without_an_error_code_keeps_its_message(no_color, tmp_path):
+    """Issue 22: bad options to an action (tls_clock_skew, site_preflight, ...) and any other failure without an
+    ``error`` code lost their message in the summary: it is printed whether or not a code is set. What no_log hides
+    stays hidden (the result's ``_ansible_no_log`` or the task's ``no_log``), as in Ansible's own output."""
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    names = ("site-opts", "site-fail", "site-quiet", "site-nolog", "site-bare")
+    for number, name in enumerate(names, 1):
+        run.host(name, "100001", "10000100%d" % number)
+    options = ("Unsupported parameters for (eeszt.connect.tls_clock_skew) module: max_skew. "
+               "Supported parameters include: tolerance.")
+    run.failed("site-opts", "Compare the site's clock with the controller's", msg="Task failed: %s" % options)
+    run.failed("site-fail", "Stop when the site is not ready", msg="the site is not\nready")
+    run.failed("site-quiet", "Deploy", msg="for %s" % SECRET, _ansible_no_log=True)
+    quiet = Result(run.hosts["site-nolog"], "Deploy quietly", {"failed": True, "msg": "for %s" % SECRET})
+    quiet.task = NoLogTask(quiet.task.name)
+    run.stats.increment("failures", "site-nolog")
+    run.callback.v2_runner_on_failed(quiet)
+    run.failed("site-bare", "Install the CA bundle")
+    report = Result(run.hosts["site-opts"], "Record the run and rebuild the fleet report from the archive",
+                    {"failed": True, "msg": "Unsupported parameters for (eeszt.connect.proofs_report) module: x"})
+    report.task = RunOnceTask(report.task.name)
+    run.stats.increment("failures", "site-opts")
+    run.callback.v2_runner_on_failed(report)
+    lines = run.finish()
+
+    assert lines[lines.index("problems:") + 1:-1] == [
+        "  site-opts: %s (task: Compare the site's clock with the controller's)" % options,
+        "  site-fail: the site is not ready (task: Stop when the site is not ready)",
+        "  site-quiet: task failed: Deploy",
+        "  site-nolog: task failed: Deploy quietly",
+        "  site-bare: task failed: Install the CA bundle",
+        "run problems (tasks that run once for the whole play; every site of that play stopped there):",
+        "  Unsupported parameters for (eeszt.connect.proofs_report) module: x (task: Record the run and rebuild the "
+        "fleet report from the archive, run on site-opts's behalf)",
+    ]
+    document = json.loads(target.read_text())
+    sites = dict((s["host"], s) for s in document["sites"])
+    assert (sites["site-opts"]["error"], sites["site-opts"]["message"]) == (None, options)
+    assert [sites[name]["message"] for name in ("site-quiet", "site-nolog", "site-bare")] == [None, None, None]
+    assert document["run_failures"][0]["error"] is None
+    assert document["run_failures"][0]["message"] == "Unsupported parameters for (eeszt.connect.proofs_report) module: x"
+    assert SECRET not in "\n".join(lines) and SECRET not in target.read_text()
