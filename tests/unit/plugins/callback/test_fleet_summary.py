@@ -19,6 +19,7 @@ from ansible.utils import color
 from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 from ansible_collections.eeszt.connect.plugins.callback import fleet_summary
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report import fleet_summary as summary_logic
 
 SECRET = "pfx-password-from-sms"
 ESCAPE = "\x1b["
@@ -166,7 +167,7 @@ def fleet(no_color):
     for name in ("site-pass", "site-fail", "site-task", "site-cert"):
         run.facts(name, eeszt_certificate_result=certificate(364))
     run.unreachable("site-down", "Validate the WAF-SSL certificate and install it on the site")
-    run.failed("site-task", "Install the CA bundle", msg="permission denied for %s" % SECRET)
+    run.failed("site-task", "Install the CA bundle", msg="permission denied for %s" % SECRET, _ansible_no_log=True)
     run.facts("site-pass", eeszt_check_result=check(True, proof="/var/lib/eeszt/proofs/200002-200002001.json"))
     run.facts("site-fail", eeszt_check_result=check(False, "tcp_refused",
                                                     proof="/var/lib/eeszt/proofs/100001-100001002.json"))
@@ -194,7 +195,7 @@ def test_every_site_once_sorted_with_its_result(fleet):
     ]
 
 
-def test_never_prints_secrets_or_uncoded_task_messages(fleet):
+def test_never_prints_secrets_nor_what_no_log_hides(fleet):
     output = "\n".join(fleet.finish())
     assert SECRET not in output
     assert "permission denied" not in output
@@ -217,10 +218,10 @@ def test_connection_error_on_one_line_cut_and_hidden_under_no_log(no_color):
     assert problems[0] == ("  site-hang: unreachable: Data could not be sent to remote host \"127.0.0.1\". Make sure "
                            "this host can be reached over ssh: Connection timed out during banner exchange "
                            "Connection to 127.0.0.1 port 2222 timed out")
-    assert problems[1] == "  site-long: unreachable: " + "x" * (fleet_summary.REASON_MAX - 3) + "..."
+    assert problems[1] == "  site-long: unreachable: " + "x" * (summary_logic.REASON_MAX - 3) + "..."
     assert problems[2] == "  site-quiet: unreachable: connection failed"
     assert SECRET not in "\n".join(lines)
-    assert fleet_summary.connection_reason("") == "connection failed"
+    assert summary_logic.connection_reason("") == "connection failed"
 
 
 def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_color, tmp_path):
@@ -235,9 +236,10 @@ def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_co
                msg="Task failed: the password for the PFX file\n/srv/pfx/site.p12 is wrong: check the SMS")
     run.failed("site-pre", "Check the variables of the stages to come, on the controller only",
                error="bad_variables", msg="Preflight: 1 bad variable for site-pre: (1) eeszt_site_id \"65432l\"")
-    run.failed("site-free", deploy, error="not a code %s" % SECRET, msg="for %s" % SECRET)
+    # An error that is no code (free text) is not shown as one; the message is (issue 22).
+    run.failed("site-free", deploy, error="not a code %s" % SECRET, msg="cannot open /srv/pfx/site.p12")
     run.failed("site-hidden", deploy, error="pfx_wrong_password", msg="for %s" % SECRET, _ansible_no_log=True)
-    run.failed("site-plain", "Install the CA bundle", msg="cannot write for %s" % SECRET)
+    run.failed("site-plain", "Install the CA bundle", msg="cannot write /etc/eeszt/ca.pem")
     lines = run.finish()
 
     problems = lines[lines.index("problems:") + 1:-1]
@@ -246,17 +248,18 @@ def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_co
         "(task: %s)" % deploy,
         "  site-pre: refused by the preflight: bad_variables: Preflight: 1 bad variable for site-pre: (1) "
         "eeszt_site_id \"65432l\"",
-        "  site-free: task failed: %s" % deploy,
+        "  site-free: cannot open /srv/pfx/site.p12 (task: %s)" % deploy,
         "  site-hidden: task failed: %s" % deploy,
-        "  site-plain: task failed: Install the CA bundle",
+        "  site-plain: cannot write /etc/eeszt/ca.pem (task: Install the CA bundle)",
     ]
     sites = dict((s["host"], s) for s in json.loads(target.read_text())["sites"])
     assert (sites["site-pfx"]["error"], sites["site-pfx"]["message"]) == (
         "pfx_wrong_password", "the password for the PFX file /srv/pfx/site.p12 is wrong: check the SMS")
-    assert (sites["site-plain"]["error"], sites["site-plain"]["message"]) == (None, None)
+    assert (sites["site-plain"]["error"], sites["site-plain"]["message"]) == (None, "cannot write /etc/eeszt/ca.pem")
+    assert (sites["site-free"]["error"], sites["site-hidden"]["message"]) == (None, None)
     assert SECRET not in "\n".join(lines) and SECRET not in target.read_text()
-    long = fleet_summary.failed_error({"error": "x_y", "msg": "m" * 2000})
-    assert long == ("x_y", "m" * (fleet_summary.MESSAGE_MAX - 3) + "...")
+    long = summary_logic.failed_error({"error": "x_y", "msg": "m" * 2000})
+    assert long == ("x_y", "m" * (summary_logic.MESSAGE_MAX - 3) + "...")
 
 
 def test_colour_only_on_the_result_and_alignment_kept(fleet, monkeypatch):
