@@ -58,15 +58,16 @@ description:
     failed) alone when the task has C(no_log); for C(FAIL), the failure category, the check's message, its remedy
     hint (C(hint:)) and the path of the proof in the central archive (C(proof:), when the proofs stage archived it);
     for C(FAILED), the error code and message of the failed result (for example C(pfx_wrong_password: the
-    password for the PFX file ... is wrong)), or its message alone when it has no error code (for example bad
-    options to a module or action), and the name of the failing task; the task's name alone when the result has
-    neither."
-  - "A failed task's message is printed whether or not its result carries an error code (the C(error) return
-    value of the collection's modules and actions), unless the task or its result is C(no_log): the summary
-    shows the message Ansible itself prints for the task, never more; kept on one line and cut at 500
-    characters. A C(error) that is not a code (a short word) is not shown. Apart from that and the connection
-    error of an unreachable site, it prints only the fields above, never a task's arguments or variables, so it
-    cannot show a password that C(no_log) hides."
+    password for the PFX file ... is wrong)), or its message alone when a task of the collection failed without
+    an error code (for example bad options to one of its modules or actions), and the name of the failing task;
+    the task's name alone otherwise."
+  - "A failed task's message is printed when its result carries an error code (the C(error) return value of the
+    collection's modules and actions, whose messages are written never to hold a secret), or when the task ran one
+    of the collection's own modules or actions (C(eeszt.connect.*)) without one, and the task has no C(no_log);
+    kept on one line and cut at 500 characters. The message of any other task without a code (a C(fail) or
+    C(assert) task, another collection's module) may quote what it was given and is not shown; a C(error) that is
+    not a code (a short word) is not shown either. Apart from that and the connection error of an unreachable
+    site, it prints only the fields above, never a task's arguments or variables, so it cannot leak a password."
   - "A failed task that runs once for the whole play (C(run_once), such as the proofs role's report task,
     which records the run and rebuilds the report of the archive) is the run's failure, not a site's: Ansible
     counts it for the first host of the play and stops every host of the play there. It is listed under
@@ -95,7 +96,8 @@ options:
         once for the play, keys C(task), C(host), C(error), C(message)), C(warnings) and C(incidents) (those of the report,
         as M(eeszt.connect.proofs_report) returns them, in the order of their numbers; empty without one). C(reason) is
         null for sites that passed; C(error)
-        and C(message) are the error code and message of a failed result (C(message) also without a code; both null
+        and C(message) are the error code and message of a failed result (C(message) also without a code for the
+        collection's own tasks; both null
         under C(no_log)), or of a failed
         check; C(hint) the failed check's remedy hint; C(proof_path) the proof's path on the site and
         C(archive_path) its path in the central archive (null when the proofs stage did not archive it).
@@ -178,7 +180,8 @@ class CallbackModule(CallbackBase):
         self._collector.failed(host.get_name(), host, self._payload(result), task.get_name().strip(),
                                register=getattr(task, "register", None),
                                no_log=getattr(task, "no_log", False) is True,
-                               run_once=getattr(task, "run_once", False) is True, ignore_errors=ignore_errors)
+                               run_once=getattr(task, "run_once", False) is True, ignore_errors=ignore_errors,
+                               action=getattr(task, "resolved_action", None) or getattr(task, "action", None))
 
     def v2_runner_on_unreachable(self, result):
         host, task = self._host(result), self._task(result)

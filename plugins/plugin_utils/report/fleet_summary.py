@@ -11,9 +11,9 @@ host statistics and the hosts' identities into one row per site (sorted) and the
 row is a problem; ``point_at_incidents`` points a problem at the incident it belongs to. The text and the JSON
 file are written by ``fleet_summary_output.py``.
 
-A failed result's message is kept unless ``no_log`` hides it (the result's ``_ansible_no_log`` or the task's
-``no_log``): the summary shows what Ansible's own output shows, never more. Its error code is kept when it is
-one (``ERROR_CODE``).
+A failed result's message is kept when it has an error code, or when the task ran one of the collection's own
+modules or actions (``failed_error``), unless ``no_log`` hides it (the result's ``_ansible_no_log`` or the task's
+``no_log``). Its error code is kept when it is one (``ERROR_CODE``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -53,6 +53,8 @@ MESSAGE_MAX = 500
 HIDDEN_REASON = "connection failed"
 # An error code (the ``error`` return value of the collection's modules): a short word, never free text.
 ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
+# The collection's own modules and actions (a task's resolved action).
+OWN_PREFIX = "eeszt.connect."
 
 
 def _boolean(value):
@@ -85,19 +87,27 @@ def connection_reason(message):
     return one_line(message, REASON_MAX) or HIDDEN_REASON
 
 
-def failed_error(payload):
-    """(error code, message) of a failed result; either is None when the result has none.
+def own_action(action):
+    """Whether ``action`` (a task's resolved action) is one of the collection's modules or actions."""
+    return isinstance(action, str) and action.startswith(OWN_PREFIX)
 
-    The message is shown whether or not the result carries a code (bad options to an action carry none):
-    it is the message Ansible itself prints for the task. A result under ``no_log`` gives (None, None), as
-    Ansible hides its message too. The code is kept only when it is one (``ERROR_CODE``: a short word, never
-    free text).
+
+def failed_error(payload, own=False):
+    """(error code, message) of a failed result; either is None when not shown.
+
+    The message is shown when the result carries a code (the collection's classified errors) or, without a
+    code, when the task ran one of the collection's own modules or actions (``own``: bad options to an action
+    carry no code; the collection's messages never quote a secret). Any other task's message (a fail or assert
+    task, another collection's module) may quote what it was given: not shown. A result under ``no_log`` gives
+    (None, None). The code is kept only when it is one (``ERROR_CODE``: a short word, never free text).
     """
     if payload.get("_ansible_no_log"):
         return None, None
     code = payload.get("error")
     if not isinstance(code, str) or not ERROR_CODE.match(code):
         code = None
+    if code is None and not own:
+        return None, None
     return code, one_line(payload.get("msg"), MESSAGE_MAX)
 
 
@@ -367,14 +377,16 @@ class Collector:
                 if CHECK_FACT in facts:
                     record.check = facts[CHECK_FACT]
 
-    def failed(self, name, host, payload, task, register=None, no_log=False, run_once=False, ignore_errors=False):
-        """A failed task (``task``: its name; ``no_log``, ``run_once``: the task's keywords)."""
+    def failed(self, name, host, payload, task, register=None, no_log=False, run_once=False, ignore_errors=False,
+               action=None):
+        """A failed task (``task``: its name; ``no_log``, ``run_once``: the task's keywords; ``action``: its resolved
+        action)."""
         record = self.record(name, host)
         _take_quarantined(record, payload)
         if ignore_errors:
             return
         _take_registered(record, register, payload)
-        error, message = (None, None) if no_log else failed_error(payload)
+        error, message = (None, None) if no_log else failed_error(payload, own_action(action))
         if run_once:
             record.run_once_failures += 1
             self.run_failures.append({"task": task, "host": name, "error": error, "message": message})

@@ -167,7 +167,7 @@ def fleet(no_color):
     for name in ("site-pass", "site-fail", "site-task", "site-cert"):
         run.facts(name, eeszt_certificate_result=certificate(364))
     run.unreachable("site-down", "Validate the WAF-SSL certificate and install it on the site")
-    run.failed("site-task", "Install the CA bundle", msg="permission denied for %s" % SECRET, _ansible_no_log=True)
+    run.failed("site-task", "Install the CA bundle", msg="permission denied for %s" % SECRET)
     run.facts("site-pass", eeszt_check_result=check(True, proof="/var/lib/eeszt/proofs/200002-200002001.json"))
     run.facts("site-fail", eeszt_check_result=check(False, "tcp_refused",
                                                     proof="/var/lib/eeszt/proofs/100001-100001002.json"))
@@ -195,7 +195,7 @@ def test_every_site_once_sorted_with_its_result(fleet):
     ]
 
 
-def test_never_prints_secrets_nor_what_no_log_hides(fleet):
+def test_never_prints_secrets_or_uncoded_task_messages(fleet):
     output = "\n".join(fleet.finish())
     assert SECRET not in output
     assert "permission denied" not in output
@@ -236,10 +236,9 @@ def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_co
                msg="Task failed: the password for the PFX file\n/srv/pfx/site.p12 is wrong: check the SMS")
     run.failed("site-pre", "Check the variables of the stages to come, on the controller only",
                error="bad_variables", msg="Preflight: 1 bad variable for site-pre: (1) eeszt_site_id \"65432l\"")
-    # An error that is no code (free text) is not shown as one; the message is (issue 22).
-    run.failed("site-free", deploy, error="not a code %s" % SECRET, msg="cannot open /srv/pfx/site.p12")
+    run.failed("site-free", deploy, error="not a code %s" % SECRET, msg="for %s" % SECRET)
     run.failed("site-hidden", deploy, error="pfx_wrong_password", msg="for %s" % SECRET, _ansible_no_log=True)
-    run.failed("site-plain", "Install the CA bundle", msg="cannot write /etc/eeszt/ca.pem")
+    run.failed("site-plain", "Install the CA bundle", msg="cannot write for %s" % SECRET)
     lines = run.finish()
 
     problems = lines[lines.index("problems:") + 1:-1]
@@ -248,15 +247,14 @@ def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_co
         "(task: %s)" % deploy,
         "  site-pre: refused by the preflight: bad_variables: Preflight: 1 bad variable for site-pre: (1) "
         "eeszt_site_id \"65432l\"",
-        "  site-free: cannot open /srv/pfx/site.p12 (task: %s)" % deploy,
+        "  site-free: task failed: %s" % deploy,
         "  site-hidden: task failed: %s" % deploy,
-        "  site-plain: cannot write /etc/eeszt/ca.pem (task: Install the CA bundle)",
+        "  site-plain: task failed: Install the CA bundle",
     ]
     sites = dict((s["host"], s) for s in json.loads(target.read_text())["sites"])
     assert (sites["site-pfx"]["error"], sites["site-pfx"]["message"]) == (
         "pfx_wrong_password", "the password for the PFX file /srv/pfx/site.p12 is wrong: check the SMS")
-    assert (sites["site-plain"]["error"], sites["site-plain"]["message"]) == (None, "cannot write /etc/eeszt/ca.pem")
-    assert (sites["site-free"]["error"], sites["site-hidden"]["message"]) == (None, None)
+    assert (sites["site-plain"]["error"], sites["site-plain"]["message"]) == (None, None)
     assert SECRET not in "\n".join(lines) and SECRET not in target.read_text()
     long = summary_logic.failed_error({"error": "x_y", "msg": "m" * 2000})
     assert long == ("x_y", "m" * (summary_logic.MESSAGE_MAX - 3) + "...")
@@ -664,16 +662,27 @@ def test_a_mistake_in_an_institutions_shared_settings_is_one_line_with_its_sites
     ]
 
 
-class NoLogTask(Task):
-    """A task with ``no_log: true``."""
+class OwnTask(Task):
+    """A task that runs one of the collection's modules or actions."""
 
-    no_log = True
+    def __init__(self, name, action, no_log=False, run_once=False):
+        super(OwnTask, self).__init__(name)
+        self.resolved_action = action
+        self.no_log = no_log
+        self.run_once = run_once
 
 
-def test_a_failure_without_an_error_code_keeps_its_message(no_color, tmp_path):
-    """Issue 22: bad options to an action (tls_clock_skew, site_preflight, ...) and any other failure without an
-    ``error`` code lost their message in the summary: it is printed whether or not a code is set. What no_log hides
-    stays hidden (the result's ``_ansible_no_log`` or the task's ``no_log``), as in Ansible's own output."""
+def fail_with(run, name, task, **result):
+    run.stats.increment("failures", name)
+    failure = Result(run.hosts[name], task.name, dict(result, failed=True))
+    failure.task = task
+    run.callback.v2_runner_on_failed(failure)
+
+
+def test_a_failure_of_the_collection_without_an_error_code_keeps_its_message(no_color, tmp_path):
+    """Issue 22: bad options to the collection's actions (tls_clock_skew, site_preflight, fleet_preflight,
+    proofs_archive) return no ``error`` code, and their message was lost in the summary: it is printed, code or
+    not. Any other task's message without a code stays out (it may quote a secret), and so does what no_log hides."""
     target = tmp_path / "fleet-summary.json"
     run = Run(output_json=str(target))
     names = ("site-opts", "site-fail", "site-quiet", "site-nolog", "site-bare")
@@ -681,35 +690,45 @@ def test_a_failure_without_an_error_code_keeps_its_message(no_color, tmp_path):
         run.host(name, "100001", "10000100%d" % number)
     options = ("Unsupported parameters for (eeszt.connect.tls_clock_skew) module: max_skew. "
                "Supported parameters include: tolerance.")
-    run.failed("site-opts", "Compare the site's clock with the controller's", msg="Task failed: %s" % options)
-    run.failed("site-fail", "Stop when the site is not ready", msg="the site is not\nready")
-    run.failed("site-quiet", "Deploy", msg="for %s" % SECRET, _ansible_no_log=True)
-    quiet = Result(run.hosts["site-nolog"], "Deploy quietly", {"failed": True, "msg": "for %s" % SECRET})
-    quiet.task = NoLogTask(quiet.task.name)
-    run.stats.increment("failures", "site-nolog")
-    run.callback.v2_runner_on_failed(quiet)
-    run.failed("site-bare", "Install the CA bundle")
-    report = Result(run.hosts["site-opts"], "Record the run and rebuild the fleet report from the archive",
-                    {"failed": True, "msg": "Unsupported parameters for (eeszt.connect.proofs_report) module: x"})
-    report.task = RunOnceTask(report.task.name)
-    run.stats.increment("failures", "site-opts")
-    run.callback.v2_runner_on_failed(report)
+    clock = "Compare the site's clock with the controller's"
+    fail_with(run, "site-opts", OwnTask(clock, "eeszt.connect.tls_clock_skew"), msg="Task failed: %s" % options)
+    fail_with(run, "site-fail", OwnTask("Stop when the site is not ready", "ansible.builtin.fail"),
+              msg="not ready for %s" % SECRET)
+    fail_with(run, "site-quiet", OwnTask("Deploy", "eeszt.connect.waf_certificate"), msg="for %s" % SECRET,
+              _ansible_no_log=True)
+    fail_with(run, "site-nolog", OwnTask("Deploy quietly", "eeszt.connect.waf_certificate", no_log=True),
+              msg="for %s" % SECRET)
+    fail_with(run, "site-bare", OwnTask("Install the CA bundle", "eeszt.connect.ca_bundle"))
+    report = "Record the run and rebuild the fleet report from the archive"
+    fail_with(run, "site-opts", OwnTask(report, "eeszt.connect.proofs_report", run_once=True),
+              msg="Unsupported parameters for (eeszt.connect.proofs_report) module: x")
     lines = run.finish()
 
     assert lines[lines.index("problems:") + 1:-1] == [
-        "  site-opts: %s (task: Compare the site's clock with the controller's)" % options,
-        "  site-fail: the site is not ready (task: Stop when the site is not ready)",
+        "  site-opts: %s (task: %s)" % (options, clock),
+        "  site-fail: task failed: Stop when the site is not ready",
         "  site-quiet: task failed: Deploy",
         "  site-nolog: task failed: Deploy quietly",
         "  site-bare: task failed: Install the CA bundle",
         "run problems (tasks that run once for the whole play; every site of that play stopped there):",
-        "  Unsupported parameters for (eeszt.connect.proofs_report) module: x (task: Record the run and rebuild the "
-        "fleet report from the archive, run on site-opts's behalf)",
+        "  Unsupported parameters for (eeszt.connect.proofs_report) module: x (task: %s, run on site-opts's behalf)"
+        % report,
     ]
     document = json.loads(target.read_text())
     sites = dict((s["host"], s) for s in document["sites"])
     assert (sites["site-opts"]["error"], sites["site-opts"]["message"]) == (None, options)
-    assert [sites[name]["message"] for name in ("site-quiet", "site-nolog", "site-bare")] == [None, None, None]
-    assert document["run_failures"][0]["error"] is None
-    assert document["run_failures"][0]["message"] == "Unsupported parameters for (eeszt.connect.proofs_report) module: x"
+    assert [sites[name]["message"] for name in ("site-fail", "site-quiet", "site-nolog", "site-bare")] == [None] * 4
+    assert document["run_failures"] == [{"task": report, "host": "site-opts", "error": None,
+                                         "message": "Unsupported parameters for (eeszt.connect.proofs_report) module: x"}]
     assert SECRET not in "\n".join(lines) and SECRET not in target.read_text()
+
+
+def test_only_the_collection_s_own_actions_count_as_its_own():
+    assert summary_logic.own_action("eeszt.connect.tls_clock_skew")
+    assert not summary_logic.own_action("eeszt.connectx.thing")
+    assert not summary_logic.own_action("ansible.builtin.fail")
+    assert not summary_logic.own_action(None)
+    assert summary_logic.failed_error({"msg": "bad option"}, own=True) == (None, "bad option")
+    assert summary_logic.failed_error({"msg": "bad option"}) == (None, None)
+    assert summary_logic.failed_error({"msg": "x", "error": "pfx_wrong_password"}) == ("pfx_wrong_password", "x")
+    assert summary_logic.failed_error({"msg": "x", "_ansible_no_log": True}, own=True) == (None, None)
