@@ -4,7 +4,7 @@
 """Errors that more than one controller folder raises or catches: the proof archive's root and the seals'.
 
 ``pki/seal.py`` raises the seal errors and ``proofs/`` and ``report/`` catch them as errors of the archive, so
-they live here, below all three (``tests/unit/plugins/test_import_tiers.py``). The archive's own refusals are in
+they live here, below all three (``tests/unit/test_import_tiers.py``). The archive's own refusals are in
 ``proofs/errors.py``.
 """
 
