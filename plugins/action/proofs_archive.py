@@ -26,13 +26,10 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     plan_operator_files,
     plan_site,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    ProofRejectedError,
-    ProofInvalidError,
-    ProofsError,
-    ensure_dir,
-    site_dir,
-)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.errors import ProofInvalidError, ProofRejectedError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import site_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import ensure_dir
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import CLOCK_VARIABLE, DEFAULT_CLOCK_TOLERANCE
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec

@@ -17,7 +17,9 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.locks import 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import ControllerAction
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import read_anchors
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import MergeRefusedError, merge_archive
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ArchiveConflictError, SealError, ensure_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import SealError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.errors import ArchiveConflictError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import ensure_dir
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.play_hosts import HostReader, read_host
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signing import SignerLoader, known_archives, signing_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import apply_seals, iter_unsealed, seal_unsealed

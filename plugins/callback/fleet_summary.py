@@ -58,12 +58,16 @@ description:
     failed) alone when the task has C(no_log); for C(FAIL), the failure category, the check's message, its remedy
     hint (C(hint:)) and the path of the proof in the central archive (C(proof:), when the proofs stage archived it);
     for C(FAILED), the error code and message of the failed result (for example C(pfx_wrong_password: the
-    password for the PFX file ... is wrong)) and the name of the failing task, or the task's name alone."
-  - "A failed task's message is printed only when its result carries an error code (the C(error) return value
-    of the collection's modules and actions, whose messages are written never to hold a secret) and the task
-    has no C(no_log); kept on one line and cut at 500 characters. Apart from that and the connection error of
-    an unreachable site, it prints only the fields above, never a task's arguments or variables, so it cannot
-    leak a password."
+    password for the PFX file ... is wrong)), or its message alone when a task of the collection failed without
+    an error code (for example bad options to one of its modules or actions), and the name of the failing task;
+    the task's name alone otherwise."
+  - "A failed task's message is printed when its result carries an error code (the C(error) return value of the
+    collection's modules and actions, whose messages are written never to hold a secret), or when the task ran one
+    of the collection's own modules or actions (C(eeszt.connect.*)) without one, and the task has no C(no_log);
+    kept on one line and cut at 500 characters. The message of any other task without a code (a C(fail) or
+    C(assert) task, another collection's module) may quote what it was given and is not shown; a C(error) that is
+    not a code (a short word) is not shown either. Apart from that and the connection error of an unreachable
+    site, it prints only the fields above, never a task's arguments or variables, so it cannot leak a password."
   - "A failed task that runs once for the whole play (C(run_once), such as the proofs role's report task,
     which records the run and rebuilds the report of the archive) is the run's failure, not a site's: Ansible
     counts it for the first host of the play and stops every host of the play there. It is listed under
@@ -92,7 +96,9 @@ options:
         once for the play, keys C(task), C(host), C(error), C(message)), C(warnings) and C(incidents) (those of the report,
         as M(eeszt.connect.proofs_report) returns them, in the order of their numbers; empty without one). C(reason) is
         null for sites that passed; C(error)
-        and C(message) are the error code and message of a failed result that carries a code, or of a failed
+        and C(message) are the error code and message of a failed result (C(message) also without a code for the
+        collection's own tasks; both null
+        under C(no_log)), or of a failed
         check; C(hint) the failed check's remedy hint; C(proof_path) the proof's path on the site and
         C(archive_path) its path in the central archive (null when the proofs stage did not archive it).
     type: path
@@ -138,411 +144,17 @@ EXAMPLES = r"""
 #              WAF-SSL certificate and install it on the site)
 """
 
-import datetime
-import json
-import os
-import re
-
-from ansible import constants as C
 from ansible.inventory.helpers import get_group_vars
 from ansible.plugins.callback import CallbackBase
-from ansible.utils.color import stringc
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
-from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import failure_reason, semicolons
-from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.site_files import unknown_warning
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import incident_of_hosts
-
-SCHEMA = "eeszt.connect/fleet-summary/v1"
-CERT_FACT = "eeszt_certificate_result"
-CHECK_FACT = "eeszt_check_result"
-IDENTITY = ("eeszt_institution_id", "eeszt_site_id", "eeszt_environment")
-
-PASS = "PASS"
-FAIL = "FAIL"
-FAILED = "FAILED"
-UNREACHABLE = "UNREACHABLE"
-ERROR = "ERROR"
-OK = "OK"
-REFUSED = "REFUSED"
-TOTALS = (("sites", None), ("passed", PASS), ("check failed", FAIL), ("failed", FAILED),
-          ("unreachable", UNREACHABLE), ("not checked", OK))
-# How a total is printed: "failed" alone beside "check failed" read as a contradiction (issue 27); the JSON
-# keeps the key "failed".
-TOTAL_LABELS = {"failed": "other stage failed"}
-COLORS = {PASS: C.COLOR_OK, OK: C.COLOR_OK, FAIL: C.COLOR_ERROR, FAILED: C.COLOR_ERROR,
-          UNREACHABLE: C.COLOR_UNREACHABLE, ERROR: C.COLOR_ERROR, REFUSED: C.COLOR_ERROR}
-INVALID_PROOF = "invalid_proof"
-# The error code of eeszt.connect.site_preflight: the host was refused before anything was done on it.
-REFUSED_ERROR = "bad_variables"
-# The environment of a site that does not set eeszt_environment (the roles' default).
-DEFAULT_ENVIRONMENT = "test"
-HEADER = ("INSTITUTION", "SITE", "HOST", "CERT DAYS", "RESULT", "PROOF / FAILING TASK")
-# A connection error is shown on one line and cut to this length.
-REASON_MAX = 300
-# A failed result's (or check's) message is shown on one line and cut to this length.
-MESSAGE_MAX = 500
-HIDDEN_REASON = "connection failed"
-# An error code (the ``error`` return value of the collection's modules): a short word, never free text.
-ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
-
-
-def _boolean(value):
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "on", "1")
-    return bool(value)
-
-
-def _integer(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value):
-    return None if value is None or value == "" else str(value)
-
-
-def one_line(message, limit):
-    """``message`` on one line, without Ansible's prefix, cut to ``limit`` characters; None when empty."""
-    text = failure_reason(re.sub(r"\s+", " ", str(message or "")).strip())
-    if not text:
-        return None
-    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
-
-
-def connection_reason(message):
-    """A connection error as one line of at most REASON_MAX characters, without Ansible's prefix."""
-    return one_line(message, REASON_MAX) or HIDDEN_REASON
-
-
-def failed_error(payload):
-    """(error code, message) of a failed result that carries a code, else (None, None).
-
-    Only the collection's classified errors carry a code; their messages never hold a secret. A result
-    without a code (any other module, a fail or assert task) may quote what it was given: not shown.
-    """
-    code = payload.get("error")
-    if payload.get("_ansible_no_log") or not isinstance(code, str) or not ERROR_CODE.match(code):
-        return None, None
-    return code, one_line(payload.get("msg"), MESSAGE_MAX)
-
-
-def reason(row, unreachable_reason=None):
-    """Why a summary row is a problem, or None for a site that passed (PASS, OK)."""
-    if row["result"] == UNREACHABLE:
-        return "unreachable: %s" % (unreachable_reason or HIDDEN_REASON)
-    if row["result"] == FAIL:
-        return "connection check failed: %s" % semicolons(
-            row["failure_category"] + (": %s" % row["message"] if row.get("message") else ""),
-            "hint: %s" % row["hint"] if row.get("hint") else "",
-            "proof: %s" % row["archive_path"] if row.get("archive_path") else "")
-    if row["result"] == ERROR:
-        return row.get("message") or "the site sent an invalid proof"
-    if row["result"] == REFUSED:
-        return "refused by the preflight: %s: %s" % (row["error"], row.get("message") or "no message")
-    if row["result"] == FAILED:
-        if row.get("error"):
-            return "%s: %s (task: %s)" % (row["error"], row.get("message") or "no message",
-                                          row["failed_task"] or "-")
-        return "task failed: %s" % (row["failed_task"] or "-")
-    return None
-
-
-class HostRecord:
-    """What the run told us about one host."""
-
-    __slots__ = ("name", "host", "certificate", "check", "failed_task", "failed_error", "failed_message",
-                 "unreachable_task", "unreachable_reason", "run_once_failures", "invalid_proofs", "refused",
-                 "archived")
-
-    def __init__(self, name):
-        self.name = name
-        self.host = None
-        self.certificate = None
-        self.check = None
-        self.failed_task = None
-        self.failed_error = None
-        self.failed_message = None
-        self.unreachable_task = None
-        self.unreachable_reason = None
-        self.run_once_failures = 0
-        self.invalid_proofs = None
-        self.refused = False
-        self.archived = {}
-
-
-def days_left(not_after, now=None):
-    """Whole days from ``now`` to ``not_after`` (UTC ISO 8601 text) as the report counts them, or None."""
-    if not isinstance(not_after, str):
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(not_after.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    return int((moment - now).total_seconds() // 86400)
-
-
-def _certificate(record):
-    """(days left, not_after) of the site's WAF-SSL certificate: the certificate stage's figure when it ran,
-    else the client certificate the connection check presented (the daily run has no certificate stage)."""
-    certificate = record.certificate if isinstance(record.certificate, dict) else {}
-    if certificate.get("days_left") is not None or certificate.get("not_after"):
-        return _integer(certificate.get("days_left")), _text(certificate.get("not_after"))
-    check = record.check if isinstance(record.check, dict) else {}
-    client = check.get("client_certificate") if isinstance(check.get("client_certificate"), dict) else {}
-    not_after = _text(client.get("not_after"))
-    return days_left(not_after), not_after
-
-
-def summarize(records, stats, identities):
-    """Rows (sorted) and totals from host records, ``{host: stats.summarize(host)}`` and identities.
-
-    ``identities`` maps a host name to ``{eeszt_institution_id, eeszt_site_id, eeszt_environment}``
-    (missing keys allowed). Hosts that are not sites are left out.
-    """
-    rows = []
-    for name in set(records) | set(stats):
-        record = records.get(name) or HostRecord(name)
-        identity = identities.get(name) or {}
-        if not (identity.get("eeszt_institution_id") or identity.get("eeszt_site_id")
-                or record.certificate is not None or record.check is not None or record.refused):
-            continue
-        counts = dict(stats.get(name) or {})
-        # The failure of a run_once task is counted for the host it ran on: it is the run's, not that site's.
-        counts["failures"] = max((counts.get("failures") or 0) - record.run_once_failures, 0)
-        check = record.check if isinstance(record.check, dict) else None
-        days, not_after = _certificate(record)
-        environment = _text(identity.get("eeszt_environment")) or _text((check or {}).get("environment"))
-        if environment is None and (identity.get("eeszt_institution_id") or identity.get("eeszt_site_id")):
-            environment = DEFAULT_ENVIRONMENT
-        row = {
-            "host": name,
-            "institution_id": _text(identity.get("eeszt_institution_id")),
-            "site_id": _text(identity.get("eeszt_site_id")),
-            "environment": environment,
-            "certificate_days_left": days,
-            "certificate_not_after": not_after,
-            "result": OK,
-            "failure_category": None,
-            "failed_task": None,
-            "proof_path": _text(check.get("proof_path")) if check else None,
-            "archive_path": None,
-            "hint": None,
-            "error": None,
-            "message": None,
-            "reason": None,
-        }
-        if counts.get("unreachable"):
-            row["result"] = UNREACHABLE
-            row["failed_task"] = record.unreachable_task
-        elif record.invalid_proofs:
-            # The site sent what is no valid proof: whatever else it did, its evidence is in question.
-            row["result"] = ERROR
-            row["error"] = INVALID_PROOF
-            row["failed_task"] = record.failed_task
-            row["message"] = one_line("the site sent an invalid proof: %s" % record.invalid_proofs, MESSAGE_MAX)
-        elif check is not None and not _boolean(check.get("passed")):
-            failure = check.get("failure") if isinstance(check.get("failure"), dict) else {}
-            row["result"] = FAIL
-            row["failure_category"] = _text(failure.get("category")) or "unknown"
-            row["message"] = one_line(failure.get("message"), MESSAGE_MAX)
-            row["hint"] = one_line(failure.get("hint"), MESSAGE_MAX)
-        elif counts.get("failures") and record.refused:
-            # Refused by the preflight (a bad variable, file or registry row): nothing was done on this site.
-            row["result"] = REFUSED
-            row["failed_task"] = record.failed_task
-            row["error"] = record.failed_error
-            row["message"] = record.failed_message
-        elif counts.get("failures"):
-            row["result"] = FAILED
-            row["failed_task"] = record.failed_task
-            row["error"] = record.failed_error
-            row["message"] = record.failed_message
-        elif check is not None:
-            row["result"] = PASS
-        if row["proof_path"]:
-            # The proof's copy in the central archive (proofs_archive's result), where the report reads it.
-            row["archive_path"] = record.archived.get(os.path.basename(row["proof_path"]))
-        row["reason"] = reason(row, record.unreachable_reason)
-        rows.append(row)
-    rows.sort(key=lambda r: (r["institution_id"] is None, r["institution_id"] or "", r["site_id"] or "", r["host"]))
-    totals = {label.replace(" ", "_"): (len(rows) if result is None else sum(r["result"] == result for r in rows))
-              for label, result in TOTALS}
-    categories = {}
-    for row in rows:
-        if row["failure_category"]:
-            categories[row["failure_category"]] = categories.get(row["failure_category"], 0) + 1
-    totals["failure_categories"] = dict(sorted(categories.items()))
-    errors = sum(row["result"] == ERROR for row in rows)
-    if errors:
-        totals["error"] = errors
-    totals["refused"] = sum(row["result"] == REFUSED for row in rows)
-    return rows, totals
-
-
-# How a problem line points at an incident (point_at_incidents()).
-INCIDENT_MARK = "(incident #"
-
-
-def problem_lines(rows):
-    """One line per problem: sites of one institution with the same classified problem (an error code or a
-    check's category), whose reason is the same but for the host's own name (a mistake in the institution's
-    shared settings, its group variables), share one line that counts them."""
-    groups = {}
-    for row in rows:
-        text = re.sub(r"(?<![\w.-])%s(?![\w-])" % re.escape(row["host"]), "\0", row["reason"])
-        groups.setdefault((row["institution_id"], text), []).append(row)
-    lines = []
-    for (institution, text), members in groups.items():
-        if len(members) == 1 or institution is None or not (members[0]["error"] or members[0]["failure_category"]) \
-                or INCIDENT_MARK in text:
-            # A site in an incident keeps its own short line that points at the incident (issue 24).
-            lines.extend("  %s: %s" % (row["host"], row["reason"]) for row in members)
-        else:
-            lines.append("  institution %s, %d sites (%s): %s" % (
-                institution, len(members), ", ".join(row["host"] for row in members), text.replace("\0", "each site")))
-    return lines
-
-
-# An incident names at most this many hosts in the summary (the report names them all).
-INCIDENT_HOSTS_SHOWN = 10
-
-
-def clean_incidents(incidents):
-    """The incidents of a proofs_report result, their fields kept to one line each; [] for anything else."""
-    kept = []
-    for incident in incidents if isinstance(incidents, list) else []:
-        if not isinstance(incident, dict):
-            continue
-        hosts = incident.get("hosts") if isinstance(incident.get("hosts"), list) else []
-        kept.append({"scope": one_line(incident.get("scope"), 40), "key": one_line(incident.get("key"), 300),
-                     "category": one_line(incident.get("category"), 80), "sites": _integer(incident.get("sites")),
-                     "institutions": _integer(incident.get("institutions")),
-                     "hosts": [h for h in (one_line(host, 200) for host in hosts) if h],
-                     "since": one_line(incident.get("since"), 40), "message": one_line(incident.get("message"), MESSAGE_MAX),
-                     "hint": one_line(incident.get("hint"), MESSAGE_MAX)})
-    return kept
-
-
-def incident_lines(incidents):
-    """The ``incidents:`` block: each incident once, its message, the one thing to do and its hosts."""
-    if not incidents:
-        return []
-    lines = ["incidents:"]
-    for number, incident in enumerate(incidents, 1):
-        scope = incident["scope"] or "?"
-        if scope != "fleet":
-            scope += " %s" % (incident["key"] or "?")
-        lines.append("  #%d %s: %s on %s site(s) of %s institution(s)%s" % (
-            number, scope, incident["category"] or "?", incident["sites"], incident["institutions"],
-            ", since %s" % incident["since"] if incident["since"] else ""))
-        indent = " " * (len("#%d " % number) + 2)
-        if incident["message"]:
-            lines.append(indent + incident["message"])
-        if incident["hint"]:
-            lines.append(indent + "to do: " + incident["hint"])
-        hosts = incident["hosts"]
-        shown = ", ".join(hosts[:INCIDENT_HOSTS_SHOWN])
-        if len(hosts) > INCIDENT_HOSTS_SHOWN:
-            shown += " and %d more" % (len(hosts) - INCIDENT_HOSTS_SHOWN)
-        lines.append(indent + "hosts: " + (shown or "-"))
-    return lines
-
-
-def point_at_incidents(rows, incidents):
-    """Shorten the reason of each problem row whose host is in an incident, and point it at the incident."""
-    found = incident_of_hosts(incidents)
-    for row in rows:
-        if not row.get("reason") or row["host"] not in found:
-            continue
-        number, incident = found[row["host"]]
-        if row["result"] == FAIL and row["failure_category"] == incident.get("category"):
-            row["reason"] = "connection check failed: %s %s%d)" % (row["failure_category"], INCIDENT_MARK, number)
-        elif row["result"] == UNREACHABLE and incident.get("category") == "unreachable":
-            row["reason"] = "%s %s%d)" % (row["reason"], INCIDENT_MARK, number)
-    return rows
-
-
-def run_failure_line(failure):
-    """One failed run_once task: error code and message (when shown), the task and the host it ran for."""
-    if failure.get("error"):
-        what = "%s: %s" % (failure["error"], failure.get("message") or "no message")
-    else:
-        what = "task failed"
-    return "%s (task: %s, run on %s's behalf)" % (what, failure["task"] or "-", failure["host"])
-
-
-def unknown_lines(unknown):
-    """One line per eeszt_* variable that nothing reads (fleet_preflight's ``unknown``), each once."""
-    return [unknown_warning(entry) for entry in unknown]
-
-
-def render(rows, totals, colorize=True, run_failures=(), unknown=(), incidents=()):
-    """The summary as lines of text: header, one aligned line per site, totals, incidents, problems, run problems,
-    warnings (the eeszt_* variables that nothing reads).
-
-    ``incidents`` (clean_incidents()'s) are printed before the problems; the rows' reasons point at them
-    (point_at_incidents()).
-    """
-    table = [HEADER]
-    for row in rows:
-        result = row["result"] + (" %s" % row["failure_category"] if row["failure_category"] else "")
-        if row["result"] in (FAILED, UNREACHABLE, REFUSED):
-            detail = "task: %s" % (row["failed_task"] or "-")
-        elif row["result"] == ERROR:
-            detail = "invalid proof: see problems"
-        else:
-            detail = row["proof_path"] or "-"
-        days = row["certificate_days_left"]
-        table.append((row["institution_id"] or "-", row["site_id"] or "-", row["host"],
-                      "-" if days is None else str(days), result, detail))
-    widths = [max(len(line[column]) for line in table) for column in range(len(HEADER))]
-    lines = []
-    for index, line in enumerate(table):
-        cells = [cell.ljust(width) for cell, width in zip(line, widths)]
-        if index and colorize:
-            cells[4] = stringc(cells[4], COLORS[rows[index - 1]["result"]])
-        lines.append("  ".join(cells).rstrip())
-    lines.append("  ".join("%s: %d" % (TOTAL_LABELS.get(label, label), totals[label.replace(" ", "_")])
-                           for label, dummy in TOTALS)
-                 + ("  error: %d" % totals["error"] if totals.get("error") else "")
-                 + ("  refused: %d" % totals["refused"] if totals.get("refused") else ""))
-    if totals["failure_categories"]:
-        lines.append("failure categories: " + ", ".join(
-            "%s=%d" % item for item in totals["failure_categories"].items()))
-    lines.extend(incident_lines(incidents))
-    problems = [row for row in rows if row["reason"]]
-    if problems:
-        lines.append("problems:")
-        lines.extend(problem_lines(problems))
-    if run_failures:
-        lines.append("run problems (tasks that run once for the whole play; every site of that play stopped there):")
-        lines.extend("  %s" % run_failure_line(failure) for failure in run_failures)
-    if unknown:
-        lines.append("warnings:")
-        lines.extend("  %s" % line for line in unknown_lines(unknown))
-    return lines
-
-
-def write_json(path, rows, totals, run_failures=(), unknown=(), incidents=()):
-    """Write the summary to ``path`` atomically (0644: it holds no secret)."""
-    generated_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    document = {"schema": SCHEMA, "generated_at": generated_at, "sites": rows, "totals": totals,
-                "run_failures": list(run_failures),
-                "warnings": [dict(entry, message=line) for entry, line in zip(unknown, unknown_lines(unknown))],
-                "incidents": list(incidents)}
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o644)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.fleet_summary import IDENTITY, Collector
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report.fleet_summary_output import render, write_json
 
 
 class CallbackModule(CallbackBase):
-    """Fleet summary of an EESZT run."""
+    """Fleet summary of an EESZT run: the Ansible hooks; what they collect and print is plugin_utils/report/'s
+    (``fleet_summary.py``: the records, rows and totals; ``fleet_summary_output.py``: the text and the JSON)."""
 
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -551,11 +163,8 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, display=None):
         super().__init__(display=display)
-        self._records = {}
-        self._run_failures = []
-        self._unknown = {}
+        self._collector = Collector()
         self._play = None
-        self._incidents = []
 
     # --- events ---------------------------------------------------------------
 
@@ -563,124 +172,44 @@ class CallbackModule(CallbackBase):
         self._play = play
 
     def v2_runner_on_ok(self, result):
-        record = self._record(result)
-        payload = self._payload(result)
-        self._take_registered(record, result, payload)
-        self._take_quarantined(record, payload)
-        self._take_unknown(payload)
-        self._take_archived(record, payload)
-        if isinstance(payload.get("incidents"), list) and isinstance(payload.get("summary"), dict):
-            # The result of eeszt.connect.proofs_report: the report's incidents, the latest one wins.
-            self._incidents = clean_incidents(payload["incidents"])
-        for item in [payload] + [item for item in payload.get("results") or [] if isinstance(item, dict)]:
-            facts = item.get("ansible_facts")
-            if isinstance(facts, dict):
-                if CERT_FACT in facts:
-                    record.certificate = facts[CERT_FACT]
-                if CHECK_FACT in facts:
-                    record.check = facts[CHECK_FACT]
-
-    @staticmethod
-    def _take_registered(record, result, payload):
-        """A task that registers a public fact under its own name (``register: eeszt_check_result``)."""
-        task = getattr(result, "task", None)
-        task = task if task is not None else result._task
-        register = getattr(task, "register", None)
-        if register == CERT_FACT and "fingerprint" in payload:
-            record.certificate = payload
-        elif register == CHECK_FACT and "passed" in payload:
-            record.check = payload
-
-    @staticmethod
-    def _take_quarantined(record, payload):
-        """The files the proofs stage quarantined for this site (proofs_archive's ``quarantined``), as text."""
-        items = payload.get("quarantined")
-        if not isinstance(items, list):
-            return
-        named = ["%s: %s" % (_text(item.get("name")) or "?", _text(item.get("reason")) or "no reason")
-                 for item in items if isinstance(item, dict)]
-        if named:
-            record.invalid_proofs = " | ".join(named)
-
-    def _take_unknown(self, payload):
-        """The eeszt_* variables that nothing reads, from eeszt.connect.fleet_preflight's result: each variable
-        once per run however often the preflight ran, with every host that set it."""
-        entries = payload.get("unknown")
-        if not isinstance(entries, list) or "files_opened" not in payload:
-            return
-        for entry in entries:
-            if not isinstance(entry, dict) or not isinstance(entry.get("variable"), str):
-                continue
-            known = self._unknown.setdefault(entry["variable"], {"variable": entry["variable"], "hosts": [],
-                                                                 "did_you_mean": _text(entry.get("did_you_mean"))})
-            hosts = [str(host) for host in entry.get("hosts") or [] if isinstance(host, str)]
-            known["hosts"] = sorted(set(known["hosts"]) | set(hosts))
-
-    @staticmethod
-    def _take_archived(record, payload):
-        """Where the proofs stage keeps this site's proofs in the archive (proofs_archive's ``site_dir`` with the
-        names it ``archived`` or ``skipped`` as already there): {file name: path on the controller}."""
-        site_dir = payload.get("site_dir")
-        if not isinstance(site_dir, str) or not site_dir:
-            return
-        names = [item.get("name") for item in payload.get("archived") or [] if isinstance(item, dict)]
-        names += [name for name in payload.get("skipped") or [] if isinstance(name, str)]
-        for name in names:
-            if isinstance(name, str) and name and os.path.basename(name) == name:
-                record.archived[name] = os.path.join(site_dir, name)
+        host = self._host(result)
+        self._collector.ok(host.get_name(), host, self._payload(result), getattr(self._task(result), "register", None))
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._take_quarantined(self._record(result), self._payload(result))
-        if not ignore_errors:
-            record = self._record(result)
-            self._take_registered(record, result, self._payload(result))
-            task = getattr(result, "task", None)
-            task = task if task is not None else result._task
-            if getattr(task, "no_log", False) is True:
-                error, message = None, None
-            else:
-                error, message = failed_error(self._payload(result))
-            if getattr(task, "run_once", False) is True:
-                record.run_once_failures += 1
-                self._run_failures.append({"task": self._task_name(result), "host": record.name, "error": error,
-                                           "message": message})
-                return
-            record.failed_task = self._task_name(result)
-            record.failed_error, record.failed_message = error, message
-            record.refused = error == REFUSED_ERROR
+        host, task = self._host(result), self._task(result)
+        self._collector.failed(host.get_name(), host, self._payload(result), task.get_name().strip(),
+                               register=getattr(task, "register", None),
+                               no_log=getattr(task, "no_log", False) is True,
+                               run_once=getattr(task, "run_once", False) is True, ignore_errors=ignore_errors,
+                               action=getattr(task, "resolved_action", None) or getattr(task, "action", None))
 
     def v2_runner_on_unreachable(self, result):
-        record = self._record(result)
-        record.unreachable_task = self._task_name(result)
-        payload = self._payload(result)
-        task = getattr(result, "task", None)
-        task = task if task is not None else result._task
-        if payload.get("_ansible_no_log") or getattr(task, "no_log", False) is True:
-            record.unreachable_reason = HIDDEN_REASON
-        else:
-            record.unreachable_reason = connection_reason(payload.get("msg"))
+        host, task = self._host(result), self._task(result)
+        self._collector.unreachable(host.get_name(), host, self._payload(result), task.get_name().strip(),
+                                    no_log=getattr(task, "no_log", False) is True)
 
     def v2_playbook_on_stats(self, stats):
         counts = {name: stats.summarize(name) for name in stats.processed}
-        identities = {name: self._identity(name) for name in set(self._records) | set(counts)}
-        rows, totals = summarize(self._records, counts, identities)
+        identities = {name: self._identity(name) for name in set(self._collector.records) | set(counts)}
+        rows, totals = self._collector.summarize(counts, identities)
         if not rows:
             return
-        unknown = [self._unknown[name] for name in sorted(self._unknown)]
-        point_at_incidents(rows, self._incidents)
+        collector = self._collector
+        unknown = collector.unknown()
         self._display.banner("EESZT FLEET SUMMARY")
-        for line in render(rows, totals, run_failures=self._run_failures, unknown=unknown, incidents=self._incidents):
+        for line in render(rows, totals, run_failures=collector.run_failures, unknown=unknown,
+                           incidents=collector.incidents):
             self._display.display(line)
         path = self.get_option("output_json")
         if path:
             try:
-                write_json(path, rows, totals, self._run_failures, unknown, self._incidents)
+                write_json(path, rows, totals, collector.run_failures, unknown, collector.incidents)
             except OSError as exc:
                 self._display.warning("fleet_summary: cannot write %s: %s" % (path, exc.strerror or exc))
             else:
                 self._display.display("fleet summary written to %s" % path)
 
-    # --- helpers --------------------------------------------------------------
+    # --- the result's parts (the public attributes, else the private ones of older ansible-core) ---------
 
     @staticmethod
     def _payload(result):
@@ -695,23 +224,13 @@ class CallbackModule(CallbackBase):
         return host if host is not None else result._host
 
     @staticmethod
-    def _task_name(result):
+    def _task(result):
         task = getattr(result, "task", None)
-        task = task if task is not None else result._task
-        return task.get_name().strip()
-
-    def _record(self, result):
-        host = self._host(result)
-        name = host.get_name()
-        record = self._records.get(name)
-        if record is None:
-            record = self._records[name] = HostRecord(name)
-        record.host = host
-        return record
+        return task if task is not None else result._task
 
     def _identity(self, name):
         """The identity variables of a host: inventory host and group variables, else the play's view."""
-        record = self._records.get(name)
+        record = self._collector.records.get(name)
         values = {}
         if record is not None and record.host is not None:
             host = record.host

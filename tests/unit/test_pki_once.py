@@ -24,7 +24,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.pki.cert_store impor
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import CRYPTOGRAPHY_MINIMUM
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki import ca_bundle, crypto, seal
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import certificate_facts, load_pfx
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import SealError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, "plugins")

@@ -29,12 +29,6 @@ class CheckConfigError(CheckError):
     code = "check_config"
 
 
-class CertificateParseError(CheckError):
-    """A certificate file that cannot be read or decoded."""
-
-    code = "client_cert_unreadable"
-
-
 class ProofError(CheckError):
     """The proof file cannot be written."""
 

@@ -30,7 +30,7 @@ import re
 import time
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import MetricsError
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import make_dirs, write_atomic
 from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import prom_help, prom_label_value
 
 METRICS_FILE_MODE = 0o644
@@ -189,16 +189,12 @@ def read_last_success(path):
 
 
 def _ensure_dir(directory):
-    if os.path.isdir(directory):
-        return
     try:
-        os.makedirs(directory, METRICS_DIR_MODE)
-        os.chmod(directory, METRICS_DIR_MODE)  # whatever the umask: node_exporter must read it
+        make_dirs(directory, METRICS_DIR_MODE)  # whatever the umask: node_exporter must read it
     except OSError as exc:
-        if exc.errno != errno.EEXIST or not os.path.isdir(directory):
-            raise MetricsError("cannot create the metrics directory %s: %s; create it, writable for the user the "
-                               "check runs as and readable for node_exporter, or unset metrics_dir "
-                               "(eeszt_check_metrics_dir)" % (directory, exc.strerror or exc))
+        raise MetricsError("cannot create the metrics directory %s: %s; create it, writable for the user the "
+                           "check runs as and readable for node_exporter, or unset metrics_dir "
+                           "(eeszt_check_metrics_dir)" % (directory, exc.strerror or exc))
 
 
 def write_metrics(directory, result, institution_id, site_id, environment):

@@ -32,11 +32,9 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.classify impor
     classify_tls_error,
     ssl_reason,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import (
-    CertificateParseError,
-    StepFailure,
-)
+from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import StepFailure
 from ansible_collections.eeszt.connect.plugins.module_utils.check.messages import describe
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.errors import CertificateParseError
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.x509 import (
     certificate_facts,
     iso,

@@ -21,7 +21,7 @@ import os
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import ProofError
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex, write_new
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import make_dirs, sha256_hex, write_new
 
 PROOF_SCHEMA = "eeszt.connect/proof/v1"
 PROOF_MODE = 0o640
@@ -74,14 +74,10 @@ def proof_filename(finished_at, institution_id, site_id, sequence=0):
 
 
 def _ensure_dir(directory):
-    if os.path.isdir(directory):
-        return
     try:
-        os.makedirs(directory, PROOF_DIR_MODE)
-        os.chmod(directory, PROOF_DIR_MODE)  # whatever the umask
+        make_dirs(directory, PROOF_DIR_MODE)  # whatever the umask; a concurrent creator is no error
     except OSError as exc:
-        if exc.errno != errno.EEXIST or not os.path.isdir(directory):
-            raise ProofError("cannot create the proof directory %s: %s" % (directory, exc.strerror or exc))
+        raise ProofError("cannot create the proof directory %s: %s" % (directory, exc.strerror or exc))
 
 
 # The directory itself refuses writing: the remedy is the directory's owner or mode, not the file.

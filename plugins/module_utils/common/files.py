@@ -10,6 +10,9 @@
   writers cannot both win); an existing file with the same bytes is not an error.
 - :func:`replace_symlink`: point a link elsewhere in one rename.
 - :func:`remove_if_present`: unlink, a missing file being no error.
+- :func:`make_dirs`: a directory and its missing parents with one mode whatever the umask; a concurrent creator
+  of any of them is no error (the one helper for it: archive, certificate store, proof and metrics folders,
+  TLS files, the lab).
 - :func:`sha256_hex`, :func:`file_sha256`: the hashes the proofs, seals and certificate sets are compared by.
 
 Errors are the operating system's (``OSError``): each caller names what it was writing in its own message.
@@ -152,3 +155,38 @@ def replace_symlink(target, link_path):
         remove_if_present(temp)
         raise
     fsync_dir(os.path.dirname(link_path) or ".")
+
+
+def missing_dirs(path):
+    """The directories of ``path`` (itself, then its parents) that do not exist yet, the topmost first."""
+    missing = []
+    head = os.path.normpath(path)
+    while not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent in ("", head):
+            break
+        head = parent
+    return missing[::-1]
+
+
+def make_dirs(path, mode, created=None):
+    """Create ``path`` and every missing parent with ``mode``, whatever the umask; the directories created.
+
+    Each directory this call creates is appended, as soon as it exists, to ``created`` (when given; else a new
+    list), which is returned: a caller that reports progress sees it even when a later level fails. A directory
+    that another process creates between the look and the ``mkdir`` is no error: it is used as its creator made
+    it (not chmod-ed, not listed). Any other ``OSError`` is raised (``filename`` names the directory), e.g. a
+    file where a directory should be.
+    """
+    created = [] if created is None else created
+    for directory in missing_dirs(path):
+        try:
+            os.mkdir(directory, mode)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST and os.path.isdir(directory):
+                continue  # a concurrent creator won
+            raise
+        os.chmod(directory, mode)  # mkdir applies the umask
+        created.append(directory)
+    return created

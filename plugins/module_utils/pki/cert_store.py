@@ -45,6 +45,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import (
     file_sha256,
     fsync_dir,
+    make_dirs,
     read_bytes,
     replace_symlink,
     sha256_hex,
@@ -268,8 +269,8 @@ class CertificateStore:
             os.chmod(path, mode)
 
     def _ensure_dir(self, path):
-        # exist_ok: two runs that start together on a new site both find no directory and both make it.
-        os.makedirs(path, DIR_MODE, exist_ok=True)
+        # Two runs that start together on a new site both find no directory and both make it (make_dirs).
+        make_dirs(path, DIR_MODE)
         self._own(path, DIR_MODE)
 
     def fix_attributes(self, desired):

@@ -20,7 +20,6 @@ import datetime
 import hashlib
 import re
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CertificateParseError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.der import (
     DerError,
     children,
@@ -29,6 +28,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.der import (
     oid_text,
     read,
 )
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.errors import CertificateParseError
 
 _PEM_CERT = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----")

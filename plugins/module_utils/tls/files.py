@@ -14,7 +14,7 @@ import stat
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import make_dirs, missing_dirs, write_atomic
 from ansible_collections.eeszt.connect.plugins.module_utils.tls.gateway import remove_gateway
 
 FILE_SPEC = dict(
@@ -98,18 +98,14 @@ def read_bytes(path):
 
 
 def ensure_directory(path, mode, check_mode, created):
-    """Create path and its missing parents with mode; record what was created."""
-    if os.path.isdir(path):
-        return
-    ensure_directory(os.path.dirname(path), mode, check_mode, created)
-    created.append(path)
+    """Create path and its missing parents with mode (common/files.make_dirs); record what was created."""
     if check_mode:
+        created.extend(missing_dirs(path))
         return
     try:
-        os.mkdir(path, mode)
-        os.chmod(path, mode)  # mkdir applies the umask
+        make_dirs(path, mode, created)
     except OSError as exc:
-        raise TlsFilesError("cannot create the directory %s: %s" % (path, to_native(exc)))
+        raise TlsFilesError("cannot create the directory %s: %s" % (exc.filename or path, to_native(exc)))
 
 
 def _write(path, data, mode):

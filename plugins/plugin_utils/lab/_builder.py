@@ -16,7 +16,7 @@ import json
 import os
 import re
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import make_dirs, write_atomic
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab._cases import (
     SITES_DIR,
     _Cases,
@@ -115,8 +115,7 @@ class _Builder(_Cases):
         if self.check_mode:
             return
         try:
-            os.makedirs(path, MODE_DIR)
-            os.chmod(path, MODE_DIR)
+            make_dirs(path, MODE_DIR)
         except OSError as exc:
             raise LabPKIError("cannot create directory %s: %s" % (path, exc))
 

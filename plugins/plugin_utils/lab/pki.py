@@ -24,7 +24,7 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import make_dirs, write_atomic
 from ansible_collections.eeszt.connect.plugins.module_utils.common.identifiers import (
     INSTITUTION_ID_PATTERN,
     SITE_ID_PATTERN,
@@ -233,7 +233,7 @@ def renew_site_pfx(lab_dir, institution_id, site_id, target, password=None):
                   now + datetime.timedelta(days=RENEW_VALIDITY_DAYS), "client")
     password = password or new_password()
     target = os.path.abspath(target)
-    os.makedirs(os.path.dirname(target), mode=MODE_DIR, exist_ok=True)
+    make_dirs(os.path.dirname(target), MODE_DIR)
     password_file = (target[:-4] if target.endswith(".p12") else target) + ".password"
     write_atomic(password_file, password + "\n", MODE_SECRET)
     write_atomic(target, _pkcs12_modern(RENEWED_FRIENDLY_NAME, key, cert,

@@ -32,7 +32,7 @@ import subprocess
 import time
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import write_atomic
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import make_dirs, write_atomic
 from ansible_collections.eeszt.connect.plugins.module_utils.common.process import pid_alive, read_pid
 
 PID_FILE = "waf.pid"
@@ -272,8 +272,7 @@ class LabWaf:
         self.clean_stale()
         if not port_available(self.host, self.port):
             raise LabWafError(port_in_use_message(self.host, self.port))
-        if not os.path.isdir(self.paths.waf_dir):
-            os.makedirs(self.paths.waf_dir, 0o700)
+        make_dirs(self.paths.waf_dir, 0o700)
         env = dict(os.environ)
         if not self.paths.script:
             env["PYTHONPATH"] = os.pathsep.join([collections_root()] + [p for p in [env.get("PYTHONPATH")] if p])

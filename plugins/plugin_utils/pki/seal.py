@@ -25,6 +25,7 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.der import elements, oid_text, read
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import SealError, SealInvalidError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import (  # noqa: F401 pylint: disable=unused-import
     CRYPTOGRAPHY_IMPORT_ERROR,
     certificate_facts,
@@ -33,7 +34,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import ( 
     public_der,
     require_cryptography,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError, SealInvalidError
 
 try:
     from cryptography import x509

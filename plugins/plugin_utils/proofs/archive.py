@@ -34,34 +34,31 @@ import datetime
 import os
 
 from ansible_collections.eeszt.connect.plugins.module_utils.proofs.operator_files import NAME_MAX, name_problem
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, read_bytes, sha256_hex, write_new
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError, SealInvalidError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.errors import (
+    ArchiveConflictError,
+    ProofInvalidError,
+    ProofRejectedError,
+)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import (
     OPERATOR_DIR,
     OPERATOR_FILES,
     OPERATOR_SEALS,
     PROOF_NAME,
     RUNS_DIR,
     SEAL_SUFFIX,
-    ArchiveConflictError,
-    SealInvalidError,
-    ProofInvalidError,
-    ProofRejectedError,
-    ProofsError,
-    ensure_dir,
     iter_archive_files,
     iter_operator_entries,
     operator_dir,
     operator_file_path,
     operator_seal_path,
-    parse_proof,
-    read_bytes,
     site_dir,
     unsealed_path,
-    write_atomic,
-    write_new,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import ensure_dir, store
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import fingerprint
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import DEFAULT_CLOCK_TOLERANCE, time_problem
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import DEFAULT_CLOCK_TOLERANCE, parse_proof, time_problem
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import sign_detached, verify_detached
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.key_material import private_key_problem
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import Register, register_relative
@@ -196,8 +193,8 @@ def store_proof(archive, institution_id, site_id, name, data, signer, known=None
     relative = "/".join((institution_id, site_id, name))
     adopted = known_seal(known, relative, relative + SEAL_SUFFIX, data, _own_seal(register, institution_id, signer))
     seal, subject = adopted if adopted else (sign_detached(data, signer), signer.subject)
-    write_atomic(path + SEAL_SUFFIX, seal)
-    write_new(path, data)
+    store(path + SEAL_SUFFIX, seal)
+    store(path, data, write_new)
     return {
         "name": name,
         "path": os.path.relpath(path, archive),
@@ -281,8 +278,8 @@ def store_operator_file(archive, institution_id, site_id, name, data, signer, fa
     seal_relative = os.path.relpath(seal, archive).replace(os.sep, "/")
     adopted = known_seal(known, relative, seal_relative, data, _own_seal(register, institution_id, signer))
     seal_data, subject = adopted if adopted else (sign_detached(data, signer), signer.subject)
-    write_atomic(seal, seal_data)
-    write_new(path, data)
+    store(seal, seal_data)
+    store(path, data, write_new)
     stored = {
         "name": name,
         "path": relative,
@@ -476,8 +473,8 @@ def merge_archive(source, archive, check_mode=False, anchors=None):
         for relative in sorted(copied, key=lambda r: (not r.endswith(SEAL_SUFFIX), r)):
             target = os.path.join(archive, relative)
             ensure_dir(os.path.dirname(target))
-            write_new(target, read_bytes(os.path.join(source, relative)))
+            store(target, read_bytes(os.path.join(source, relative)), write_new)
         # Another valid seal of the same bytes: the lower SHA-256 is kept, whatever the order of the merges.
         for relative in resealed:
-            write_atomic(os.path.join(archive, relative), read_bytes(os.path.join(source, relative)))
+            store(os.path.join(archive, relative), read_bytes(os.path.join(source, relative)))
     return sorted(copied + resealed + registers)

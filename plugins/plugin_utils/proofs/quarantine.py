@@ -24,16 +24,14 @@ import datetime
 import json
 import os
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, read_bytes, sha256_hex, write_new
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import (
     PROOF_NAME,
     QUARANTINE_DIR,
     SAFE_NAME,
-    canonical_json,
     check_name,
-    read_bytes,
-    write_new,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import canonical_json, store
 
 QUARANTINE_SCHEMA = "eeszt.connect/quarantine/v1"
 REASON_SUFFIX = ".reason.json"
@@ -98,8 +96,8 @@ def quarantine(archive, institution_id, site_id, name, data, reason, host=None, 
         "quarantined_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     # The bytes first, then the record: a record never names bytes that are not there.
-    write_new(path, data)
-    write_new(path + REASON_SUFFIX, canonical_json(record))
+    store(path, data, write_new)
+    store(path + REASON_SUFFIX, canonical_json(record), write_new)
     return record
 
 

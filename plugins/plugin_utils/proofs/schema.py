@@ -4,7 +4,7 @@
 """The proof schema (``eeszt.connect/proof/v1``): its one definition, a validator, the clock check.
 
 ``PROOF_JSON_SCHEMA`` is the definition the controller checks every proof against before anything is
-stored, sealed or rendered (``common.parse_proof``); docs/proof-schema.md is generated from it
+stored, sealed or rendered (``parse_proof``); docs/proof-schema.md is generated from it
 (``schema_markdown``, pinned by a unit test). It is a JSON Schema (draft 2020-12) that uses only the
 keywords ``validate`` implements: ``type`` (one name or a list), ``properties``, ``required``,
 ``additionalProperties`` (false or a schema), ``maxProperties``, ``enum``, ``maxLength``, ``pattern``
@@ -23,11 +23,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 import math
 import re
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.messages import CATEGORIES
 from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import STEPS
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.errors import ProofInvalidError
 
 PROOF_SCHEMA_ID = "eeszt.connect/proof/v1"
 # Where a failure happened: a step of an endpoint, or the preflight (the client certificate) before any.
@@ -340,6 +342,32 @@ def time_problem(document, now, tolerance=DEFAULT_CLOCK_TOLERANCE):
                         % (field, document[field], math.ceil(before), certificate["not_before"], tolerance,
                            CLOCK_VARIABLE))
     return None
+
+
+def _no_constant(name):
+    raise ValueError("%s is not a JSON number" % name)
+
+
+def parse_proof(data, shown):
+    """The proof document in ``data``; ProofInvalidError when it is not a v1 proof that keeps the proof schema.
+
+    The schema (``PROOF_JSON_SCHEMA``) gives every field its type and every text a length limit, so a
+    document returned here can be rendered and sealed without further checks of its shape.
+    """
+    try:
+        document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProofInvalidError(shown, "not a JSON proof document (%s)" % ("%s" % exc)[:200])
+    if not isinstance(document, dict):
+        raise ProofInvalidError(shown, "not a JSON object (a JSON %s)" % json_type(document))
+    if document.get("schema") != PROOF_SCHEMA_ID:
+        shown_schema = repr(document.get("schema"))
+        raise ProofInvalidError(shown, "has schema %s, expected %r" % (
+            shown_schema if len(shown_schema) <= 80 else shown_schema[:77] + "...", PROOF_SCHEMA_ID))
+    problem = validate(document)
+    if problem:
+        raise ProofInvalidError(shown, problem)
+    return document
 
 
 # --- the documentation -----------------------------------------------------------------------

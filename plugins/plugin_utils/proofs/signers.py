@@ -38,23 +38,20 @@ import json
 import os
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError, SealError, SealInvalidError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.crypto import certificate_facts
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import verify_detached
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.validation import other_institution_in_subject
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import (
     SAFE_NAME,
     SEAL_SUFFIX,
     SIGNERS_DIR,
-    ProofsError,
-    SealError,
-    SealInvalidError,
-    canonical_json,
     check_name,
     iter_archive_files,
     iter_operator_entries,
     operator_seal_path,
-    write_atomic,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import canonical_json, store
 
 REGISTER_SCHEMA = "eeszt.connect/signer-register/v1"
 SIGNING_VARIABLES = "eeszt_proofs_signing_pfx (by default eeszt_certificate_pfx_src)"
@@ -246,7 +243,7 @@ class Register:
         """Write the registers that changed, each atomically; returns their archive paths."""
         written = []
         for institution_id in sorted(self._changed):
-            write_atomic(register_path(self.archive, institution_id), canonical_json(self.document(institution_id)))
+            store(register_path(self.archive, institution_id), canonical_json(self.document(institution_id)))
             written.append(register_relative(institution_id))
         self._changed = set()
         return written

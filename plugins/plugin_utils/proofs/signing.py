@@ -22,8 +22,8 @@ import os
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import SealError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import load_pfx
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, load_pem_signer
 
 SIGNING_OPTIONS = ("signing_pfx", "signing_pfx_password", "signing_key", "signing_key_password", "signing_cert",

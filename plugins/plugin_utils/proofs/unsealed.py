@@ -22,18 +22,18 @@ __metaclass__ = type
 import os
 
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, sha256_hex, write_new
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_operator_file, store_proof
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import Register
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import (
     OPERATOR_DIR,
     OPERATOR_FILES,
     SAFE_NAME,
     UNSEALED_DIR,
     check_name,
     unsealed_path,
-    write_new,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import store
 
 
 def stage(archive, institution_id, site_id, name, data, operator=False):
@@ -41,7 +41,7 @@ def stage(archive, institution_id, site_id, name, data, operator=False):
     parts = [check_name(institution_id, "institution_id"), check_name(site_id, "site_id")]
     parts += [OPERATOR_DIR, OPERATOR_FILES, name] if operator else [name]
     relative = "/".join(parts)
-    write_new(unsealed_path(archive, relative), data)
+    store(unsealed_path(archive, relative), data, write_new)
     return relative
 
 

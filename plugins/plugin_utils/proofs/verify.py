@@ -52,22 +52,19 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError, SealInvalidError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import (
     SEAL_SUFFIX,
-    ProofsError,
-    SealInvalidError,
     iter_archive_files,
     iter_archive_links,
     iter_operator_entries,
-    load_runs,
     operator_file_path,
     operator_seal_path,
-    parse_proof,
-    read_bytes,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import ledger, operator_ledger
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import ledger, load_runs, operator_ledger
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import parse_proof
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import iter_unsealed
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import Register, register_relative
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import (

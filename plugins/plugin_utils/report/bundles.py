@@ -13,13 +13,12 @@ import os
 import re
 import zipfile
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, sha256_hex
 from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import clean_text
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    operator_seal_path,
-    read_bytes,
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import (
     SEAL_SUFFIX,
     UPLOAD_DIR,
+    operator_seal_path,
 )
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import parse_time
 

@@ -7,15 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import INDEX_SCHEMA
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import INDEX_SCHEMA
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import ledger, operator_ledger
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.bundles import VERIFY_COMMAND
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.incidents import build_incidents
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import (
     earliest,
     host_latest,
     last_collection,
-    ledger,
-    operator_ledger,
     outcome_key,
     parse_time,
     receipts,

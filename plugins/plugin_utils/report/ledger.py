@@ -12,18 +12,17 @@ import json
 import os
 import re
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, sha256_hex
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import file_sha256, read_bytes, sha256_hex
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import (
+    SEAL_SUFFIX,
     iter_archive_files,
     iter_operator_entries,
-    load_runs,
     operator_seal_path,
-    parse_proof,
-    ProofsError,
-    read_bytes,
-    SEAL_SUFFIX,
 )
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import load_runs
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import parse_proof
 
 
 ROTATION_LOG = "rotation.jsonl"
@@ -126,20 +125,6 @@ def scan_operator_files(archive, unreadable=None):
     return found
 
 
-def _recorded(runs, field):
-    """(run, relative path, entry) of every entry of the outcomes' ``field`` with a path and a SHA-256, oldest first."""
-    for run in runs:
-        for outcome in run.get("outcomes") or []:
-            for item in outcome.get(field) or []:
-                if item.get("path") and item.get("sha256"):
-                    yield run, item["path"].replace(os.sep, "/"), item
-
-
-def ledger(runs):
-    """{relative path: sha256 at archive time} from the run records."""
-    return dict((path, item["sha256"]) for dummy, path, item in _recorded(runs, "archived"))
-
-
 def receipts(runs, proofs):
     """When and in which order the controller received each proof: {relative path: (order, received_at)}.
 
@@ -180,12 +165,6 @@ def earliest(*texts):
     """The earliest of the times ``texts`` (ISO 8601 text; unreadable ones and None are left out), or None."""
     moments = [moment for moment in (parse_time(text) for text in texts if isinstance(text, str)) if moment]
     return min(moments) if moments else None
-
-
-def operator_ledger(runs):
-    """{relative path: the run record's entry (with the run's finished_at)} of every operator file archived."""
-    return dict((path, dict(item, run_finished_at=run.get("finished_at")))
-                for run, path, item in _recorded(runs, "operator_files"))
 
 
 def _outcome_records(runs):

@@ -38,15 +38,11 @@ __metaclass__ = type
 import json
 import os
 
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes, write_if_changed
 from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text import json_safe
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    EVIDENCE_DIR,
-    ProofsError,
-    canonical_json,
-    ensure_dir,
-    read_bytes,
-    write_if_changed,
-)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import EVIDENCE_DIR
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import canonical_json, store
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report import fleet_metrics
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.bundles import build_bundle, remove_legacy_bundles
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.html_report import render_html
@@ -109,8 +105,7 @@ def build_report(archive, now=None, warn_days=30, bundles=True, title=None, chec
             if not os.path.isfile(path) or read_bytes(path) != data:
                 changed.append(relative)
             continue
-        ensure_dir(os.path.dirname(path))
-        if write_if_changed(path, data):
+        if store(path, data, write_if_changed):
             changed.append(relative)
     document["files"] = [relative for relative, dummy in outputs]
     return changed, document

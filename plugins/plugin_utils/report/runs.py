@@ -9,18 +9,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    canonical_json,
-    ensure_dir,
-    load_runs,
-    ProofsError,
-    RUN_SCHEMA,
-    RUNS_DIR,
-    write_new,
-)
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex, write_new
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.results import ERROR_CODE
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import RUNS_DIR
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import RUN_SCHEMA, load_runs
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import canonical_json, store
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import (
     host_latest,
     iso,
@@ -36,8 +31,6 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import
 OUTCOME_STATUSES = ("collected", "unreachable", "error", "refused")
 
 
-# An error code (eeszt.connect's ``error`` return value): a short word, never free text.
-ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 STAGES = ("preflight", "certificate", "tls", "check", "proofs", "rotation")
 
 
@@ -186,6 +179,5 @@ def record_run(archive, outcomes, controller, now=None, check_mode=False):
                   "outcomes": sorted(outcomes, key=lambda o: (
                       o["institution_id"] or "", o["site_id"] or "", o["host"] or ""))}
         path = os.path.join(archive, RUNS_DIR, name)
-        ensure_dir(os.path.dirname(path))
-        write_new(path, canonical_json(record))
+        store(path, canonical_json(record), write_new)
     return relative

@@ -23,7 +23,7 @@ from ansible_collections.eeszt.connect.plugins.module_utils.common.safe_text imp
     xml_attr,
     xml_text,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import canonical_json
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import canonical_json
 
 
 # The columns whose value the report computes itself: numbers, written as numbers (never quoted).

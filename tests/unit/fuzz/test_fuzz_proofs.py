@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_operator_file, store_proof
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import RUN_SCHEMA, ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import RUN_SCHEMA
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import KIND_ORDER, verify_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import record_run

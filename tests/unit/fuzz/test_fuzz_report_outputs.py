@@ -35,7 +35,7 @@ import prerequisites
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import RUN_SCHEMA
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import RUN_SCHEMA
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import MS_MAX, validate
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import normalize_outcome

@@ -16,7 +16,7 @@ from proof_material import PASSWORD, make_pfx, proof
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import load_runs
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import load_runs
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.play_hosts import UNDEFINED, read_host
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import iter_unsealed, stage
 

@@ -18,7 +18,7 @@ from action_runner import run_action
 from proof_material import PASSWORD, make_pfx, proof
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import signing
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import load_runs
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import load_runs
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import verify_detached
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.unsealed import iter_unsealed, stage
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import UNSEALED_MESSAGE, verify_archive

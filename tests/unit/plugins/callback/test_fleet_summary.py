@@ -19,6 +19,7 @@ from ansible.utils import color
 from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 from ansible_collections.eeszt.connect.plugins.callback import fleet_summary
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report import fleet_summary as summary_logic
 
 SECRET = "pfx-password-from-sms"
 ESCAPE = "\x1b["
@@ -217,10 +218,10 @@ def test_connection_error_on_one_line_cut_and_hidden_under_no_log(no_color):
     assert problems[0] == ("  site-hang: unreachable: Data could not be sent to remote host \"127.0.0.1\". Make sure "
                            "this host can be reached over ssh: Connection timed out during banner exchange "
                            "Connection to 127.0.0.1 port 2222 timed out")
-    assert problems[1] == "  site-long: unreachable: " + "x" * (fleet_summary.REASON_MAX - 3) + "..."
+    assert problems[1] == "  site-long: unreachable: " + "x" * (summary_logic.REASON_MAX - 3) + "..."
     assert problems[2] == "  site-quiet: unreachable: connection failed"
     assert SECRET not in "\n".join(lines)
-    assert fleet_summary.connection_reason("") == "connection failed"
+    assert summary_logic.connection_reason("") == "connection failed"
 
 
 def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_color, tmp_path):
@@ -255,8 +256,8 @@ def test_a_failed_result_with_an_error_code_gives_the_code_and_the_message(no_co
         "pfx_wrong_password", "the password for the PFX file /srv/pfx/site.p12 is wrong: check the SMS")
     assert (sites["site-plain"]["error"], sites["site-plain"]["message"]) == (None, None)
     assert SECRET not in "\n".join(lines) and SECRET not in target.read_text()
-    long = fleet_summary.failed_error({"error": "x_y", "msg": "m" * 2000})
-    assert long == ("x_y", "m" * (fleet_summary.MESSAGE_MAX - 3) + "...")
+    long = summary_logic.failed_error({"error": "x_y", "msg": "m" * 2000})
+    assert long == ("x_y", "m" * (summary_logic.MESSAGE_MAX - 3) + "...")
 
 
 def test_colour_only_on_the_result_and_alignment_kept(fleet, monkeypatch):
@@ -679,3 +680,75 @@ def test_no_full_stop_before_the_hint_or_the_proof(no_color):
         "the port.",
         "  site2: connection check failed: tcp_refused: 127.0.0.1 port 1 refused the TCP connection; hint: Check "
         "the port; proof: /archive/100001/100001002/B_site2.json"]
+
+
+class OwnTask(Task):
+    """A task that runs one of the collection's modules or actions."""
+
+    def __init__(self, name, action, no_log=False, run_once=False):
+        super(OwnTask, self).__init__(name)
+        self.resolved_action = action
+        self.no_log = no_log
+        self.run_once = run_once
+
+
+def fail_with(run, name, task, **result):
+    run.stats.increment("failures", name)
+    failure = Result(run.hosts[name], task.name, dict(result, failed=True))
+    failure.task = task
+    run.callback.v2_runner_on_failed(failure)
+
+
+def test_a_failure_of_the_collection_without_an_error_code_keeps_its_message(no_color, tmp_path):
+    """Issue 22: bad options to the collection's actions (tls_clock_skew, site_preflight, fleet_preflight,
+    proofs_archive) return no ``error`` code, and their message was lost in the summary: it is printed, code or
+    not. Any other task's message without a code stays out (it may quote a secret), and so does what no_log hides."""
+    target = tmp_path / "fleet-summary.json"
+    run = Run(output_json=str(target))
+    names = ("site-opts", "site-fail", "site-quiet", "site-nolog", "site-bare")
+    for number, name in enumerate(names, 1):
+        run.host(name, "100001", "10000100%d" % number)
+    options = ("Unsupported parameters for (eeszt.connect.tls_clock_skew) module: max_skew. "
+               "Supported parameters include: tolerance.")
+    clock = "Compare the site's clock with the controller's"
+    fail_with(run, "site-opts", OwnTask(clock, "eeszt.connect.tls_clock_skew"), msg="Task failed: %s" % options)
+    fail_with(run, "site-fail", OwnTask("Stop when the site is not ready", "ansible.builtin.fail"),
+              msg="not ready for %s" % SECRET)
+    fail_with(run, "site-quiet", OwnTask("Deploy", "eeszt.connect.waf_certificate"), msg="for %s" % SECRET,
+              _ansible_no_log=True)
+    fail_with(run, "site-nolog", OwnTask("Deploy quietly", "eeszt.connect.waf_certificate", no_log=True),
+              msg="for %s" % SECRET)
+    fail_with(run, "site-bare", OwnTask("Install the CA bundle", "eeszt.connect.ca_bundle"))
+    report = "Record the run and rebuild the fleet report from the archive"
+    fail_with(run, "site-opts", OwnTask(report, "eeszt.connect.proofs_report", run_once=True),
+              msg="Unsupported parameters for (eeszt.connect.proofs_report) module: x")
+    lines = run.finish()
+
+    assert lines[lines.index("problems:") + 1:-1] == [
+        "  site-opts: %s (task: %s)" % (options, clock),
+        "  site-fail: task failed: Stop when the site is not ready",
+        "  site-quiet: task failed: Deploy",
+        "  site-nolog: task failed: Deploy quietly",
+        "  site-bare: task failed: Install the CA bundle",
+        "run problems (tasks that run once for the whole play; every site of that play stopped there):",
+        "  Unsupported parameters for (eeszt.connect.proofs_report) module: x (task: %s, run on site-opts's behalf)"
+        % report,
+    ]
+    document = json.loads(target.read_text())
+    sites = dict((s["host"], s) for s in document["sites"])
+    assert (sites["site-opts"]["error"], sites["site-opts"]["message"]) == (None, options)
+    assert [sites[name]["message"] for name in ("site-fail", "site-quiet", "site-nolog", "site-bare")] == [None] * 4
+    assert document["run_failures"] == [{"task": report, "host": "site-opts", "error": None,
+                                         "message": "Unsupported parameters for (eeszt.connect.proofs_report) module: x"}]
+    assert SECRET not in "\n".join(lines) and SECRET not in target.read_text()
+
+
+def test_only_the_collection_s_own_actions_count_as_its_own():
+    assert summary_logic.own_action("eeszt.connect.tls_clock_skew")
+    assert not summary_logic.own_action("eeszt.connectx.thing")
+    assert not summary_logic.own_action("ansible.builtin.fail")
+    assert not summary_logic.own_action(None)
+    assert summary_logic.failed_error({"msg": "bad option"}, own=True) == (None, "bad option")
+    assert summary_logic.failed_error({"msg": "bad option"}) == (None, None)
+    assert summary_logic.failed_error({"msg": "x", "error": "pfx_wrong_password"}) == ("pfx_wrong_password", "x")
+    assert summary_logic.failed_error({"msg": "x", "_ansible_no_log": True}, own=True) == (None, None)

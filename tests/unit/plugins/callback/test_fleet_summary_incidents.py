@@ -4,7 +4,7 @@
 """Issue 24: the fleet summary names each incident once, before ``problems:``, and the problem lines of its
 sites are shorter and point at it."""
 
-from ansible_collections.eeszt.connect.plugins.callback import fleet_summary
+from ansible_collections.eeszt.connect.plugins.plugin_utils.report import fleet_summary, fleet_summary_output
 
 MESSAGE = "The server certificate of localhost is not trusted: unable to get local issuer certificate."
 
@@ -48,7 +48,7 @@ def test_incidents_are_printed_once_before_the_problems_and_the_sites_point_at_t
     rows, totals = rows_of(records, unreachable=("down1", "down2"))
     incidents = fleet_summary.clean_incidents(INCIDENTS)
     fleet_summary.point_at_incidents(rows, incidents)
-    lines = fleet_summary.render(rows, totals, colorize=False, incidents=incidents)
+    lines = fleet_summary_output.render(rows, totals, colorize=False, incidents=incidents)
     start, problems = lines.index("incidents:"), lines.index("problems:")
     assert start < problems
     assert lines[start + 1:problems] == [
@@ -75,9 +75,9 @@ def test_incidents_are_printed_once_before_the_problems_and_the_sites_point_at_t
 def test_without_incidents_the_summary_is_as_before():
     records = dict((name, record(name, False, "tls_server_untrusted")) for name in ("site1", "site2"))
     rows, totals = rows_of(records)
-    before = fleet_summary.render([dict(row) for row in rows], totals, colorize=False)
+    before = fleet_summary_output.render([dict(row) for row in rows], totals, colorize=False)
     fleet_summary.point_at_incidents(rows, [])
-    assert fleet_summary.render(rows, totals, colorize=False, incidents=[]) == before
+    assert fleet_summary_output.render(rows, totals, colorize=False, incidents=[]) == before
     assert "incidents:" not in before and "  site1: connection check failed: tls_server_untrusted: " + MESSAGE in before
 
 
@@ -86,6 +86,6 @@ def test_an_incident_names_at_most_ten_hosts_and_bad_entries_are_dropped():
                     message="line one\nline two")
     kept = fleet_summary.clean_incidents([incident, "not an incident", None])
     assert len(kept) == 1 and kept[0]["message"] == "line one line two"
-    lines = fleet_summary.incident_lines(kept)
+    lines = fleet_summary_output.incident_lines(kept)
     assert lines[-1] == "     hosts: %s and 2 more" % ", ".join("site%02d" % n for n in range(10))
     assert fleet_summary.clean_incidents("nope") == []

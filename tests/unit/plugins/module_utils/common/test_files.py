@@ -245,3 +245,91 @@ def test_write_new_without_hard_links_renames(tmp_path, monkeypatch):
 def test_fsync_dir_of_a_missing_directory_is_let_be(tmp_path):
     files.fsync_dir(str(tmp_path / "missing"))
     files.fsync_dir(str(tmp_path))
+
+
+# --- make_dirs: a directory with its mode, a concurrent creator tolerated ------------------------------------
+
+def test_make_dirs_gives_every_missing_level_the_mode_whatever_the_umask(tmp_path):
+    path = tmp_path / "a" / "b" / "c"
+    old_umask = os.umask(0o077)
+    try:
+        created = files.make_dirs(str(path), 0o755)
+    finally:
+        os.umask(old_umask)
+    assert created == [str(tmp_path / "a"), str(tmp_path / "a" / "b"), str(path)]
+    assert [mode(directory) for directory in created] == [0o755, 0o755, 0o755]
+
+
+def test_make_dirs_leaves_what_exists_alone(tmp_path):
+    existing = tmp_path / "kept"
+    existing.mkdir()
+    os.chmod(str(existing), 0o711)
+    assert files.make_dirs(str(existing), 0o750) == []
+    assert mode(existing) == 0o711
+    assert files.make_dirs(str(existing / "new"), 0o750) == [str(existing / "new")]
+    assert mode(existing) == 0o711
+    assert mode(existing / "new") == 0o750
+
+
+def test_make_dirs_tolerates_a_concurrent_creator(tmp_path, monkeypatch):
+    # Another process creates "b" (with its own mode) between make_dirs' look and its mkdir.
+    real_mkdir = os.mkdir
+    raced = str(tmp_path / "a" / "b")
+    calls = []
+
+    def racing_mkdir(path, dir_mode=0o777):
+        calls.append(path)
+        if path == raced:
+            real_mkdir(raced, 0o700)
+            os.chmod(raced, 0o700)
+        real_mkdir(path, dir_mode)
+
+    monkeypatch.setattr(files.os, "mkdir", racing_mkdir)
+    created = files.make_dirs(str(tmp_path / "a" / "b" / "c"), 0o750)
+    assert calls == [str(tmp_path / "a"), raced, str(tmp_path / "a" / "b" / "c")], "b was missing when looked at"
+    assert created == [str(tmp_path / "a"), str(tmp_path / "a" / "b" / "c")], "the other creator's level is not ours"
+    assert mode(tmp_path / "a") == 0o750
+    assert mode(raced) == 0o700, "left as its creator made it"
+    assert mode(tmp_path / "a" / "b" / "c") == 0o750
+
+
+def test_make_dirs_refuses_a_file_a_concurrent_creator_put_there(tmp_path, monkeypatch):
+    real_mkdir = os.mkdir
+    blocked = str(tmp_path / "m" / "f")
+
+    def file_appears(path, dir_mode=0o777):
+        if path == blocked:
+            with open(path, "wb"):
+                pass
+        real_mkdir(path, dir_mode)
+
+    monkeypatch.setattr(files.os, "mkdir", file_appears)
+    created = []
+    with pytest.raises(OSError) as caught:
+        files.make_dirs(os.path.join(blocked, "g"), 0o750, created)
+    assert caught.value.errno == errno.EEXIST
+    assert caught.value.filename == blocked
+    assert created == [str(tmp_path / "m")], "what was made before the failure is listed"
+
+
+def test_make_dirs_refuses_a_file_in_the_way(tmp_path):
+    (tmp_path / "file").write_bytes(b"x")
+    with pytest.raises(OSError) as caught:
+        files.make_dirs(str(tmp_path / "file" / "sub"), 0o750)
+    assert caught.value.errno == errno.EEXIST
+    assert caught.value.filename == str(tmp_path / "file")
+
+
+def test_missing_dirs_lists_the_missing_levels_top_first(tmp_path):
+    assert files.missing_dirs(str(tmp_path)) == []
+    assert files.missing_dirs(str(tmp_path / "x" / "y")) == [str(tmp_path / "x"), str(tmp_path / "x" / "y")]
+    assert files.missing_dirs(str(tmp_path / "x" / "y") + os.sep) == [str(tmp_path / "x"), str(tmp_path / "x" / "y")]
+    assert files.missing_dirs("") == []
+
+
+def test_make_dirs_of_a_relative_path_stops_at_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(str(tmp_path))
+    relative = os.path.join("x", "y")
+    assert files.missing_dirs(relative) == ["x", relative]
+    assert files.make_dirs(relative, 0o700) == ["x", relative]
+    assert mode(tmp_path / "x" / "y") == 0o700

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.eeszt.connect.plugins.module_utils.check.errors import CertificateParseError
+from ansible_collections.eeszt.connect.plugins.module_utils.pki.errors import CertificateParseError
 from ansible_collections.eeszt.connect.plugins.module_utils.pki.x509 import (
     certificate_facts,
     pem_certificates,

@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.certificate import load_pfx
 from ansible_collections.eeszt.connect.plugins.plugin_utils.lab.pki import build_lab_pki
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import SealError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import SealError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import (
     SealDigestMismatchError,
     SealMalformedError,

@@ -20,16 +20,11 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     plan_site,
     store_proof,
 )
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    DIR_MODE,
-    ArchiveConflictError,
-    ProofRejectedError,
-    ProofsError,
-    ensure_dir,
-    site_dir,
-    write_new,
-)
+from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex, write_new
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.errors import ArchiveConflictError, ProofRejectedError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import DIR_MODE, site_dir
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.store import ensure_dir, store
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, verify_detached
 
 INST, SITE = "100001", "100001001"
@@ -114,10 +109,10 @@ def test_unsafe_identifiers_are_refused(tmp_path):
 
 def test_write_new_refuses_other_content(tmp_path):
     path = str(tmp_path / "f")
-    assert write_new(path, b"one") is True
-    assert write_new(path, b"one") is False
+    assert store(path, b"one", write_new) is True
+    assert store(path, b"one", write_new) is False
     with pytest.raises(ArchiveConflictError):
-        write_new(path, b"two")
+        store(path, b"two", write_new)
 
 
 def test_merge_copies_proofs_seals_and_runs_and_refuses_conflicts(tmp_path, signer):

@@ -29,9 +29,9 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     version_name,
 )
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofRejectedError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.errors import ProofRejectedError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import load_runs
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import load_runs
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import record_run
 from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.seal import Signer, verify_detached

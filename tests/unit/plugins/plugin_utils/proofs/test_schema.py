@@ -19,16 +19,14 @@ from ansible_collections.eeszt.connect.plugins.module_utils.check.probe import m
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import build_proof, serialize
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs import quarantine
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import accept_proof
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import (
-    ProofInvalidError,
-    ProofsError,
-    check_name,
-    parse_proof,
-)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.errors import ProofInvalidError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import check_name
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import (
     DOC_BEGIN,
     DOC_END,
     PROOF_JSON_SCHEMA,
+    parse_proof,
     schema_markdown,
     time_problem,
     validate,

@@ -30,7 +30,8 @@ from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive impor
     store_operator_file,
     store_proof,
 )
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError, check_name
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.layout import check_name
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.signers import (
     REGISTER_SCHEMA,
     SignerRefusedError,

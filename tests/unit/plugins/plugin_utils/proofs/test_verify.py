@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import store_proof
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.verify import verify_archive
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import record_run

@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.eeszt.connect.plugins.module_utils.check.proof import serialize
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.archive import merge_archive, store_proof
 from ansible_collections.eeszt.connect.plugins.module_utils.common.files import sha256_hex
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.common import ProofsError
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.ledger import MESSAGE_MAX, one_line
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import problem_sites, record_run

@@ -1,8 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the central proof archive's modules share: its layout, its errors
-and careful file writes.
+"""The central proof archive's layout: its folders, the names it accepts and where each file goes.
 
 Layout of the archive (``eeszt_proofs_archive_dir``)::
 
@@ -24,6 +23,9 @@ Layout of the archive (``eeszt_proofs_archive_dir``)::
 The evidence is the vendor's own; it is not the certificate that the
 operator's verification program (eesztConnect.exe) issues for eKapu.
 
+The archive's errors are in ``proofs/errors.py`` (their root in ``common/errors.py``), its careful writes in
+``store.py``, its run records in ``ledger.py``.
+
 Standard library only.
 """
 
@@ -31,25 +33,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
-import json
 import os
 import re
 
-from ansible_collections.eeszt.connect.plugins.module_utils.common import files
-from ansible_collections.eeszt.connect.plugins.module_utils.common.errors import EESZTConnectError
-from ansible_collections.eeszt.connect.plugins.module_utils.common.files import read_bytes
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import (
-    PROOF_JSON_SCHEMA,
-    PROOF_SCHEMA_ID,
-    json_type,
-    validate,
-)
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common.errors import ProofsError
 
-PROOF_SCHEMA = PROOF_SCHEMA_ID
 INDEX_SCHEMA = "eeszt.connect/proof-index/v1"
-RUN_SCHEMA = "eeszt.connect/proof-run/v1"
-REQUIRED_FIELDS = tuple(PROOF_JSON_SCHEMA["required"])
 SEAL_SUFFIX = ".p7s"
 RUNS_DIR = "runs"
 UPLOAD_DIR = "upload"  # bundles of earlier versions (<id>_ekapu.zip); still a reserved name
@@ -69,37 +58,6 @@ SAFE_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
 PROOF_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*\.json$")
 
 
-class ProofsError(EESZTConnectError):
-    """Base of the proof archive's errors."""
-
-
-class ProofRejectedError(ProofsError):
-    """A proof from a site that cannot be archived (damaged, another site's, hash mismatch)."""
-
-
-class ProofInvalidError(ProofRejectedError):
-    """A file a site sent as a proof that is not one: not JSON, or it breaks the proof schema, or its times
-    cannot be true. It is quarantined (``quarantine.py``), never archived as a proof nor sealed."""
-
-    def __init__(self, shown, reason):
-        super(ProofInvalidError, self).__init__("%s: %s" % (shown, reason))
-        self.shown = shown
-        self.reason = reason
-        self.data = None  # the bytes, when the caller has them (for the quarantine)
-
-
-class ArchiveConflictError(ProofsError):
-    """An archived file with the same name but other content: never overwritten."""
-
-
-class SealError(ProofsError):
-    """Signing failed: no usable key or certificate."""
-
-
-class SealInvalidError(ProofsError):
-    """A seal that does not verify."""
-
-
 def check_name(value, what):
     """Refuse a folder or file name that could leave the archive."""
     text = "%s" % (value,)
@@ -107,92 +65,6 @@ def check_name(value, what):
         raise ProofsError("%s %r cannot be used as a folder name in the proof archive (letters, digits, "
                           "'.', '_' and '-' only, not %s)" % (what, text, ", ".join(sorted(RESERVED))))
     return text
-
-
-def ensure_dir(path):
-    """Create ``path`` and every missing parent with DIR_MODE, whatever the umask."""
-    if os.path.isdir(path):
-        return False
-    missing = []
-    head = os.path.abspath(path)
-    while head and not os.path.isdir(head):
-        missing.append(head)
-        parent = os.path.dirname(head)
-        if parent == head:
-            break
-        head = parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, DIR_MODE)
-            os.chmod(directory, DIR_MODE)
-        except OSError as exc:
-            if exc.errno != errno.EEXIST or not os.path.isdir(directory):
-                raise ProofsError("cannot create the directory %s: %s" % (directory, exc.strerror or exc))
-    return True
-
-
-def write_atomic(path, data, mode=FILE_MODE):
-    """Replace ``path`` with ``data`` in one step (``files.write_atomic``); its folder is created when missing."""
-    ensure_dir(os.path.dirname(path))
-    try:
-        files.write_atomic(path, data, mode)
-    except (IOError, OSError) as exc:
-        raise ProofsError("cannot write %s: %s" % (path, exc.strerror or exc))
-
-
-def write_if_changed(path, data, mode=FILE_MODE):
-    """Write only when the content differs; True when written."""
-    if os.path.isfile(path) and read_bytes(path) == data:
-        return False
-    write_atomic(path, data, mode)
-    return True
-
-
-def write_new(path, data, mode=FILE_MODE):
-    """Create ``path`` with ``data``; never replace an existing file (``files.write_new``).
-
-    Returns True when created, False when the file exists with the same
-    content; raises ArchiveConflictError when it exists with other content.
-    """
-    ensure_dir(os.path.dirname(path))
-    try:
-        return files.write_new(path, data, mode)
-    except FileExistsError:
-        raise ArchiveConflictError(
-            "%s is already in the archive with other content; an archived file is never "
-            "overwritten: find out why the two differ" % path)
-    except (IOError, OSError) as exc:
-        raise ProofsError("cannot write %s: %s" % (path, exc.strerror or exc))
-
-
-def canonical_json(document):
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _no_constant(name):
-    raise ValueError("%s is not a JSON number" % name)
-
-
-def parse_proof(data, shown):
-    """The proof document in ``data``; ProofInvalidError when it is not a v1 proof that keeps the proof schema.
-
-    The schema (``schema.PROOF_JSON_SCHEMA``) gives every field its type and every text a length limit, so a
-    document returned here can be rendered and sealed without further checks of its shape.
-    """
-    try:
-        document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ProofInvalidError(shown, "not a JSON proof document (%s)" % ("%s" % exc)[:200])
-    if not isinstance(document, dict):
-        raise ProofInvalidError(shown, "not a JSON object (a JSON %s)" % json_type(document))
-    if document.get("schema") != PROOF_SCHEMA:
-        shown_schema = repr(document.get("schema"))
-        raise ProofInvalidError(shown, "has schema %s, expected %r" % (
-            shown_schema if len(shown_schema) <= 80 else shown_schema[:77] + "...", PROOF_SCHEMA))
-    problem = validate(document)
-    if problem:
-        raise ProofInvalidError(shown, problem)
-    return document
 
 
 def site_dir(archive, institution_id, site_id):
@@ -316,66 +188,3 @@ def operator_file_path(seal):
     if len(parts) != 5 or not parts[-1].endswith(SEAL_SUFFIX):
         return None
     return "/".join(parts[:3] + [OPERATOR_FILES, parts[-1][:-len(SEAL_SUFFIX)]])
-
-
-def _damaged_run(name, why):
-    return ProofsError("the run record %s is damaged (%s); restore it from a backup" % (name, why))
-
-
-def _check_run(record, shown):
-    """Refuse a run record whose outcomes are not of the shape record_run writes."""
-    outcomes = record.get("outcomes")
-    if outcomes is None:
-        return
-    if not isinstance(outcomes, list):
-        raise _damaged_run(shown, "outcomes is not a list")
-    for number, outcome in enumerate(outcomes):
-        if not isinstance(outcome, dict):
-            raise _damaged_run(shown, "outcome %d is not a mapping" % number)
-        for key in ("archived", "operator_files"):
-            _check_run_items(outcome.get(key), key, number, shown)
-
-
-def _check_run_items(items, key, number, shown):
-    if items is None:
-        return
-    if not isinstance(items, list):
-        raise _damaged_run(shown, "outcome %d: %s is not a list" % (number, key))
-    for item in items:
-        if not isinstance(item, dict):
-            raise _damaged_run(shown, "outcome %d: an entry of %s is not a mapping" % (number, key))
-        for field in ("path", "sha256"):
-            if item.get(field) is not None and not isinstance(item[field], str):
-                raise _damaged_run(shown, "outcome %d: a %s entry's %s is not text" % (number, key, field))
-
-
-def load_runs(archive):
-    """Every collection run record of the archive, oldest first."""
-    folder = os.path.join(archive, RUNS_DIR)
-    runs = []
-    if not os.path.isdir(folder):
-        return runs
-    for name in sorted(os.listdir(folder)):
-        if not name.endswith(".json") or name.startswith("."):
-            continue
-        path = os.path.join(folder, name)
-        if os.path.islink(path):
-            raise ProofsError("the run record %s is a symbolic link, not a file of the archive; it is not "
-                              "followed: restore the record from a backup" % path)
-        try:
-            record = json.loads(read_bytes(path).decode("utf-8"))
-        except (IOError, OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise ProofsError("the run record %s cannot be read (%s); restore it from a backup" % (path, exc))
-        if isinstance(record, dict) and record.get("schema") == RUN_SCHEMA:
-            _check_run(record, path)
-            record["_file"] = name
-            runs.append(record)
-    runs.sort(key=_run_order)
-    return runs
-
-
-def _run_order(record):
-    sequence = record.get("sequence")
-    if isinstance(sequence, bool) or not isinstance(sequence, int):
-        sequence = 0
-    return ("%s" % (record.get("finished_at") or ""), sequence, record["_file"])
