@@ -206,7 +206,7 @@ def area_tests(name, files, root=ROOT):
 
 def list_mutants(path, source, lines=None):
     """The mutants mutmut makes in ``source`` (``# pragma: no mutate`` lines have none), as plain dicts."""
-    import mutmut  # pylint: disable=import-outside-toplevel  (only make mutation installs it)
+    import mutmut  # pylint: disable=import-outside-toplevel  # only make mutation installs it
 
     context = mutmut.Context(source=source, filename=path, dict_synonyms=[])
     found = mutmut.list_mutations(context)
@@ -309,7 +309,7 @@ def score_text(result):
         return "incomplete (%s): no score" % "; ".join(summary["problems"])
     if summary["score"] is None:
         return "no score: every mutant run is listed as equivalent"
-    low, high = summary["interval"]
+    low, high = summary["interval"]  # pylint: disable=unpacking-non-sequence  # set with the score, just above
     sampled = "all %d mutants" % result["total"] if summary["n"] == result["total"] else \
         "seeded sample (seed %d) of n=%d of %d mutants" % (result["seed"], summary["n"], result["total"])
     text = "%.1f%% killed (%d of %d, 95%% interval %.1f-%.1f%%; %s)" % (
@@ -515,7 +515,7 @@ def run_area(name, limit, seed, command, mutant_filter=None, log=print):
                                                          mutant["line"].strip(), mutant["mutated"]))
     except Interrupted:
         result["problems"].append("interrupted")
-    except Exception as exc:  # pylint: disable=broad-except  (the run is reported as incomplete, never scored)
+    except Exception as exc:  # pylint: disable=broad-except  # the run is reported as incomplete, never scored
         result["problems"].append("the run crashed: %s: %s" % (type(exc).__name__, exc))
     finally:
         for path, source in sources.items():
@@ -560,7 +560,7 @@ def report(result, log=print):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--area", action="append", help="an area (repeatable); default: every area")
     parser.add_argument("--max", type=int, default=MIN_SAMPLE,

@@ -170,7 +170,9 @@ def test_one_password_length_for_every_action():
         defined += [os.path.relpath(path, ROOT) for node in ast.walk(tree) if isinstance(node, ast.Assign)
                     for target in node.targets if isinstance(target, ast.Name) and target.id == "MIN_PASSWORD_LENGTH"]
     assert defined == ["plugins/plugin_utils/common/action_module.py"]
-    assert connection_check.MIN_PASSWORD_LENGTH is waf_certificate.MIN_PASSWORD_LENGTH is MIN_PASSWORD_LENGTH == 8
+    assert connection_check.MIN_PASSWORD_LENGTH is MIN_PASSWORD_LENGTH
+    assert waf_certificate.MIN_PASSWORD_LENGTH is MIN_PASSWORD_LENGTH
+    assert MIN_PASSWORD_LENGTH == 8
 
 
 def test_the_connection_check_uses_the_one_identifier_check():
