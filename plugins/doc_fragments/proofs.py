@@ -4,7 +4,8 @@
 """Shared option documentation of the proof archive's actions (proofs_archive, proofs_report, proofs_verify).
 
 One home for what several module files would otherwise write again: the signing options (the spec is
-``plugin_utils/proofs/signing.py: signing_spec()``), the archive's CA file and lock, and the quarantine. Ansible
+``plugin_utils/proofs/signing.py: signing_spec()``), the archive's CA file and lock, the quarantine, and the
+three modules' "see also" of each other. Ansible
 merges fragments into a module's top-level options only: the signing options inside proofs_report's
 ``signers`` entries stay in its own file and refer here.
 """
@@ -23,6 +24,13 @@ notes:
     there). Nothing in it is archived as a proof or sealed, so it never makes the archive's evidence doubtful;
     M(eeszt.connect.proofs_verify) lists it, and the report shows a site whose latest collection quarantined a
     file as C(error)."
+seealso:
+  - module: eeszt.connect.proofs_archive
+    description: Fetches each site's proofs into the archive, checked, and seals them or leaves them to seal.
+  - module: eeszt.connect.proofs_report
+    description: Seals the waiting proofs, records the collection run and rebuilds the fleet report, once per run.
+  - module: eeszt.connect.proofs_verify
+    description: Re-verifies every seal and hash of the archive against its records.
 """
 
     # The signing material of plugin_utils/proofs/signing.py: signing_spec(), as proofs_archive's options.

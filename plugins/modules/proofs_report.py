@@ -284,9 +284,6 @@ options:
       - Title of the HTML report.
       - Default V(EESZT connection proofs), or V(EESZT kapcsolódási igazolások) with O(language=hu).
     type: str
-seealso:
-  - module: eeszt.connect.proofs_archive
-  - module: eeszt.connect.proofs_verify
 """
 
 EXAMPLES = r"""
