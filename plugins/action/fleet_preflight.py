@@ -32,7 +32,6 @@ class ActionModule(ControllerAction):
     def run_module(self, module):
         task_vars = self._task_vars
         args = module.params
-        result = {}
         roles = [split_role(entry)[0] for entry in args["roles"]]
         hosts = args["hosts"] if args["hosts"] is not None else task_vars.get("ansible_play_hosts_all", [])
         hostvars = task_vars["hostvars"]
@@ -63,7 +62,10 @@ class ActionModule(ControllerAction):
             for entry in unknown:
                 for host in entry["hosts"]:
                     problems.setdefault(host, []).append(site_files.unknown_problem(entry))
-        result.update(
+        if unknown and args["unknown_variables"] == "warn":
+            for entry in unknown:
+                module.warn(site_files.unknown_warning(entry))
+        module.exit_json(
             changed=False,
             hosts=problems,
             unknown=unknown,
@@ -72,7 +74,3 @@ class ActionModule(ControllerAction):
             msg="%d host(s): %d distinct controller file(s) opened, %d host(s) with a file problem, %d unknown "
                 "eeszt_* variable(s)" % (len(hosts), checker.opened, len(problems), len(unknown)),
         )
-        if unknown and args["unknown_variables"] == "warn":
-            for entry in unknown:
-                module.warn(site_files.unknown_warning(entry))
-        module.exit_json(**result)

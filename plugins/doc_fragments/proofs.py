@@ -4,12 +4,51 @@
 """Shared option documentation of the proof archive's actions (proofs_archive, proofs_report, proofs_verify).
 
 One home for what several module files would otherwise write again: the signing options (the spec is
-``plugin_utils/proofs/signing.py: signing_spec()``), the archive's CA file and lock, and the quarantine. Ansible
-merges fragments into a module's top-level options only: the signing options inside proofs_report's
-``signers`` entries stay in its own file and refer here.
+``plugin_utils/proofs/signing.py: signing_spec()``), the archive's CA file and lock, the quarantine, and the
+three modules' "see also" of each other. Ansible merges fragments into a module's top-level options only:
+the entries of proofs_report's ``signers`` take their whole ``suboptions`` from SIGNERS (the module keeps the
+option's description), built from the same text as SIGNING.
 """
 
 from __future__ import annotations
+
+import textwrap
+
+
+# The signing options (plugin_utils/proofs/signing.py: signing_spec()), written once for the two places that take
+# them: proofs_archive's top-level options (SIGNING) and the entries of proofs_report's signers option (SIGNERS).
+# An O(NAME) in them names another signing option beside it; in an entry it becomes O(signers[].NAME).
+_SIGNING_OPTIONS = r"""
+signing_pfx:
+  description:
+    - PKCS#12 file on the controller whose key and certificate seal the site's files; normally the
+      institution's WAF-SSL PFX (C(eeszt_certificate_pfx_src)). May be Ansible Vault encrypted.
+    - One of O(signing_pfx) and O(signing_key) seals; without either, the site's files are not sealed here and
+      wait in the archive's C(.unsealed/) folder.
+  type: path
+signing_pfx_password:
+  description: Password of O(signing_pfx).
+  type: str
+signing_key:
+  description:
+    - PEM private key (RSA or EC) on the controller that seals the site's files, instead of O(signing_pfx).
+    - Requires O(signing_cert).
+  type: path
+signing_key_password:
+  description: Password of an encrypted O(signing_key).
+  type: str
+signing_cert:
+  description: PEM certificate of O(signing_key) on the controller; CA certificates may follow it.
+  type: path
+signing_chain:
+  description: PEM file of further CA certificates to include in each seal.
+  type: path
+"""
+
+
+def _signing_options(where, indent):
+    """The signing options' documentation as it stands at ``where`` ("" or "signers[]."), indented by ``indent``."""
+    return textwrap.indent(_SIGNING_OPTIONS.replace("O(", "O(" + where).lstrip("\n"), indent)
 
 
 class ModuleDocFragment:
@@ -23,36 +62,38 @@ notes:
     there). Nothing in it is archived as a proof or sealed, so it never makes the archive's evidence doubtful;
     M(eeszt.connect.proofs_verify) lists it, and the report shows a site whose latest collection quarantined a
     file as C(error)."
+seealso:
+  - module: eeszt.connect.proofs_archive
+    description: Fetches each site's proofs into the archive, checked, and seals them or leaves them to seal.
+  - module: eeszt.connect.proofs_report
+    description: Seals the waiting proofs, records the collection run and rebuilds the fleet report, once per run.
+  - module: eeszt.connect.proofs_verify
+    description: Re-verifies every seal and hash of the archive against its records.
 """
 
     # The signing material of plugin_utils/proofs/signing.py: signing_spec(), as proofs_archive's options.
-    SIGNING = r"""
+    SIGNING = "options:\n" + _signing_options("", "  ")
+
+    # proofs_report's signers entries: a site, and the same signing options (see _SIGNING_OPTIONS).
+    SIGNERS = r"""
 options:
-  signing_pfx:
-    description:
-      - PKCS#12 file on the controller whose key and certificate seal the proofs; normally the
-        institution's WAF-SSL PFX (C(eeszt_certificate_pfx_src)). May be Ansible Vault encrypted.
-      - When given (or O(signing_key)), this task seals the site's files; without both, they wait in
-        O(archive_dir)/.unsealed/ for M(eeszt.connect.proofs_report).
-    type: path
-  signing_pfx_password:
-    description: Password of O(signing_pfx).
-    type: str
-  signing_key:
-    description:
-      - PEM private key (RSA or EC) on the controller that seals the proofs, instead of O(signing_pfx).
-      - Requires O(signing_cert).
-    type: path
-  signing_key_password:
-    description: Password of an encrypted O(signing_key).
-    type: str
-  signing_cert:
-    description: PEM certificate of O(signing_key) on the controller; CA certificates may follow it.
-    type: path
-  signing_chain:
-    description: PEM file of further CA certificates to include in each seal.
-    type: path
-"""
+  signers:
+    suboptions:
+      host:
+        description: Inventory name of the site, for messages.
+        type: str
+      institution_id:
+        description: Institution ID of the site.
+        type: str
+        required: true
+      site_id:
+        description: Site ID of the site.
+        type: str
+        required: true
+      inventory_dir:
+        description: The site's C(inventory_dir); relative signing file paths are taken relative to it.
+        type: path
+""" + _signing_options("signers[].", "      ")
 
     # The archive's CA file and lock, as proofs_report and proofs_verify read them.
     ARCHIVE = r"""

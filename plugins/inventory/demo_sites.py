@@ -17,7 +17,6 @@ description:
     C(eeszt_site_id) and a group C(institution_<id>).
   - Connection and file locations are not set here but in the inventory's C(group_vars), so the
     same settings can be reviewed and changed as YAML.
-  - The configuration file name must end with C(eeszt_demo.yml) or C(eeszt_demo.yaml).
 options:
   plugin:
     choices: [eeszt.connect.demo_sites]

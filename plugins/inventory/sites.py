@@ -46,7 +46,6 @@ description:
     and C(tag_<tag>); plus those from O(groups) and O(keyed_groups)."
   - CSV files may start with a UTF-8 byte order mark and use C(,) or C(;) as the delimiter (detected from
     the header line, or set by O(csv_delimiter)); spreadsheets with a Hungarian locale save with C(;).
-  - The configuration file name must end with C(eeszt_sites.yml) or C(eeszt_sites.yaml).
 options:
   plugin:
     choices: [eeszt.connect.sites]

@@ -180,8 +180,6 @@ notes:
   - The archive layout, the seal and the report are described in the C(eeszt.connect.proofs) role's README.
 seealso:
   - module: eeszt.connect.operator_files
-  - module: eeszt.connect.proofs_report
-  - module: eeszt.connect.proofs_verify
   - module: eeszt.connect.connection_check
 """
 

@@ -80,6 +80,7 @@ extends_documentation_fragment:
   - eeszt.connect.attributes.controller_action
   - eeszt.connect.proofs
   - eeszt.connect.proofs.archive
+  - eeszt.connect.proofs.signers
 options:
   archive_dir:
     description: The proof archive (created when missing).
@@ -152,48 +153,11 @@ options:
         names it (kind V(unsealed)) until a later run of its site seals it.
       - The C(eeszt.connect.proofs) role does not use it; it passes O(hosts), and each site's signing settings are
         read from its variables. An entry here wins over the one read from a host of O(hosts) for the same site.
+      - An entry names its site and how it seals; its C(signing_*) options mean what those of
+        M(eeszt.connect.proofs_archive) mean (one spec, C(plugin_utils/proofs/signing.py), and one text).
     type: list
     elements: dict
     default: []
-    suboptions:
-      host:
-        description: Inventory name of the site, for messages.
-        type: str
-      institution_id:
-        description: Institution ID of the site.
-        type: str
-        required: true
-      site_id:
-        description: Site ID of the site.
-        type: str
-        required: true
-      inventory_dir:
-        description: The site's C(inventory_dir); relative signing file paths are taken relative to it.
-        type: path
-      signing_pfx:
-        description:
-          - PKCS#12 file on the controller whose key and certificate seal the site's files (normally the
-            institution's WAF-SSL PFX, C(eeszt_certificate_pfx_src)); may be Ansible Vault encrypted.
-          - Each C(signing_*) entry means what the option of the same name of M(eeszt.connect.proofs_archive)
-            means (one spec, C(plugin_utils/proofs/signing.py)); Ansible documents shared options only at the
-            top level, so they are listed here again.
-          - One of O(signers[].signing_pfx) and O(signers[].signing_key) is needed.
-        type: path
-      signing_pfx_password:
-        description: Password of O(signers[].signing_pfx).
-        type: str
-      signing_key:
-        description: PEM private key (RSA or EC) on the controller, instead of O(signers[].signing_pfx).
-        type: path
-      signing_key_password:
-        description: Password of an encrypted O(signers[].signing_key).
-        type: str
-      signing_cert:
-        description: PEM certificate of O(signers[].signing_key); required with it.
-        type: path
-      signing_chain:
-        description: PEM file of further CA certificates to include in each seal.
-        type: path
   hosts:
     description:
       - Hosts of the play (the C(eeszt.connect.proofs) role passes C(ansible_play_hosts)) whose signing settings
@@ -284,9 +248,6 @@ options:
       - Title of the HTML report.
       - Default V(EESZT connection proofs), or V(EESZT kapcsolódási igazolások) with O(language=hu).
     type: str
-seealso:
-  - module: eeszt.connect.proofs_archive
-  - module: eeszt.connect.proofs_verify
 """
 
 EXAMPLES = r"""

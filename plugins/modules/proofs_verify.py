@@ -61,9 +61,6 @@ options:
         verified as usual. Check the signers that a run without it names (V(no_register)) first.
     type: bool
     default: false
-seealso:
-  - module: eeszt.connect.proofs_archive
-  - module: eeszt.connect.proofs_report
 """
 
 EXAMPLES = r"""
@@ -82,7 +79,7 @@ quarantined:
   elements: dict
   contains:
     path:
-      description: Path relative to the archive.
+      description: Its path in the quarantine, relative to the archive (its reason beside it, C(.reason.json)).
       type: str
       sample: quarantine/100001/100001001/20261125T221500Z_100001_100001001.json
     institution_id:

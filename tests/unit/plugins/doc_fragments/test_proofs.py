@@ -53,3 +53,31 @@ def test_each_user_takes_the_fragment_and_writes_none_of_its_options_again(name,
 def test_the_quarantine_note_is_there():
     notes = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["notes"]
     assert len(notes) == 1 and notes[0].startswith("The archive's quarantine (C(quarantine/INSTITUTION/SITE/NAME)")
+
+
+def test_the_signers_entries_are_documented_from_the_fragment_as_their_spec_has_them():
+    entry_spec = proofs_report.ARGUMENT_SPEC["signers"]["options"]
+    documented_entry = documented("SIGNERS")["signers"]["suboptions"]
+    assert set(documented_entry) == set(entry_spec)
+    for name, doc in documented_entry.items():
+        assert entry_spec[name]["type"] == doc["type"], name
+        assert bool(entry_spec[name].get("required")) == bool(doc.get("required")), name
+        assert doc["description"]
+    options, extends = module_options("proofs_report")
+    assert "eeszt.connect.proofs.signers" in extends
+    assert "suboptions" not in options["signers"] and options["signers"]["description"]
+
+
+def test_the_signing_options_are_one_text_in_both_places():
+    """proofs_archive's options and proofs_report's signers entries: the same words, references relative to each."""
+    top = documented("SIGNING")
+    entry = documented("SIGNERS")["signers"]["suboptions"]
+    assert set(top) == set(signing_spec())
+
+    def in_entry(value):
+        if isinstance(value, list):
+            return [in_entry(item) for item in value]
+        return value.replace("O(", "O(signers[].") if isinstance(value, str) else value
+    for name, doc in top.items():
+        assert entry[name] == dict((key, in_entry(value)) for key, value in doc.items()), name
+    assert "O(signers[].signing_key)" in entry["signing_pfx"]["description"][1]
