@@ -170,23 +170,29 @@ def missing_dirs(path):
     return missing[::-1]
 
 
-def make_dirs(path, mode, created=None):
-    """Create ``path`` and every missing parent with ``mode``, whatever the umask; the directories created.
+def make_dirs(path, mode, created=None, parents_mode=None):
+    """Create ``path`` with ``mode``, whatever the umask, and its missing parents; the directories created.
 
-    Each directory this call creates is appended, as soon as it exists, to ``created`` (when given; else a new
-    list), which is returned: a caller that reports progress sees it even when a later level fails. A directory
-    that another process creates between the look and the ``mkdir`` is no error: it is used as its creator made
-    it (not chmod-ed, not listed). Any other ``OSError`` is raised (``filename`` names the directory), e.g. a
-    file where a directory should be.
+    The missing parents get ``parents_mode`` when it is given (the archive and the TLS files want their own
+    mode on every level they make); without it they are made as ``os.makedirs`` makes them (0o777 less the
+    umask), so that a folder such as ``/var/lib/eeszt`` stays as readable as its neighbours. Each directory this
+    call creates is appended, as soon as it exists, to ``created`` (when given; else a new list), which is
+    returned: a caller that reports progress sees it even when a later level fails. A directory that another
+    process creates between the look and the ``mkdir`` is no error: it is used as its creator made it (not
+    chmod-ed, not listed). Any other ``OSError`` is raised (``filename`` names the directory), e.g. a file where
+    a directory should be.
     """
     created = [] if created is None else created
+    leaf = os.path.normpath(path)
     for directory in missing_dirs(path):
+        wanted = mode if directory == leaf else parents_mode
         try:
-            os.mkdir(directory, mode)
+            os.mkdir(directory, 0o777 if wanted is None else wanted)
         except OSError as exc:
             if exc.errno == errno.EEXIST and os.path.isdir(directory):
                 continue  # a concurrent creator won
             raise
-        os.chmod(directory, mode)  # mkdir applies the umask
+        if wanted is not None:
+            os.chmod(directory, wanted)  # mkdir applies the umask
         created.append(directory)
     return created

@@ -103,7 +103,7 @@ def ensure_directory(path, mode, check_mode, created):
         created.extend(missing_dirs(path))
         return
     try:
-        make_dirs(path, mode, created)
+        make_dirs(path, mode, created, parents_mode=mode)
     except OSError as exc:
         raise TlsFilesError("cannot create the directory %s: %s" % (exc.filename or path, to_native(exc)))
 

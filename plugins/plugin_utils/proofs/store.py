@@ -31,7 +31,7 @@ def ensure_dir(path):
     A folder another run creates at the same moment is no error (``files.make_dirs``).
     """
     try:
-        return bool(make_dirs(path, DIR_MODE))
+        return bool(make_dirs(path, DIR_MODE, parents_mode=DIR_MODE))
     except (IOError, OSError) as exc:
         raise ProofsError("cannot create the directory %s: %s" % (exc.filename or path, exc.strerror or exc))
 

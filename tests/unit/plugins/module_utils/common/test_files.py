@@ -249,15 +249,27 @@ def test_fsync_dir_of_a_missing_directory_is_let_be(tmp_path):
 
 # --- make_dirs: a directory with its mode, a concurrent creator tolerated ------------------------------------
 
-def test_make_dirs_gives_every_missing_level_the_mode_whatever_the_umask(tmp_path):
+def test_make_dirs_gives_every_missing_level_parents_mode_whatever_the_umask(tmp_path):
     path = tmp_path / "a" / "b" / "c"
     old_umask = os.umask(0o077)
     try:
-        created = files.make_dirs(str(path), 0o755)
+        created = files.make_dirs(str(path), 0o750, parents_mode=0o755)
     finally:
         os.umask(old_umask)
     assert created == [str(tmp_path / "a"), str(tmp_path / "a" / "b"), str(path)]
-    assert [mode(directory) for directory in created] == [0o755, 0o755, 0o755]
+    assert [mode(directory) for directory in created] == [0o755, 0o755, 0o750]
+
+
+def test_make_dirs_without_parents_mode_makes_the_parents_as_makedirs_does(tmp_path):
+    """The site's /var/lib/eeszt above the 0o750 proof folder stays 0o755 under the usual umask 022, as
+    os.makedirs made it before make_dirs (tests/integration/test_secrets.py checks the site's modes)."""
+    path = tmp_path / "var" / "lib" / "eeszt" / "proofs"
+    old_umask = os.umask(0o022)
+    try:
+        created = files.make_dirs(str(path), 0o750)
+    finally:
+        os.umask(old_umask)
+    assert [mode(directory) for directory in created] == [0o755, 0o755, 0o755, 0o750]
 
 
 def test_make_dirs_leaves_what_exists_alone(tmp_path):
@@ -285,7 +297,7 @@ def test_make_dirs_tolerates_a_concurrent_creator(tmp_path, monkeypatch):
         real_mkdir(path, dir_mode)
 
     monkeypatch.setattr(files.os, "mkdir", racing_mkdir)
-    created = files.make_dirs(str(tmp_path / "a" / "b" / "c"), 0o750)
+    created = files.make_dirs(str(tmp_path / "a" / "b" / "c"), 0o750, parents_mode=0o750)
     assert calls == [str(tmp_path / "a"), raced, str(tmp_path / "a" / "b" / "c")], "b was missing when looked at"
     assert created == [str(tmp_path / "a"), str(tmp_path / "a" / "b" / "c")], "the other creator's level is not ours"
     assert mode(tmp_path / "a") == 0o750
