@@ -101,7 +101,7 @@ def test_the_table_prints_the_floor_the_tasks_and_a_pass_or_miss_line_per_target
     rows = [_row(full=24.06)]
     rows[0]["runs"]["floor"]["floor_tasks"] = 3
     for run in rows[0]["runs"].values():
-        run.update(cpu_s=1.0, profile=[])
+        run.update(cpu_s=1.0, profile=[{"task": "eeszt.connect.proofs : Seal the proofs", "s": 1.25}])
     slopes, targets = bench.summarise(rows)
     bench.print_table(rows, slopes, targets)
     out = capsys.readouterr().out
@@ -110,3 +110,7 @@ def test_the_table_prints_the_floor_the_tasks_and_a_pass_or_miss_line_per_target
     assert "PASS site.yml / same-count floor, (a)/(f) <= 1.5 at 20 sites: 1.5" in out
     assert "MISS site.yml / ping, (a)/(c) <= 4 at 20 sites: 4.01" in out
     assert out.count("\nPASS ") + out.count("\nMISS ") == len(targets)
+    # The profile of (a) and (d) at every size, not only at 50 sites.
+    assert "costliest tasks of run full at 20 sites (ansible.posix.profile_tasks):\n     1.25 s  eeszt.connect.proofs : Seal" \
+        in out
+    assert "costliest tasks of run daily at 20 sites" in out
