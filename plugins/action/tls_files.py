@@ -21,7 +21,9 @@ from ansible.template import trust_as_template
 from ansible_collections.eeszt.connect.plugins.module_utils.tls.files import ACTION_OPTIONS_SPEC, argument_spec
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common import variables as variables_
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.action_module import SiteAction
+from ansible_collections.eeszt.connect.plugins.plugin_utils.common import controller_files
 from ansible_collections.eeszt.connect.plugins.plugin_utils.common.clock import compare_clocks
+from ansible_collections.eeszt.connect.plugins.plugin_utils.pki.ca_bundle import bundle_sha256, validate_bundle
 
 
 class _TemplateError(Exception):
@@ -45,8 +47,22 @@ class ActionModule(SiteAction):
                           msg="clock_max_skew must be a whole number of seconds, 0 or more, and clock_on_skew "
                               "warn or fail (got %r, %r)" % (self._task.args.get("clock_max_skew"), on_skew))
             return
+        problems = [problem for problem in args["problems"] if problem]
+        if problems:
+            # The role's input checks, computed by the task (tls_client's vars/main.yml): refused before anything.
+            result.update(failed=True, changed=False, error="invalid_input", msg=" ".join(problems))
+            return
         # The site gets the options as the task gave them, without the controller's own.
         module_args = self.site_args()
+        bundle = None
+        if args["ca_bundle"] is not None:
+            # Validated here as eeszt.connect.ca_bundle does (a CaBundleError fails the task with its code),
+            # then installed with the other files by the same module run.
+            bundle = self._ca_bundle(args["ca_bundle"], result)
+            if bundle is None:
+                return
+            module_args["files"] = [dict(path=args["ca_bundle"]["path"], content=bundle["pem"],
+                                         mode=args["ca_bundle"]["mode"])] + list(module_args.get("files") or [])
         if args["templates"]:
             try:
                 self._add_templates(module_args, args["templates"], self._task_vars)
@@ -59,6 +75,11 @@ class ActionModule(SiteAction):
         if publish is not None and not result.get("failed"):
             result.update(publish)
             result.update(stage="tls", unreachable=False, clock=None)
+        if bundle is not None:
+            if bundle["warnings"]:
+                result["warnings"] = list(result.get("warnings") or []) + bundle["warnings"]
+            if not result.get("failed"):
+                result.update(ca_bundle_sha256=bundle["sha256"], ca_certificates=bundle["certificates"])
         if max_skew is None or result.get("failed") or "site_time" not in result:
             return
         clock = compare_clocks(int(result["site_time"]), before, after, max_skew, on_skew)
@@ -70,6 +91,22 @@ class ActionModule(SiteAction):
             result.setdefault("warnings", []).extend(warnings)
         if failed:
             result.update(failed=True, error="clock_skew", msg=clock["msg"])
+
+    def _ca_bundle(self, options, result):
+        """The CA bundle of ``options`` validated on the controller: {pem, sha256, certificates, warnings}; None
+        with ``result`` failed when it is not found or not valid."""
+        if options["warn_days"] < 0:
+            result.update(failed=True, changed=False, error="usage", msg="ca_bundle.warn_days must not be negative")
+            return None
+        try:
+            src = controller_files.find(options["src"], self._task_vars, action=self)
+        except controller_files.ControllerFileNotFound as exc:
+            result.update(failed=True, changed=False, error="not_found", msg=controller_files.not_found_message(
+                "CA bundle", "ca_bundle.src, eeszt_tls_ca_bundle_src in the tls_client role", exc))
+            return None
+        # A CaBundleError (an EESZTConnectError) fails the task with its code, in the action base.
+        pem, certificates, warnings = validate_bundle(src, warn_days=options["warn_days"])
+        return dict(pem=pem, sha256=bundle_sha256(pem), warnings=warnings, certificates=certificates)
 
     def _add_templates(self, args, entries, task_vars):
         """Render each template (``entries``: validated ``templates``) once and append it to ``files`` or, when

@@ -163,6 +163,38 @@ options:
       unit:
         description: The gateway's systemd unit file.
         type: path
+  ca_bundle:
+    description:
+      - A CA bundle on the controller to validate as M(eeszt.connect.ca_bundle) does (PEM certificates only, each a
+        CA, none expired or not yet valid; a warning for each that expires within O(ca_bundle.warn_days) days), then
+        to install on the site with the other files; the module never receives this option.
+      - A bundle that is not found or not valid fails the task before the site is touched (RV(error)).
+    type: dict
+    suboptions:
+      src:
+        description: The bundle on the controller (PEM), found as M(eeszt.connect.ca_bundle) finds it.
+        type: path
+        required: true
+      path:
+        description: Absolute path of the bundle on the site.
+        type: str
+        required: true
+      warn_days:
+        description: Warn about a CA certificate that expires within this many days.
+        type: int
+        default: 30
+      mode:
+        description: The bundle's mode on the site, in octal.
+        type: str
+        default: "0644"
+  problems:
+    description:
+      - Messages of input checks made by the calling role (the role eeszt.connect.tls_client computes them when no
+        preflight has checked its variables); when any is not empty, the task fails with them, joined, and
+        RV(error=invalid_input) before anything else is done. The module never receives this option.
+    type: list
+    elements: str
+    default: []
   clock_max_skew:
     description:
       - Compare the site's clock with the controller's, read just before and after the run, as
@@ -218,7 +250,9 @@ error:
       on the controller), V(write_failed)
       (a file or directory could not be read, written or removed, or a directory is in the way),
       V(stop_failed) or V(gateway_failed) (the disabled gateway could not be stopped or removed),
-      V(clock_skew) (the skew is over O(clock_max_skew) and O(clock_on_skew=fail)).
+      V(clock_skew) (the skew is over O(clock_max_skew) and O(clock_on_skew=fail)),
+      V(invalid_input) (O(problems) holds a message), V(not_found) or a code of M(eeszt.connect.ca_bundle)
+      (the bundle of O(ca_bundle) is not found or not valid).
   returned: failure
   type: str
   sample: write_failed
@@ -252,6 +286,17 @@ gateway_removed:
   type: list
   elements: str
   sample: [/etc/eeszt/stunnel-gateway.conf, /run/eeszt-tls-gateway/stunnel.pid, /run/eeszt-tls-gateway]
+ca_bundle_sha256:
+  description: The SHA-256 of the installed bundle's PEM text (the distinct certificates, in file order).
+  returned: success, when O(ca_bundle) is given
+  type: str
+  sample: 5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef
+ca_certificates:
+  description: The public facts of each certificate of the bundle, as M(eeszt.connect.ca_bundle) returns them.
+  returned: success, when O(ca_bundle) is given
+  type: list
+  elements: dict
+  sample: [{subject: "CN=EESZT Test Root CA", sha256: "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"}]
 site_time:
   description: The site's Unix time (whole seconds) during the run.
   returned: always
@@ -284,6 +329,9 @@ def main():
     if module.params["templates"]:
         module.fail_json(msg="templates are rendered on the controller by the action plugin eeszt.connect.tls_files; "
                              "give this module their content in files or secret_files", error="usage")
+    if module.params["ca_bundle"] is not None or module.params["problems"]:
+        module.fail_json(msg="ca_bundle and problems are read by the action plugin eeszt.connect.tls_files, which a "
+                             "direct module run lacks; give this module the bundle in files", error="usage")
     if module.params["publish"] is not None:
         module.fail_json(msg="publish is returned by the action plugin eeszt.connect.tls_files, which a direct "
                              "module run lacks", error="usage")

@@ -153,7 +153,7 @@ def test_the_preflight_never_connects(tmp_path, run_playbook, pick_port):
     assert ('eeszt_tls_ca_bundle_src = \\"/nonexistent/eeszt-ca.pem\\": was not found on the controller '
             '(looked in: /nonexistent/eeszt-ca.pem)') in message
     assert 'eeszt_tls_proxy = \\"http://***@proxy.example.hu:3128\\"' in message
-    # The role's own input checks too (tasks/validate.yml, plugin_utils/inventory/tls_vars.py).
+    # The role's own input checks too (roles/tls_client/vars/main.yml, plugin_utils/inventory/tls_vars.py).
     assert ("eeszt_tls_proxy_username: proxy credentials need eeszt_tls_proxy, and a proxy password needs a user "
             "name; set eeszt_tls_proxy and eeszt_tls_proxy_username, or neither credential") in message
     # configure_tls.yml checks the tls_client variables only: eeszt_check_timeout is not its business.

@@ -5,7 +5,7 @@
 
 For each number of simulated sites N (the demo inventory, plugin
 ``eeszt.connect.demo_sites``), in a lab of its own (own directory, own free
-loopback port), this measures three runs of the same inventory with the same
+loopback port), this measures five runs of the same inventory with the same
 forks and connection:
 
 (a) ``playbooks/site.yml`` on fresh sites;
@@ -13,7 +13,14 @@ forks and connection:
 (c) ``tests/tools/bench_ping.yml``: one ``ansible.builtin.ping`` per site,
     the floor of any play over this inventory;
 (d) the daily run: ``playbooks/daily.yml`` (the check, then the proofs stage,
-    with one preflight of both and site.yml's verdict), on the sites (a) set up.
+    with one preflight of both and site.yml's verdict), on the sites (a) set up;
+(f) the same-count floor: a play of as many ``ansible.builtin.ping`` tasks per
+    site as (a) made module runs per site (written into the lab directory),
+    the floor of any play that runs that many modules on each site.
+
+From each run's recap it also counts the tasks per site (ok + skipped): on a
+typical site (the most common count) and on the site with the most (the one
+that runs the run-once steps).
 
 Every run also counts the module runs on the sites: the sites' Python
 interpreter is a wrapper (``ansible_python_interpreter`` as an extra variable)
@@ -65,7 +72,22 @@ TARGET_RSS_BYTES = 1 << 30
 TARGET_RSS_AT_SITES = 500
 LINEAR_TOLERANCE = 1.5  # the last per-site slope may exceed the first by this factor
 
+# Issue 26: the controller's overhead near the floor of the module runs themselves, at every measured size.
+# (label, what it checks, limit); each is met when the value is at most the limit.
+TARGETS_26 = (
+    ("site.yml / same-count floor, (a)/(f)", "full_over_floor", 1.5),
+    ("site.yml / ping, (a)/(c)", "full_over_ping", 4.0),
+    ("re-run / ping, (b)/(c)", "rerun_over_ping", 3.5),
+    ("daily run / ping, (d)/(c)", "daily_over_ping", 1.3),
+    ("module runs per site in site.yml (a)", ("full", "module_runs_per_site"), 3),
+    ("module runs per site in the daily run (d)", ("daily", "module_runs_per_site"), 1),
+    ("tasks per site in site.yml (a), on the site with the most", ("full", "tasks_per_site", "most"), 8),
+    ("tasks per site in the daily run (d), on the site with the most", ("daily", "tasks_per_site", "most"), 3),
+)
+
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+# The whole recap line of a host, with its skipped tasks (ok + skipped is the tasks the controller ran for it).
+RECAP_TASKS = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=\d+\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)", re.M)
 # One line of ansible.posix.profile_tasks' recap: "role : Task name ------------- 12.34s".
 PROFILE_LINE = re.compile(r"^(.+?) -{2,} (\d+\.\d+)s$")
 PROFILE_TOP = 12  # the costliest tasks of each run kept in the JSON (the evidence of what limits a run)
@@ -195,6 +217,45 @@ def task_profile(text):
     return sorted(found, key=lambda entry: -entry["s"])[:PROFILE_TOP]
 
 
+def tasks_per_site(text):
+    """Tasks per site from a run's recap (ok + skipped of each host): the count on a typical site (the most common
+    count; the lower one on a tie), the largest count and the first host that has it (the site that also runs the
+    run-once steps). None when the log has no recap."""
+    counts = {}
+    for host, ok, skipped in RECAP_TASKS.findall(text.rpartition("PLAY RECAP")[2]):
+        counts[host] = int(ok) + int(skipped)
+    if not counts:
+        return None
+    frequency = {}
+    for count in counts.values():
+        frequency[count] = frequency.get(count, 0) + 1
+    typical = min(frequency, key=lambda count: (-frequency[count], count))
+    most_host = min(counts, key=lambda host: (-counts[host], host))
+    return {"typical": typical, "most": counts[most_host], "most_host": most_host}
+
+
+def floor_playbook(path, tasks):
+    """Write the same-count floor: one play of `tasks` ansible.builtin.ping tasks per site, like bench_ping.yml."""
+    lines = ["---",
+             "# The same-count floor of make bench (tests/tools/bench.py): as many trivial module tasks per site",
+             "# as playbooks/site.yml made module runs per site.",
+             "- name: Run %d trivial modules on every site" % tasks,
+             "  hosts: \"{{ eeszt_hosts | default('eeszt_sites') }}\"",
+             "  gather_facts: false",
+             "  tasks:"]
+    for index in range(1, tasks + 1):
+        lines += ["    - name: Run trivial module %d on the site" % index,
+                  "      ansible.builtin.ping:"]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def floor_tasks(module_runs_per_site):
+    """How many ping tasks the same-count floor runs: (a)'s module runs per site, rounded, at least 1."""
+    return max(1, int(round(module_runs_per_site or 0)))
+
+
 def measure(label, argv, env, log_path, sample, counter=None):
     """Run argv under /usr/bin/time -v; return the run's figures."""
     time_file = log_path + ".time"
@@ -230,6 +291,7 @@ def measure(label, argv, env, log_path, sample, counter=None):
         "hosts_changed": sum(1 for changed, _bad in hosts.values() if changed),
         "hosts_failed": sum(1 for _changed, bad in hosts.values() if bad),
         "module_runs": (count_lines(counter) - before) if counter else None,
+        "tasks_per_site": tasks_per_site(text),
         "profile": task_profile(text),
         "log": log_path,
     }
@@ -265,7 +327,7 @@ def lab(state, env, log_path):
 
 
 def bench_sites(sites, work, sample):
-    """The three runs for one number of sites, in a lab of their own."""
+    """The five runs for one number of sites, in a lab of their own."""
     lab_dir = os.path.join(work, "sites-%d" % sites)
     shutil.rmtree(lab_dir, ignore_errors=True)
     os.makedirs(lab_dir)
@@ -280,10 +342,15 @@ def bench_sites(sites, work, sample):
         runs = {}
         for name, playbooks in (("full", ["playbooks/site.yml"]), ("rerun", ["playbooks/site.yml"]),
                                 ("daily", ["playbooks/daily.yml"]),
-                                ("ping", [PING_PLAYBOOK])):
+                                ("ping", [PING_PLAYBOOK]), ("floor", None)):
+            if playbooks is None:
+                # As many trivial module tasks per site as (a) made module runs per site.
+                playbooks = [floor_playbook(os.path.join(lab_dir, "bench_floor.yml"),
+                                            floor_tasks(runs["full"]["module_runs_per_site"]))]
             runs[name] = measure(name, playbook + playbooks + ["-i", "inventories/demo"], env,
                                  os.path.join(lab_dir, name + ".log"), sample, counter)
             runs[name]["module_runs_per_site"] = round(runs[name]["module_runs"] / float(sites), 2)
+        runs["floor"]["floor_tasks"] = floor_tasks(runs["full"]["module_runs_per_site"])
     finally:
         lab("stopped", env, os.path.join(lab_dir, "lab.log"))
     return {"sites": sites, "runs": runs}
@@ -301,6 +368,8 @@ def summarise(results):
         row["full_over_ping"] = ratio(runs["full"]["wall_s"], runs["ping"]["wall_s"])
         row["rerun_over_ping"] = ratio(runs["rerun"]["wall_s"], runs["ping"]["wall_s"])
         row["daily_over_ping"] = ratio(runs["daily"]["wall_s"], runs["ping"]["wall_s"])
+        if "floor" in runs:
+            row["full_over_floor"] = ratio(runs["full"]["wall_s"], runs["floor"]["wall_s"])
         row["peak_rss_bytes"] = max(max(run["max_rss_bytes"] for run in runs.values()), 0)
         row["peak_tree_rss_bytes"] = max(run["tree_peak_rss_bytes"] for run in runs.values())
         row["peak_controller_pss_bytes"] = max(run["controller_peak_pss_bytes"] for run in runs.values())
@@ -338,7 +407,29 @@ def summarise(results):
         peak = max(at[0]["peak_rss_bytes"], at[0]["peak_controller_pss_bytes"])
         targets.append(("peak controller memory (PSS of ansible-playbook and its forks) < 1 GiB at %d sites"
                         % TARGET_RSS_AT_SITES, "%.0f MiB" % (peak / 1048576.0), peak < TARGET_RSS_BYTES))
-    return slopes, [{"target": name, "value": value, "met": bool(met)} for name, value, met in targets]
+    found = [{"target": name, "value": value, "met": bool(met), "issue": 14} for name, value, met in targets]
+    return slopes, found + targets_26(rows)
+
+
+def _lookup(row, key):
+    """A figure of a summarised row: a row key ("full_over_ping") or a path into its runs (run, field[, sub])."""
+    if isinstance(key, str):
+        return row.get(key)
+    value = row["runs"].get(key[0])
+    for part in key[1:]:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def targets_26(rows):
+    """Issue 26's targets at every measured size; a figure that was not measured is a miss."""
+    found = []
+    for row in rows:
+        for label, key, limit in TARGETS_26:
+            value = _lookup(row, key)
+            found.append({"target": "%s <= %g at %d sites" % (label, limit, row["sites"]), "value": value,
+                          "met": value is not None and value <= limit, "issue": 26})
+    return found
 
 
 def mib(value):
@@ -347,26 +438,31 @@ def mib(value):
 
 def print_table(results, slopes, targets):
     print("")
-    print("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %8s %8s %8s" % (
-        "sites", "(a) s", "(b) s", "(d) s", "(c) s", "(a)/(c)", "(b)/(c)", "(d)/(c)", "(a) CPU", "(b) CPU",
-        "(d) CPU", "(c) CPU", "mod/site a/b/d/c", "RSS MiB", "PSS MiB", "tree MiB"))
+    print("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %8s %8s %8s" % (
+        "sites", "(a) s", "(b) s", "(d) s", "(c) s", "(f) s", "(a)/(f)", "(a)/(c)", "(b)/(c)", "(d)/(c)", "(a) CPU",
+        "(b) CPU", "(d) CPU", "(c) CPU", "(f) CPU", "mod/site a/b/d/c", "RSS MiB", "PSS MiB", "tree MiB"))
     for row in results:
         if "runs" not in row:
             print("%6d  %s" % (row["sites"], row["error"]))
             continue
         runs = row["runs"]
-        print("%6d %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %16s %8s %8s %8s" % (
+        print("%6d %8.1f %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %8.1f %16s %8s %8s %8s" % (
             row["sites"], runs["full"]["wall_s"], runs["rerun"]["wall_s"], runs["daily"]["wall_s"],
-            runs["ping"]["wall_s"], row["full_over_ping"], row["rerun_over_ping"], row["daily_over_ping"],
+            runs["ping"]["wall_s"], runs["floor"]["wall_s"], row["full_over_floor"], row["full_over_ping"],
+            row["rerun_over_ping"], row["daily_over_ping"],
             runs["full"]["cpu_s"], runs["rerun"]["cpu_s"], runs["daily"]["cpu_s"], runs["ping"]["cpu_s"],
+            runs["floor"]["cpu_s"],
             "/".join("%g" % runs[name]["module_runs_per_site"] for name in ("full", "rerun", "daily", "ping")),
             mib(row["peak_rss_bytes"]), mib(row["peak_controller_pss_bytes"]), mib(row["peak_tree_rss_bytes"])))
+    for row in results:
+        if "runs" in row:
+            print(tasks_line(row))
     for slope in slopes:
         print("per-site marginal cost %d -> %d sites: (a) %.3f s, (b) %.3f s, (d) %.3f s, (c) %.3f s" % (
             slope["from"], slope["to"], slope["full_s_per_site"], slope["rerun_s_per_site"],
             slope["daily_s_per_site"], slope["ping_s_per_site"]))
     for row in results:
-        if row.get("sites") != TARGET_AT_SITES or "runs" not in row:
+        if "runs" not in row:
             continue
         for name in ("full", "daily"):
             print("costliest tasks of run %s at %d sites (ansible.posix.profile_tasks):" % (name, row["sites"]))
@@ -374,6 +470,19 @@ def print_table(results, slopes, targets):
                 print("  %7.2f s  %s" % (entry["s"], entry["task"]))
     for target in targets:
         print("%-4s %s: %s" % ("PASS" if target["met"] else "MISS", target["target"], target["value"]))
+
+
+def tasks_line(row):
+    """One line per size: the same-count floor's task count and the tasks per site of (a) and (d)."""
+    runs = row["runs"]
+
+    def tasks(name):
+        found = runs[name].get("tasks_per_site")
+        if not found:
+            return "?"
+        return "%d on a typical site, %d on %s" % (found["typical"], found["most"], found["most_host"])
+    return "%d sites: (f) runs %d ping tasks per site; tasks per site (ok + skipped): (a) %s; (d) %s" % (
+        row["sites"], runs["floor"]["floor_tasks"], tasks("full"), tasks("daily"))
 
 
 def failures(results):
@@ -429,7 +538,7 @@ def main(argv=None):
     print_table(results, slopes, targets)
     found = failures(results)
     report = {
-        "schema": "eeszt.connect/bench/v2",
+        "schema": "eeszt.connect/bench/v3",
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_s": round(time.time() - started, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(),

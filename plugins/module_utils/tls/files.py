@@ -41,6 +41,10 @@ ACTION_OPTIONS_SPEC = dict(
     clock_on_skew=dict(type="str", default="warn", choices=["warn", "fail"]),
     templates=dict(type="list", elements="dict", default=[], options=TEMPLATE_SPEC),
     publish=dict(type="dict"),
+    ca_bundle=dict(type="dict", options=dict(
+        src=dict(type="path", required=True), path=dict(type="str", required=True),
+        warn_days=dict(type="int", default=30), mode=dict(type="str", default="0644"))),
+    problems=dict(type="list", elements="str", default=[]),
 )
 
 

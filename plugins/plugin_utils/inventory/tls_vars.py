@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, eeszt.connect developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The tls_client role's input checks (roles/tls_client/tasks/validate.yml), in the preflight.
+"""The tls_client role's input checks (roles/tls_client/vars/main.yml, __eeszt_tls_input_checks), in the preflight.
 
 The preflight runs them for every site, so the role skips its own assert when the preflight has
 validated the site in the same run; the role keeps the assert for a run without the preflight.
@@ -70,7 +70,7 @@ def _gateway_problems(values, skip):
 
 
 def tls_client_problems(values, skip=()):
-    """The problems validate.yml finds, for validated values of the tls_client role's variables."""
+    """The problems the role's input checks find, for validated values of the tls_client role's variables."""
     problems = _plain_problems(values, skip)
     proxy, user = _text(values.get("eeszt_tls_proxy")), _text(values.get("eeszt_tls_proxy_username"))
     password = _text(values.get("eeszt_tls_proxy_password"))

@@ -90,3 +90,68 @@ def test_a_failed_run_publishes_nothing_and_a_publish_that_is_no_dictionary_is_r
     assert calls == [] and refused["failed"] is True and refused["error"] == "invalid_argument"
     assert refused["msg"] == ("argument 'publish' is of type list and we were unable to convert to dict: "
                               "<class 'list'> cannot be converted to a dict")
+
+
+def _ca_pem(tmp_path, days=3650, ca=True):
+    """A self-signed CA certificate valid for ``days`` more days, written to tmp_path: (path, PEM text)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EESZT Test Root CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    text = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    path = tmp_path / "eeszt-ca.pem"
+    path.write_text(text)
+    return str(path), text
+
+
+def test_the_ca_bundle_is_validated_on_the_controller_and_installed_in_the_same_run(tmp_path):
+    """Issue 26: the CA bundle's validation (eeszt.connect.ca_bundle's) is part of the tls_files task, no task of
+    its own per site; the site gets the bundle as one more file, never the controller-only options."""
+    src, text = _ca_pem(tmp_path)
+    result, calls = _run({"files": [], "ca_bundle": {"src": src, "path": "/etc/eeszt/tls/eeszt-ca.pem"},
+                          "publish": dict(PUBLISHED, ca_bundle_sha256=None)})
+    assert calls == [("eeszt.connect.tls_files", {"files": [
+        {"path": "/etc/eeszt/tls/eeszt-ca.pem", "content": text, "mode": "0644"}]})]
+    assert not result.get("failed") and not result.get("warnings"), result
+    assert len(result["ca_bundle_sha256"]) == 64
+    assert [entry["subject"] for entry in result["ca_certificates"]] == ["CN=EESZT Test Root CA"]
+    assert result["ca_bundle"] == PUBLISHED["ca_bundle"] and result["stage"] == "tls"
+
+
+def test_a_ca_bundle_that_expires_soon_warns_under_warn_days_and_not_at_them(tmp_path):
+    src, dummy = _ca_pem(tmp_path, days=20)
+    warned, calls = _run({"ca_bundle": {"src": src, "path": "/etc/ca.pem", "warn_days": 20}})
+    assert len(calls) == 1 and not warned.get("failed")
+    assert len(warned["warnings"]) == 1 and "EESZT Test Root CA" in warned["warnings"][0]
+    quiet, dummy = _run({"ca_bundle": {"src": src, "path": "/etc/ca.pem", "warn_days": 19}})
+    assert not quiet.get("warnings"), quiet
+
+
+def test_a_bad_or_missing_ca_bundle_fails_before_the_site_is_touched(tmp_path):
+    src, dummy = _ca_pem(tmp_path, ca=False)
+    result, calls = _run({"ca_bundle": {"src": src, "path": "/etc/ca.pem"}})
+    assert calls == [] and result["failed"] is True and result["error"] == "not_ca", result
+    missing, calls = _run({"ca_bundle": {"src": str(tmp_path / "nothing.pem"), "path": "/etc/ca.pem"}})
+    assert calls == [] and missing["failed"] is True and missing["error"] == "not_found"
+    assert "eeszt_tls_ca_bundle_src" in missing["msg"]
+
+
+def test_input_problems_fail_the_task_before_the_site_is_touched_and_none_pass():
+    """Issue 26: the role's input check (an assert task per site before) is the tls_files task's ``problems``."""
+    problems = ["eeszt_tls_proxy_password must have at least 8 characters.", "", "The gateway needs an endpoint."]
+    result, calls = _run({"files": [], "problems": problems})
+    assert calls == [] and result["failed"] is True and result["error"] == "invalid_input"
+    assert result["msg"] == "eeszt_tls_proxy_password must have at least 8 characters. The gateway needs an endpoint."
+    fine, calls = _run({"files": [], "problems": ["", ""]})
+    assert len(calls) == 1 and not fine.get("failed")
