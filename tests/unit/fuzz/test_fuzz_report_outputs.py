@@ -36,7 +36,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.ledger import RUN_SCHEMA
-from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import MS_MAX, validate
+from ansible_collections.eeszt.connect.plugins.plugin_utils.proofs.schema import MS_MAX, NAME_MAX, validate
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.report import build_report
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report.runs import normalize_outcome
 
@@ -59,6 +59,11 @@ SITE_TEXT = st.builds(lambda head, body, tail: head + body + tail, st.sampled_fr
                       st.sampled_from(PAYLOADS))
 # The texts the schema keeps free of C0 controls and DEL (host, URL, tool): the rest of the nastiness stays.
 PLAIN_TEXT = SITE_TEXT.map(lambda text: re.sub("[\x00-\x1f\x7f]", "", text))
+# Up to 18 payloads of up to 47 characters: a name is cut to the schema's limit (a longer one is an invalid
+# proof, which tests/unit/fuzz/test_fuzz_report_invalid.py covers), or the generator's own check fails.
+NAME_TEXT = SITE_TEXT.map(lambda text: text[:NAME_MAX])
+PLAIN_NAME = PLAIN_TEXT.map(lambda text: text[:NAME_MAX])
+TOOL_NAME_MAX = 128
 HEX = "0123456789abcdefABCDEF"
 # A serial is hex and may be negative: "-1F" starts with a formula character.
 SERIALS = st.builds(lambda sign, digits: sign + digits, st.sampled_from(("", "-")), st.text(HEX, min_size=1, max_size=40))
@@ -90,7 +95,7 @@ def _endpoint():
     step = st.fixed_dictionaries({"name": st.sampled_from(("dns", "tcp", "tls", "http")), "ok": st.booleans(),
                                   "ms": NUMBERS, "details": st.fixed_dictionaries({"detail": SITE_TEXT})})
     return st.fixed_dictionaries({
-        "name": SITE_TEXT, "url": PLAIN_TEXT, "method": st.sampled_from(("GET", "POST")),
+        "name": NAME_TEXT, "url": PLAIN_TEXT, "method": st.sampled_from(("GET", "POST")),
         "expect_status": st.integers(min_value=100, max_value=599), "passed": st.booleans(), "ms": NUMBERS,
         "steps": st.lists(step, max_size=4), "failure": st.none() | _failure()})
 
@@ -99,7 +104,7 @@ def _endpoint():
 def proofs(draw, institution, site):
     passed = draw(st.booleans())
     document = {
-        "schema": "eeszt.connect/proof/v1", "institution_id": institution, "site_id": site, "host": draw(PLAIN_TEXT),
+        "schema": "eeszt.connect/proof/v1", "institution_id": institution, "site_id": site, "host": draw(PLAIN_NAME),
         "environment": draw(st.sampled_from(("test", "production"))), "started_at": draw(DATES),
         "finished_at": draw(DATES),
         "client_certificate": {"subject": draw(SITE_TEXT), "issuer": draw(SITE_TEXT), "serial": draw(SERIALS),
@@ -107,7 +112,7 @@ def proofs(draw, institution, site):
         "endpoints": draw(st.lists(_endpoint(), max_size=3)),
         "passed": passed,
         "failure": None if passed else draw(_failure()),
-        "tool": {"name": draw(PLAIN_TEXT), "version": draw(PLAIN_TEXT.map(lambda text: text[:64]))},
+        "tool": {"name": draw(PLAIN_TEXT.map(lambda text: text[:TOOL_NAME_MAX])), "version": draw(PLAIN_TEXT.map(lambda text: text[:64]))},
     }
     # The generator stays honest: every proof it makes is one the schema admits (the schema's own fuzz test
     # feeds the builder invalid ones: tests/unit/fuzz/test_fuzz_report_invalid.py).
