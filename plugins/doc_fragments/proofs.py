@@ -5,50 +5,12 @@
 
 One home for what several module files would otherwise write again: the signing options (the spec is
 ``plugin_utils/proofs/signing.py: signing_spec()``), the archive's CA file and lock, the quarantine, and the
-three modules' "see also" of each other. Ansible merges fragments into a module's top-level options only:
-the entries of proofs_report's ``signers`` take their whole ``suboptions`` from SIGNERS (the module keeps the
-option's description), built from the same text as SIGNING.
+three modules' "see also" of each other. The entries of proofs_report's ``signers`` take their ``suboptions``
+from SIGNERS (the module keeps the option's description); their signing options refer to SIGNING's text as
+proofs_archive shows it.
 """
 
 from __future__ import annotations
-
-import textwrap
-
-
-# The signing options (plugin_utils/proofs/signing.py: signing_spec()), written once for the two places that take
-# them: proofs_archive's top-level options (SIGNING) and the entries of proofs_report's signers option (SIGNERS).
-# An O(NAME) in them names another signing option beside it; in an entry it becomes O(signers[].NAME).
-_SIGNING_OPTIONS = r"""
-signing_pfx:
-  description:
-    - PKCS#12 file on the controller whose key and certificate seal the site's files; normally the
-      institution's WAF-SSL PFX (C(eeszt_certificate_pfx_src)). May be Ansible Vault encrypted.
-    - One of O(signing_pfx) and O(signing_key) seals; without either, the site's files are not sealed here and
-      wait in the archive's C(.unsealed/) folder.
-  type: path
-signing_pfx_password:
-  description: Password of O(signing_pfx).
-  type: str
-signing_key:
-  description:
-    - PEM private key (RSA or EC) on the controller that seals the site's files, instead of O(signing_pfx).
-    - Requires O(signing_cert).
-  type: path
-signing_key_password:
-  description: Password of an encrypted O(signing_key).
-  type: str
-signing_cert:
-  description: PEM certificate of O(signing_key) on the controller; CA certificates may follow it.
-  type: path
-signing_chain:
-  description: PEM file of further CA certificates to include in each seal.
-  type: path
-"""
-
-
-def _signing_options(where, indent):
-    """The signing options' documentation as it stands at ``where`` ("" or "signers[]."), indented by ``indent``."""
-    return textwrap.indent(_SIGNING_OPTIONS.replace("O(", "O(" + where).lstrip("\n"), indent)
 
 
 class ModuleDocFragment:
@@ -72,9 +34,36 @@ seealso:
 """
 
     # The signing material of plugin_utils/proofs/signing.py: signing_spec(), as proofs_archive's options.
-    SIGNING = "options:\n" + _signing_options("", "  ")
+    SIGNING = r"""
+options:
+  signing_pfx:
+    description:
+      - PKCS#12 file on the controller whose key and certificate seal the site's files; normally the
+        institution's WAF-SSL PFX (C(eeszt_certificate_pfx_src)). May be Ansible Vault encrypted.
+      - One of O(signing_pfx) and O(signing_key) seals; without either, the site's files are not sealed here and
+        wait in the archive's C(.unsealed/) folder.
+    type: path
+  signing_pfx_password:
+    description: Password of O(signing_pfx).
+    type: str
+  signing_key:
+    description:
+      - PEM private key (RSA or EC) on the controller that seals the site's files, instead of O(signing_pfx).
+      - Requires O(signing_cert).
+    type: path
+  signing_key_password:
+    description: Password of an encrypted O(signing_key).
+    type: str
+  signing_cert:
+    description: PEM certificate of O(signing_key) on the controller; CA certificates may follow it.
+    type: path
+  signing_chain:
+    description: PEM file of further CA certificates to include in each seal.
+    type: path
+"""
 
-    # proofs_report's signers entries: a site, and the same signing options (see _SIGNING_OPTIONS).
+    # proofs_report's signers entries: a site, and the signing options, documented once in SIGNING (ansible-test
+    # reads every fragment as one literal string, so the entries name them instead of repeating them).
     SIGNERS = r"""
 options:
   signers:
@@ -93,7 +82,25 @@ options:
       inventory_dir:
         description: The site's C(inventory_dir); relative signing file paths are taken relative to it.
         type: path
-""" + _signing_options("signers[].", "      ")
+      signing_pfx:
+        description: The entry's O(eeszt.connect.proofs_archive#module:signing_pfx), documented there.
+        type: path
+      signing_pfx_password:
+        description: The entry's O(eeszt.connect.proofs_archive#module:signing_pfx_password).
+        type: str
+      signing_key:
+        description: The entry's O(eeszt.connect.proofs_archive#module:signing_key); requires O(signers[].signing_cert).
+        type: path
+      signing_key_password:
+        description: The entry's O(eeszt.connect.proofs_archive#module:signing_key_password).
+        type: str
+      signing_cert:
+        description: The entry's O(eeszt.connect.proofs_archive#module:signing_cert).
+        type: path
+      signing_chain:
+        description: The entry's O(eeszt.connect.proofs_archive#module:signing_chain).
+        type: path
+"""
 
     # The archive's CA file and lock, as proofs_report and proofs_verify read them.
     ARCHIVE = r"""
