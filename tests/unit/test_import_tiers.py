@@ -19,12 +19,12 @@ user's folder: when ``module_utils/pki/x509.py`` raises an error, that error's c
 ``module_utils/check``. A new folder gets its line in ``TIERS`` (the test below fails until it has one).
 """
 
-import ast
 import os
 
 import pytest
 
 from ansible_collections.eeszt.connect import plugins
+from source_imports import imported
 
 PLUGINS = os.path.dirname(os.path.abspath(plugins.__file__)) if plugins.__file__ else list(plugins.__path__)[0]
 OWN = "ansible_collections.eeszt.connect.plugins."
@@ -64,20 +64,6 @@ def upward(source, name):
     if RANK[target] == RANK[source]:
         return "%s imports %s: %s and %s are one tier and independent" % (source, name, source, target)
     return None
-
-
-def imported(path):
-    """Every module a file imports, by its full name (anywhere in the file)."""
-    with open(path) as handle:
-        tree = ast.parse(handle.read(), path)
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            assert not node.level, "%s: relative import" % path
-            names.add(node.module)
-    return names
 
 
 def folders():

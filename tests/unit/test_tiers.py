@@ -19,6 +19,7 @@ import sys
 import pytest
 
 from ansible_collections.eeszt.connect import plugins
+from source_imports import imported
 
 PLUGINS = os.path.dirname(os.path.abspath(plugins.__file__)) if plugins.__file__ else list(plugins.__path__)[0]
 OWN = "ansible_collections.eeszt.connect.plugins."
@@ -35,20 +36,6 @@ def python_files(*parts):
     for base, dummy, names in os.walk(top):
         found += [os.path.join(base, name) for name in names if name.endswith(".py")]
     return sorted(found)
-
-
-def imported(path):
-    """Every module a file imports, by its full name (``from . import x`` is resolved)."""
-    with open(path) as handle:
-        tree = ast.parse(handle.read(), path)
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            assert not node.level, "%s: relative import" % path
-            names.add(node.module)
-    return names
 
 
 def site_import_problem(name):

@@ -14,10 +14,10 @@ import sys
 
 import pytest
 
-from ansible.plugins.loader import callback_loader, init_plugin_loader
-from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.plugins.loader import callback_loader
 
 from ansible_collections.eeszt.connect.plugins.callback import fleet
+from plugin_loading import load_collection_plugins
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PREFLIGHT = ("Task failed: Preflight: 1 bad variable for site002, so nothing was done on this site:\n"
@@ -28,18 +28,8 @@ CHECK_HINT = "Nothing accepts connections on that address and port: check the en
 
 @pytest.fixture(scope="module", autouse=True)
 def collection_loader():
-    """Load the callback through the plugin loader (see tests/unit/plugins/callback/test_fleet_summary.py)."""
-    if AnsibleCollectionConfig.collection_finder:
-        return
-    seen = set()
-    for entry in list(sys.path):
-        real = os.path.realpath(entry)
-        if real in seen:
-            sys.path.remove(entry)
-        seen.add(real)
-    for name in [name for name in sys.modules if name == "ansible_collections" or name.startswith("ansible_collections.")]:
-        del sys.modules[name]
-    init_plugin_loader([])
+    """Load the callback through the plugin loader (tests/tools/plugin_loading.py)."""
+    load_collection_plugins()
 
 
 class FakeDisplay:

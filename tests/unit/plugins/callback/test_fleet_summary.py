@@ -7,19 +7,18 @@ import json
 import os
 import re
 import stat
-import sys
 
 import pytest
 
 from ansible.executor.stats import AggregateStats
 from ansible.inventory.group import Group
 from ansible.inventory.host import Host
-from ansible.plugins.loader import callback_loader, init_plugin_loader
+from ansible.plugins.loader import callback_loader
 from ansible.utils import color
-from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 from ansible_collections.eeszt.connect.plugins.callback import fleet_summary
 from ansible_collections.eeszt.connect.plugins.plugin_utils.report import fleet_summary as summary_logic
+from plugin_loading import load_collection_plugins
 
 SECRET = "pfx-password-from-sms"
 ESCAPE = "\x1b["
@@ -28,18 +27,8 @@ ESCAPE = "\x1b["
 @pytest.fixture(scope="module", autouse=True)
 def collection_loader():
     """Load the callback through the plugin loader, as ansible-playbook does, so that its options
-    come from its DOCUMENTATION (see tests/unit/plugins/inventory/test_sites.py for the details)."""
-    if AnsibleCollectionConfig.collection_finder:
-        return
-    seen = set()
-    for entry in list(sys.path):
-        real = os.path.realpath(entry)
-        if real in seen:
-            sys.path.remove(entry)
-        seen.add(real)
-    for name in [name for name in sys.modules if name == "ansible_collections" or name.startswith("ansible_collections.")]:
-        del sys.modules[name]
-    init_plugin_loader([])
+    come from its DOCUMENTATION (tests/tools/plugin_loading.py)."""
+    load_collection_plugins()
 
 
 @pytest.fixture(autouse=True)

@@ -16,12 +16,12 @@ from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader, inventory_loader
+from ansible.plugins.loader import inventory_loader
 from ansible.template import Templar
-from ansible.utils.collection_loader import AnsibleCollectionConfig
 from ansible.vars.manager import VariableManager
 
 from ansible_collections.eeszt.connect.plugins.plugin_utils.inventory.registry import RegistryError, load_registry
+from plugin_loading import load_collection_plugins
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 EXAMPLE = os.path.join(ROOT, "inventories", "example")
@@ -32,24 +32,8 @@ SITE_ID_PATTERN = "^[0-9A-Za-z]{9}$"
 
 @pytest.fixture(scope="module", autouse=True)
 def collection_loader():
-    """Let the plugin loader find eeszt.connect.* as ansible-playbook does.
-
-    The collection finder must import the collection itself: packages that pytest already imported
-    as plain namespace packages are dropped from sys.modules first (test modules keep the objects
-    they hold), and each collection directory is left on sys.path once (pytest.ini and conftest.py
-    both add .cache/collections, spelt differently).
-    """
-    if AnsibleCollectionConfig.collection_finder:
-        return
-    seen = set()
-    for entry in list(sys.path):
-        real = os.path.realpath(entry)
-        if real in seen:
-            sys.path.remove(entry)
-        seen.add(real)
-    for name in [name for name in sys.modules if name == "ansible_collections" or name.startswith("ansible_collections.")]:
-        del sys.modules[name]
-    init_plugin_loader([])
+    """Let the plugin loader find eeszt.connect.* as ansible-playbook does (tests/tools/plugin_loading.py)."""
+    load_collection_plugins()
 
 
 def fleet_rows(count=50, per_institution=5):
